@@ -1,0 +1,84 @@
+/**
+ * One ajv instance for every JSON Schema in schemas/, each compiled once.
+ *
+ * Public API (stable): schemaId(kind, version), schemaFile(kind, version),
+ * getValidator(kind, version), knownVersions(kind), validate(kind, version, value).
+ * Integration points: every reader of user files validates through here, so
+ * schemas/ is the single source of truth for file shapes.
+ * Conventions: `schemas/<kind>.v<version>.schema.json` with
+ * `$id = https://orc-state.dev/schemas/<kind>/<version>.json`; instances carry
+ * `schema_version` and `schema_url` (the `$id`).
+ * Dependencies: ajv (draft 2020-12), ajv-formats.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsPkg from 'ajv-formats';
+import { schemasDir } from '../paths.js';
+
+const addFormats = addFormatsPkg.default;
+const ID_BASE = 'https://orc-state.dev/schemas';
+const FILE_PATTERN = /^([a-z][a-z0-9-]*)\.v(\d+\.\d+\.\d+)\.schema\.json$/;
+
+export function schemaId(kind: string, version: string): string {
+  return `${ID_BASE}/${kind}/${version}.json`;
+}
+
+export function schemaFile(kind: string, version: string): string {
+  return `${kind}.v${version}.schema.json`;
+}
+
+let ajv: Ajv2020 | undefined;
+const versions = new Map<string, string[]>();
+const compiled = new Map<string, ValidateFunction>();
+
+function instance(): Ajv2020 {
+  if (ajv) return ajv;
+  const created = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats(created);
+  // Annotation used by schemas to tie a property to a requirement id.
+  created.addKeyword({ keyword: 'x-requirement', schemaType: 'string' });
+  const dir = schemasDir();
+  for (const name of readdirSync(dir).sort()) {
+    const match = FILE_PATTERN.exec(name);
+    if (!match) continue;
+    const [, kind, version] = match as unknown as [string, string, string];
+    const schema = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { $id?: string };
+    if (schema.$id !== schemaId(kind, version)) {
+      throw new Error(`schemas/${name}: $id must be ${schemaId(kind, version)}`);
+    }
+    created.addSchema(schema);
+    versions.set(kind, [...(versions.get(kind) ?? []), version]);
+  }
+  ajv = created;
+  return created;
+}
+
+export function knownVersions(kind: string): string[] {
+  instance();
+  return versions.get(kind) ?? [];
+}
+
+export function getValidator(kind: string, version: string): ValidateFunction | undefined {
+  const id = schemaId(kind, version);
+  let fn = compiled.get(id);
+  if (!fn) {
+    fn = instance().getSchema(id);
+    if (!fn) return undefined;
+    compiled.set(id, fn);
+  }
+  return fn;
+}
+
+export interface SchemaCheck {
+  valid: boolean;
+  errors: ErrorObject[];
+}
+
+/** Validate a value; an unknown kind/version is a programming error, not user input. */
+export function validate(kind: string, version: string, value: unknown): SchemaCheck {
+  const fn = getValidator(kind, version);
+  if (!fn) throw new Error(`no schema ${schemaId(kind, version)} in schemas/`);
+  const valid = fn(value) as boolean;
+  return { valid, errors: valid ? [] : [...(fn.errors ?? [])] };
+}
