@@ -8,11 +8,13 @@
  */
 import { Command } from 'commander';
 import type { Output } from './output.js';
+import { register as registerValidate } from './commands/validate.js';
 
 export type RegisterCommand = (program: Command, output: Output) => void;
 
 const COMMANDS: RegisterCommand[] = [
   // command registrations (one line each)
+  registerValidate,
 ];
 
 export function buildProgram(output: Output): Command {

@@ -1,0 +1,206 @@
+/**
+ * The generic `--fix` repairs the gate owns, applied to task files with
+ * minimal text edits (nothing else in the file changes, nothing is lost):
+ *  - TASK-DEF-002: make every task's `blocks` the exact inverse of the
+ *    `dependencies` that name it (existing correct entries keep their order,
+ *    missing ones are appended sorted, stale ones removed);
+ *  - SCHEMA-VER-001: add a missing `schema_version`/`schema_url` when the
+ *    file's content validates against exactly that task schema version
+ *    (never guessed: a file matching no known version is left for the rule to report).
+ *
+ * Public API (stable): runGenericFixes(root, selectedIds) → Map<requirement id, repairs>,
+ * fixBlocksInverse(files), fixSchemaFields(file), TaskFileForFix, listTaskFiles(root).
+ * Integration points: the runner calls runGenericFixes before the rules when
+ * `--fix` is given; repairs are Findings with severity 'notice'.
+ * Rule-specific repairs (stale indices, DAG and plan files) are done by the
+ * owning rules under ctx.fix.
+ * Dependencies: node:fs, node:path, ./json-text-edit.js, ./write.js,
+ * ../../schema/registry.js, ../../model.js.
+ */
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { Finding } from '../../model.js';
+import { knownVersions, schemaId, validate } from '../../schema/registry.js';
+import { detectStyle, findMember, formatStringArray, insertMembers, memberIndentation, parseForEdit, replaceMemberValue, type EditableJson } from './json-text-edit.js';
+import { writeFileDurableSync } from './write.js';
+
+export interface TaskFileForFix {
+  abs: string;
+  /** Repo-relative, '/'. */
+  file: string;
+  raw: string;
+  doc: EditableJson;
+  value: Record<string, unknown>;
+}
+
+/** Every tasks/**.json regular file (symlinks and tasks/.backups/ skipped: never written through). */
+export function listTaskFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      if (name.startsWith('.')) continue;
+      const abs = join(dir, name);
+      const st = lstatSync(abs);
+      if (st.isSymbolicLink()) continue;
+      if (st.isDirectory()) walk(abs);
+      else if (st.isFile() && name.endsWith('.json')) out.push(abs);
+    }
+  };
+  walk(join(root, 'tasks'));
+  return out;
+}
+
+function readForFix(root: string, abs: string): TaskFileForFix | undefined {
+  let raw: string;
+  try {
+    raw = readFileSync(abs, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const doc = parseForEdit(raw);
+  if (!doc) return undefined;
+  const value = JSON.parse(doc.text) as Record<string, unknown>;
+  return { abs, file: relative(root, abs).split(sep).join('/'), raw, doc, value };
+}
+
+export function runGenericFixes(root: string, selected: ReadonlySet<string>): Map<string, Finding[]> {
+  const out = new Map<string, Finding[]>();
+  const wantBlocks = selected.has('TASK-DEF-002');
+  const wantSchema = selected.has('SCHEMA-VER-001');
+  if (!wantBlocks && !wantSchema) return out;
+  let files = listTaskFiles(root)
+    .map((abs) => readForFix(root, abs))
+    .filter((f): f is TaskFileForFix => f !== undefined);
+  if (wantSchema) {
+    const repairs: Finding[] = [];
+    files = files.map((f) => {
+      const result = fixSchemaFields(f);
+      if (!result) return f;
+      writeFileDurableSync(f.abs, result.text);
+      repairs.push(result.repair);
+      return readForFix(root, f.abs) ?? f;
+    });
+    if (repairs.length) out.set('SCHEMA-VER-001', repairs);
+  }
+  if (wantBlocks) {
+    const repairs: Finding[] = [];
+    for (const edit of fixBlocksInverse(files)) {
+      writeFileDurableSync(edit.file.abs, edit.text);
+      repairs.push(edit.repair);
+    }
+    if (repairs.length) out.set('TASK-DEF-002', repairs);
+  }
+  return out;
+}
+
+function stringArray(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
+/** Edits that make `blocks` the inverse of `dependencies` across the given files. */
+export function fixBlocksInverse(files: readonly TaskFileForFix[]): Array<{ file: TaskFileForFix; text: string; repair: Finding }> {
+  const byId = new Map<string, TaskFileForFix[]>();
+  for (const f of files) {
+    const id = f.value.task_id;
+    if (typeof id === 'string') byId.set(id, [...(byId.get(id) ?? []), f]);
+  }
+  const expected = new Map<string, Set<string>>();
+  for (const [id] of byId) expected.set(id, new Set());
+  for (const f of files) {
+    const id = f.value.task_id;
+    const deps = stringArray(f.value.dependencies);
+    if (typeof id !== 'string' || !deps) continue;
+    for (const dep of deps) expected.get(dep)?.add(id);
+  }
+  const edits: Array<{ file: TaskFileForFix; text: string; repair: Finding }> = [];
+  for (const [id, owners] of byId) {
+    if (owners.length !== 1) continue; // duplicate ids: ambiguous, TASK-DEF-001 reports it
+    const f = owners[0]!;
+    if (f.value.blocks !== undefined && !stringArray(f.value.blocks)) continue; // wrong type: schema error, not ours to guess
+    const current = stringArray(f.value.blocks) ?? [];
+    const want = expected.get(id)!;
+    const kept = current.filter((b, i) => want.has(b) && current.indexOf(b) === i);
+    const added = [...want].filter((b) => !kept.includes(b)).sort();
+    const next = [...kept, ...added];
+    if (f.value.blocks !== undefined && next.length === current.length && next.every((b, i) => b === current[i])) continue;
+    const style = detectStyle(f.doc.text);
+    const member = findMember(f.doc, 'blocks');
+    let text: string;
+    let at: { line: number; column: number };
+    if (member) {
+      const indent = memberIndentation(f.doc, member);
+      text = replaceMemberValue(f.doc, 'blocks', formatStringArray(f.doc, member, next, style, indent));
+      at = { line: member.value.loc.start.line, column: member.value.loc.start.column };
+    } else {
+      const anchor = findMember(f.doc, 'dependencies');
+      text = insertMembers(f.doc, [['blocks', JSON.stringify(next).replace(/","/g, '", "')]], anchor ? 'dependencies' : undefined);
+      at = anchor ? { line: anchor.loc.end.line, column: anchor.loc.end.column } : { line: 1, column: 1 };
+    }
+    const removed = current.filter((b) => !want.has(b));
+    const what = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : '', member ? '' : 'created the field']
+      .filter(Boolean)
+      .join('; ');
+    edits.push({
+      file: f,
+      text,
+      repair: {
+        requirement: 'TASK-DEF-002',
+        severity: 'notice',
+        file: f.file,
+        line: at.line,
+        column: at.column,
+        message: `fixed: blocks of ${id} is now the inverse of the dependencies naming it (${what || 'reordered'})`,
+        fix: 'nothing left to do; review the change with git diff',
+      },
+    });
+  }
+  return edits;
+}
+
+/** The text with missing schema_version/schema_url added, when the version is certain. */
+export function fixSchemaFields(f: TaskFileForFix): { text: string; repair: Finding } | undefined {
+  const hasVersion = typeof f.value.schema_version === 'string';
+  const hasUrl = f.value.schema_url !== undefined;
+  if (hasVersion && hasUrl) return undefined;
+  const versions = knownVersions('task');
+  if (versions.length === 0) return undefined;
+  let version: string | undefined;
+  if (hasVersion) {
+    version = versions.includes(f.value.schema_version as string) ? (f.value.schema_version as string) : undefined;
+  } else {
+    // Certain only when exactly one known version accepts the content with the fields added.
+    const matches = versions.filter((v) => {
+      const candidate = { ...f.value, schema_version: v, schema_url: hasUrl ? f.value.schema_url : schemaId('task', v) };
+      try {
+        return validate('task', v, candidate).valid;
+      } catch {
+        return false;
+      }
+    });
+    version = matches.length === 1 ? matches[0] : undefined;
+  }
+  if (!version) return undefined;
+  const members: Array<[string, string]> = [];
+  if (!hasVersion) members.push(['schema_version', JSON.stringify(version)]);
+  if (!hasUrl) members.push(['schema_url', JSON.stringify(schemaId('task', version))]);
+  const after = hasVersion ? 'schema_version' : findMember(f.doc, '$schema') ? '$schema' : undefined;
+  const text = insertMembers(f.doc, members, after);
+  return {
+    text,
+    repair: {
+      requirement: 'SCHEMA-VER-001',
+      severity: 'notice',
+      file: f.file,
+      line: 1,
+      column: 1,
+      message: `fixed: added ${members.map(([k, v]) => `${k} ${v}`).join(' and ')} (the content validates against task schema ${version})`,
+      fix: 'nothing left to do; review the change with git diff',
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * SARIF 2.1.0 for GitHub code scanning: one run, `tool.driver.rules[]` with
+ * id, short/full description and help for every requirement in the report,
+ * results with an explicit level, a repo-relative `/` URI under %SRCROOT% and
+ * a 1-based region; at most 25,000 results (a notification says when capped);
+ * rules that could not be evaluated become tool execution notifications.
+ *
+ * Public API (stable): formatSarif(report) → string, buildSarif(report) → object,
+ * SARIF_MAX_RESULTS, SARIF_SCHEMA_URI.
+ * Integration points: `orc-state validate --format sarif=FILE`, uploaded by
+ * .github/workflows/compliance.yml (github/codeql-action/upload-sarif).
+ * Validated against the official schema in tests/compliance-formatters.test.ts.
+ * Dependencies: ../types.js.
+ */
+import type { Finding } from '../../model.js';
+import type { Report, RequirementResult } from '../types.js';
+
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const SARIF_MAX_RESULTS = 25_000;
+const SPEC = 'specifications/content/orchestration/spec.md';
+
+type SarifLevel = 'error' | 'warning' | 'note';
+
+function levelOf(r: RequirementResult, f: Finding): SarifLevel {
+  if (f.severity === 'notice') return 'note';
+  if (f.severity === 'warning') return 'warning';
+  return r.level === 'MUST' ? 'error' : 'warning';
+}
+
+function uriOf(file: string): string {
+  return file
+    .replace(/\\/g, '/')
+    .replace(/^\.\//, '')
+    .split('/')
+    .map((part) => encodeURIComponent(part))
+    .join('/');
+}
+
+export function buildSarif(report: Report): Record<string, unknown> {
+  const rules = report.requirements.map((r) => ({
+    id: r.id,
+    name: r.id.replace(/[^A-Za-z0-9]/g, ''),
+    shortDescription: { text: r.title },
+    fullDescription: { text: `${r.level}: ${r.title} (${r.section} section of the orc-state requirement catalog).` },
+    help: {
+      text: `${r.id} (${r.level}): ${r.title}. See ${SPEC} for the requirement and run \`orc-state validate --requirement ${r.id}\` locally.`,
+    },
+    defaultConfiguration: { level: r.level === 'MUST' ? 'error' : 'warning' },
+    properties: { tags: ['orc-state', r.section, r.level] },
+  }));
+  const results: Record<string, unknown>[] = [];
+  let total = 0;
+  report.requirements.forEach((r, ruleIndex) => {
+    for (const f of r.findings) {
+      total++;
+      if (results.length >= SARIF_MAX_RESULTS) continue;
+      const region: Record<string, number> = { startLine: f.line, startColumn: f.column };
+      if (f.endLine && f.endLine >= f.line) region.endLine = f.endLine;
+      if (f.endColumn && f.endColumn >= 1 && (f.endLine ?? f.line) >= f.line) region.endColumn = f.endColumn;
+      results.push({
+        ruleId: r.id,
+        ruleIndex,
+        level: levelOf(r, f),
+        message: { text: f.fix ? `${f.message}\nFix: ${f.fix}` : f.message },
+        locations: [
+          {
+            physicalLocation: {
+              artifactLocation: { uri: uriOf(f.file), uriBaseId: '%SRCROOT%' },
+              region,
+            },
+          },
+        ],
+        partialFingerprints: { 'orcStateFinding/v1': fingerprint(`${r.id}|${f.file}|${f.message}`) },
+      });
+    }
+  });
+  const notifications: Record<string, unknown>[] = report.requirements
+    .filter((r) => r.status === 'ERROR')
+    .map((r) => ({
+      level: 'error',
+      message: { text: `${r.id} could not be evaluated: ${r.reason ?? 'unknown reason'}` },
+      descriptor: { id: r.id },
+    }));
+  if (total > results.length) {
+    notifications.push({
+      level: 'warning',
+      message: { text: `${total - results.length} of ${total} results were left out (SARIF upload limit ${SARIF_MAX_RESULTS}); see the JSON or text report for all of them.` },
+    });
+  }
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'orc-state',
+            informationUri: 'https://orc-state.dev/',
+            semanticVersion: '0.1.0',
+            rules,
+          },
+        },
+        invocations: [
+          {
+            executionSuccessful: report.summary.error === 0,
+            ...(notifications.length ? { toolExecutionNotifications: notifications } : {}),
+          },
+        ],
+        columnKind: 'utf16CodeUnits',
+        results,
+      },
+    ],
+  };
+}
+
+export function formatSarif(report: Report): string {
+  return `${JSON.stringify(buildSarif(report), null, 2)}\n`;
+}
+
+/** A short stable hash (FNV-1a, 64-bit as hex) so code scanning can track a finding across runs. */
+function fingerprint(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
