@@ -1,0 +1,379 @@
+/**
+ * Load every task definition under tasks/ once, validate it, and check the
+ * files against each other. All problems come back as located findings.
+ *
+ * Public API (stable):
+ *   loadTasks(root, options?) → TaskSet       every `tasks/**.json` read once (tasks/.backups and dot-dirs ignored)
+ *   loadTaskFile(root, relPath) → { task?, findings }   one file (used by watch)
+ *   crossCheckTasks(root, tasks, options?) → Finding[]  ids/dependencies/blocks/files across the set
+ *   expectedBlocks(tasks) → Map<id, sorted ids that depend on it>  (the --fix repair itself lives in src/compliance/fix, D)
+ *   LoadedTask, TaskSet, LoadTasksOptions, TASK_REQUIREMENTS
+ * Checks: TASK-DEF-002 (schema per file's schema_version: 2.0.0, or 1.0.0
+ * upgraded in memory with a notice; anything else refused naming the known
+ * versions; dependencies exist; `blocks` is the exact inverse of
+ * `dependencies`; required/optional files exist and stay inside the repo),
+ * TASK-DEF-001 (tasks/{workstream_id}/{task_id}.json agreement, ids unique
+ * across the repo, safe ids, symlinks that leave the repo).
+ * Tasks with schema errors are left out of `tasks` (their ids are kept in
+ * `invalidIds` so other files naming them do not get a second, misleading finding).
+ * Integration points: compliance rules (ctx.once('tasks', () => loadTasks(root))),
+ * src/graph (C), src/engine sync (B2), watch.
+ * Dependencies: node:fs, node:path, ../io/located-json.js, ../schema/registry.js,
+ * ../migrate/steps/task-v1-v2.js, ./schema-findings.js, ../model.js.
+ */
+import { existsSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readJsonFile, type Locate } from '../io/located-json.js';
+import type { Finding, TaskDefinition } from '../model.js';
+import { TASK_ID_PATTERN } from '../model.js';
+import { taskV1ToV2 } from '../migrate/steps/task-v1-v2.js';
+import { getValidator, knownVersions } from '../schema/registry.js';
+import { closest, loadSchemaDocument, schemaFindings } from './schema-findings.js';
+
+export const TASK_REQUIREMENTS: ReadonlySet<string> = new Set(['TASK-DEF-001', 'TASK-DEF-002']);
+
+export interface LoadedTask {
+  /** Always schema v2.0.0 in memory. */
+  task: TaskDefinition;
+  /** Repo-relative, '/' separators. */
+  file: string;
+  /** schema_version the file declares (e.g. "1.0.0" for a file upgraded in memory). */
+  sourceVersion: string;
+  text: string;
+  locate: Locate;
+}
+
+export interface TaskSet {
+  tasks: Map<string, LoadedTask>;
+  byWorkstream: Map<string, LoadedTask[]>;
+  findings: Finding[];
+  filesRead: number;
+  /** Ids declared by task files that failed validation (not in `tasks`). */
+  invalidIds: Set<string>;
+}
+
+export interface LoadTasksOptions {
+  /** Repo-relative tasks directory (default "tasks"). */
+  tasksDir?: string;
+  maxBytes?: number;
+  maxDepth?: number;
+}
+
+const F = (
+  requirement: string,
+  severity: Finding['severity'],
+  file: string,
+  at: { line: number; column: number },
+  message: string,
+  fix: string,
+): Finding => ({ requirement, severity, file, line: at.line, column: at.column, message, fix });
+
+const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
+
+function isInside(realRoot: string, realPath: string): boolean {
+  const rel = relative(realRoot, realPath);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+interface FileResult {
+  task?: LoadedTask;
+  declaredId?: string;
+  findings: Finding[];
+}
+
+/** Validate one parsed task file (no cross-file checks). */
+function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasksOptions): FileResult {
+  const findings: Finding[] = [];
+  const read = readJsonFile(join(root, rel), rel, { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth });
+  if (!read.ok) return { findings: read.findings };
+  findings.push(...read.notices);
+  const value = read.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    findings.push(
+      F('TASK-DEF-002', 'error', rel, read.locate([]), `a task file must hold one JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`, 'put exactly one task object { "task_id": ... } in the file (one task per file)'),
+    );
+    return { findings };
+  }
+  const obj = value as Record<string, unknown>;
+  const declaredId = typeof obj.task_id === 'string' ? obj.task_id : undefined;
+  const known = knownVersions('task');
+  const sv = obj.schema_version;
+  if (typeof sv !== 'string' || !known.includes(sv)) {
+    const at = sv === undefined ? read.locate([]) : read.locate(['schema_version']);
+    findings.push(
+      F(
+        'TASK-DEF-002',
+        'error',
+        rel,
+        at,
+        sv === undefined
+          ? `no \`schema_version\`: cannot tell which task schema applies (known versions: ${known.join(', ')}); the file was not loaded`
+          : `unknown schema_version ${JSON.stringify(sv)} (known versions: ${known.join(', ')}); the file was not loaded rather than guessed`,
+        `set "schema_version": "${known[known.length - 1] ?? '2.0.0'}" if the file follows that schema, or upgrade orc-state if it was written by a newer version`,
+      ),
+    );
+    return { declaredId, findings };
+  }
+  const validator = getValidator('task', sv);
+  if (!validator) throw new Error(`schemas/task.v${sv}.schema.json missing`);
+  if (!validator(obj)) {
+    findings.push(
+      ...schemaFindings(validator.errors ?? [], {
+        file: rel,
+        value: obj,
+        locate: read.locate,
+        schema: loadSchemaDocument('task', sv),
+        requirement: 'TASK-DEF-002',
+        ownedRequirements: TASK_REQUIREMENTS,
+      }),
+    );
+    return { declaredId, findings };
+  }
+  let task = obj as unknown as TaskDefinition;
+  if (sv !== '2.0.0') {
+    task = taskV1ToV2(obj) as unknown as TaskDefinition;
+    findings.push(
+      F('TASK-DEF-002', 'notice', rel, read.locate(['schema_version']), `schema_version ${sv} file upgraded to 2.0.0 in memory (default context_requirements and validation_rules added)`, `run \`orc-state migrate --to 2.0.0\` to upgrade the file on disk`),
+    );
+  }
+  // TASK-DEF-001: tasks/{workstream_id}/{task_id}.json
+  const parts = rel.split('/');
+  const base = tasksDir.split('/').filter(Boolean).length;
+  const fileName = parts[parts.length - 1] ?? '';
+  const dirName = parts[parts.length - 2] ?? '';
+  if (parts.length === base + 2) {
+    if (fileName !== `${task.task_id}.json`) {
+      findings.push(
+        F('TASK-DEF-001', 'error', rel, read.locate(['task_id']), `file name "${fileName}" does not match task_id "${task.task_id}"`, `rename the file to ${tasksDir}/${dirName}/${task.task_id}.json, or set "task_id": "${fileName.replace(/\.json$/, '')}"`),
+      );
+    }
+    if (dirName !== task.workstream_id) {
+      findings.push(
+        F('TASK-DEF-001', 'error', rel, read.locate(['workstream_id']), `directory "${dirName}" does not match workstream_id "${task.workstream_id}"`, `move the file to ${tasksDir}/${task.workstream_id}/${fileName}, or set "workstream_id": "${dirName}"`),
+      );
+    }
+  }
+  return {
+    declaredId,
+    findings,
+    task: { task, file: rel, sourceVersion: sv, text: read.text, locate: read.locate },
+  };
+}
+
+/** Load and check one task file in isolation (path/id agreement included; no cross-file checks). */
+export function loadTaskFile(root: string, relPath: string, options: LoadTasksOptions = {}): { task?: LoadedTask; findings: Finding[] } {
+  const tasksDir = (options.tasksDir ?? 'tasks').replace(/\/+$/, '');
+  const rel = toPosix(relPath);
+  const abs = resolve(root, rel);
+  try {
+    const realRoot = realpathSync(root);
+    const real = realpathSync(abs);
+    if (!isInside(realRoot, real)) {
+      return { findings: [F('TASK-DEF-001', 'error', rel, { line: 1, column: 1 }, `symbolic link leads outside the repository (to ${real}); it was not read`, 'replace the link with the task file itself, inside the repository')] };
+    }
+  } catch {
+    // a missing file is reported by the reader below
+  }
+  const r = loadOne(root, rel, tasksDir, options);
+  return r.task ? { task: r.task, findings: r.findings } : { findings: r.findings };
+}
+
+/** Every task file under tasks/, each read once, plus cross-file checks. */
+export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet {
+  const tasksDir = (options.tasksDir ?? 'tasks').replace(/\/+$/, '');
+  const set: TaskSet = { tasks: new Map(), byWorkstream: new Map(), findings: [], filesRead: 0, invalidIds: new Set() };
+  const top = join(root, tasksDir);
+  if (!existsSync(top)) return set;
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    realRoot = resolve(root);
+  }
+  const files: string[] = [];
+  const visited = new Set<string>();
+  const walk = (absDir: string, relDir: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(absDir, { withFileTypes: true });
+    } catch (err) {
+      set.findings.push(F('TASK-DEF-001', 'error', relDir, { line: 1, column: 1 }, `cannot list the directory (${(err as Error).message})`, 'check its permissions'));
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const ent of entries) {
+      if (ent.name.startsWith('.')) continue; // .backups, editor temp dirs, hidden files
+      const abs = join(absDir, ent.name);
+      const rel = `${relDir}/${ent.name}`;
+      let isDir = ent.isDirectory();
+      let isFile = ent.isFile();
+      if (ent.isSymbolicLink()) {
+        let real: string;
+        try {
+          real = realpathSync(abs);
+        } catch {
+          set.findings.push(F('TASK-DEF-001', 'error', rel, { line: 1, column: 1 }, 'broken symbolic link', 'remove the link or point it at an existing file inside the repository'));
+          continue;
+        }
+        if (!isInside(realRoot, real)) {
+          if (ent.name.endsWith('.json') || statSync(real).isDirectory()) {
+            set.findings.push(F('TASK-DEF-001', 'error', rel, { line: 1, column: 1 }, `symbolic link leads outside the repository (to ${real}); it was not read`, 'replace the link with the task file itself, inside the repository'));
+          }
+          continue;
+        }
+        const st = statSync(real);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+        if (isDir) {
+          if (visited.has(real)) continue;
+          visited.add(real);
+        }
+      }
+      if (isDir) walk(abs, rel);
+      else if (isFile && ent.name.endsWith('.json')) files.push(rel);
+    }
+  };
+  visited.add(realpathSync(top));
+  walk(top, tasksDir);
+
+  const depth = tasksDir.split('/').filter(Boolean).length + 2;
+  const firstFile = new Map<string, string>();
+  for (const rel of files) {
+    set.filesRead++;
+    if (rel.split('/').length !== depth) {
+      set.findings.push(
+        F('TASK-DEF-001', 'error', rel, { line: 1, column: 1 }, `task files live exactly at ${tasksDir}/{workstream_id}/{task_id}.json; this file is ${rel.split('/').length < depth ? 'not inside a workstream directory' : 'nested too deep'} and was not loaded`, `move it to ${tasksDir}/<workstream_id>/<task_id>.json`),
+      );
+      continue;
+    }
+    const r = loadOne(root, rel, tasksDir, options);
+    set.findings.push(...r.findings);
+    if (!r.task) {
+      if (r.declaredId) set.invalidIds.add(r.declaredId);
+      continue;
+    }
+    const id = r.task.task.task_id;
+    const prev = firstFile.get(id);
+    if (prev !== undefined) {
+      set.findings.push(
+        F('TASK-DEF-001', 'error', rel, r.task.locate(['task_id']), `task_id "${id}" is already used by ${prev}; task ids must be unique across the repository`, `give one of the two tasks a new id (and rename its file to match)`),
+      );
+      continue;
+    }
+    firstFile.set(id, rel);
+    set.tasks.set(id, r.task);
+  }
+  for (const lt of set.tasks.values()) {
+    const ws = lt.task.workstream_id;
+    let list = set.byWorkstream.get(ws);
+    if (!list) set.byWorkstream.set(ws, (list = []));
+    list.push(lt);
+  }
+  for (const list of set.byWorkstream.values()) list.sort((a, b) => (a.task.task_id < b.task.task_id ? -1 : 1));
+  set.findings.push(...crossCheckTasks(root, set.tasks, { knownIds: set.invalidIds }));
+  return set;
+}
+
+/** The `blocks` each task must have: the ids of the tasks that depend on it, sorted. */
+export function expectedBlocks(tasks: ReadonlyMap<string, LoadedTask>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const id of tasks.keys()) out.set(id, []);
+  for (const [id, lt] of tasks) {
+    for (const dep of lt.task.dependencies) out.get(dep)?.push(id);
+  }
+  for (const list of out.values()) list.sort();
+  return out;
+}
+
+export interface CrossCheckOptions {
+  /** Ids that exist in files that did not validate: not reported as unknown. */
+  knownIds?: ReadonlySet<string>;
+}
+
+export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedTask>, options: CrossCheckOptions = {}): Finding[] {
+  const known = options.knownIds ?? new Set<string>();
+  const findings: Finding[] = [];
+  const expected = expectedBlocks(tasks);
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    realRoot = resolve(root);
+  }
+  const fileCache = new Map<string, 'ok' | 'missing' | 'outside' | 'notdir'>();
+  const checkPath = (p: string, wantDir: boolean): 'ok' | 'missing' | 'outside' | 'notdir' => {
+    const key = `${wantDir ? 'd' : 'f'}:${p}`;
+    let r = fileCache.get(key);
+    if (r) return r;
+    const abs = resolve(root, p);
+    if (isAbsolute(p) || !isInside(resolve(root), abs)) r = 'outside';
+    else {
+      try {
+        const real = realpathSync(abs);
+        if (!isInside(realRoot, real)) r = 'outside';
+        else r = wantDir && !statSync(real).isDirectory() ? 'notdir' : 'ok';
+      } catch {
+        r = 'missing';
+      }
+    }
+    fileCache.set(key, r);
+    return r;
+  };
+  for (const [id, lt] of tasks) {
+    const t = lt.task;
+    t.dependencies.forEach((dep, i) => {
+      if (dep === id) {
+        findings.push(F('TASK-DEF-002', 'error', lt.file, lt.locate(['dependencies', i]), `task "${id}" depends on itself`, `remove "${id}" from dependencies`));
+      } else if (!tasks.has(dep) && !known.has(dep)) {
+        const sameWs = [...tasks.values()].filter((o) => o.task.workstream_id === t.workstream_id && o.task.task_id !== id).map((o) => o.task.task_id);
+        const guess = closest(dep, sameWs) ?? (tasks.size <= 2000 ? closest(dep, tasks.keys()) : undefined);
+        findings.push(
+          F('TASK-DEF-002', 'error', lt.file, lt.locate(['dependencies', i]), `dependency "${dep}" names no task in the repository`, guess ? `did you mean "${guess}"? Otherwise create tasks/<workstream>/${dep}.json or remove the entry` : `create tasks/<workstream>/${dep}.json or remove "${dep}" from dependencies`),
+        );
+      }
+    });
+    const want = expected.get(id) ?? [];
+    const have = t.blocks;
+    const wantSet = new Set(want);
+    const haveSet = new Set(have);
+    const add = want.filter((x) => !haveSet.has(x));
+    const remove = have.filter((x) => !wantSet.has(x) && !known.has(x));
+    if (add.length > 0 || remove.length > 0) {
+      const parts: string[] = [];
+      if (add.length) parts.push(`missing ${add.map((x) => `"${x}"`).join(', ')} (${add.length === 1 ? 'it depends' : 'they depend'} on this task)`);
+      if (remove.length) parts.push(`lists ${remove.map((x) => `"${x}"`).join(', ')} (${remove.length === 1 ? 'it does' : 'they do'} not depend on this task)`);
+      const fixParts: string[] = [];
+      if (add.length) fixParts.push(`add ${add.map((x) => `"${x}"`).join(', ')}`);
+      if (remove.length) fixParts.push(`remove ${remove.map((x) => `"${x}"`).join(', ')}`);
+      findings.push(
+        F('TASK-DEF-002', 'error', lt.file, lt.locate(['blocks']), `\`blocks\` must be the exact inverse of \`dependencies\`: ${parts.join('; ')}`, `${fixParts.join(' and ')} in "blocks" (or run \`orc-state validate --fix\`)`),
+      );
+    }
+    const files: Array<[string, string[] | undefined, boolean]> = [
+      ['required_files', t.context_requirements?.required_files, true],
+      ['optional_files', t.context_requirements?.optional_files, false],
+    ];
+    for (const [field, list, required] of files) {
+      list?.forEach((p, i) => {
+        const r = checkPath(p, false);
+        if (r === 'outside') {
+          findings.push(F('TASK-DEF-002', 'error', lt.file, lt.locate(['context_requirements', field, i]), `${field} entry "${p}" points outside the repository`, 'use a repo-relative path without ".." that stays inside the repository'));
+        } else if (r === 'missing') {
+          findings.push(
+            F('TASK-DEF-002', required ? 'error' : 'warning', lt.file, lt.locate(['context_requirements', field, i]), `${field} entry "${p}" does not exist`, required ? `create ${p}, correct the path, or move it to optional_files` : `correct the path or remove it`),
+          );
+        }
+      });
+    }
+    const wd = t.execution.working_directory;
+    if (wd !== undefined && wd !== '.' && wd !== '') {
+      const r = checkPath(wd, true);
+      if (r === 'outside') findings.push(F('TASK-DEF-002', 'error', lt.file, lt.locate(['execution', 'working_directory']), `working_directory "${wd}" points outside the repository`, 'use a repo-relative directory inside the repository'));
+      else if (r === 'missing' || r === 'notdir') findings.push(F('TASK-DEF-002', 'warning', lt.file, lt.locate(['execution', 'working_directory']), `working_directory "${wd}" ${r === 'missing' ? 'does not exist' : 'is not a directory'}`, 'create the directory or correct the path'));
+    }
+    if (!TASK_ID_PATTERN.test(id) || id.includes('..')) {
+      findings.push(F('TASK-DEF-001', 'error', lt.file, lt.locate(['task_id']), `task_id "${id}" is not a safe file name`, 'use letters, digits, ".", "_" and "-" without ".."'));
+    }
+  }
+  return findings;
+}
