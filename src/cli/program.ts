@@ -9,10 +9,12 @@
 import { Command } from 'commander';
 import type { Output } from './output.js';
 import { register as registerValidate } from './commands/validate.js';
+import { register as registerMigrate } from './commands/migrate.js';
 
 export type RegisterCommand = (program: Command, output: Output) => void;
 
 const COMMANDS: RegisterCommand[] = [
+  registerMigrate,
   // command registrations (one line each)
   registerValidate,
 ];

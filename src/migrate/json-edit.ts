@@ -1,0 +1,337 @@
+/**
+ * Text-preserving JSON editing: change a JSON document by path while keeping
+ * everything else byte-for-byte (key order, indentation, newline style, final
+ * newline, unknown members, number spelling, string escapes).
+ *
+ * Public API:
+ *   - detectStyle(text): JsonStyle                                   (stable)
+ *   - applyJsonEdits(text, edits: JsonEdit[], style?): string          (stable)
+ *       edits: { op: 'set', path, value, after?: string[] }  replace a value, or insert
+ *              the member (creating missing parent objects) after the first existing
+ *              sibling named in `after` (else at the end of the object);
+ *              { op: 'remove', path }  remove a member (or array element) with its comma.
+ *   - reconcileJson(text, target, options?): { text, edits }            (stable)
+ *       computes the minimal edits that turn the document into `target` (deep
+ *       equality decides what is untouched) and applies them; `options.placement`
+ *       names, per new top-level or nested key, the siblings it goes after.
+ *   - formatJsonValue(value, style, depth): string                     (stable)
+ * Integration points: the migration runner (src/migrate/run.ts) and the
+ * compliance `--fix` plumbing (D) use reconcileJson/applyJsonEdits so that a
+ * machine edit of a hand-written file produces a reviewable diff.
+ * Errors: a path that does not resolve, or a document that is not valid JSON,
+ * throws OrcError('INVALID_INPUT').
+ * Dependencies: @humanwhocodes/momoa (node offsets), ../errors.js.
+ */
+import { parse as parseMomoa } from '@humanwhocodes/momoa';
+import type { DocumentNode, MemberNode, ObjectNode, ValueNode } from '@humanwhocodes/momoa';
+import { OrcError } from '../errors.js';
+
+export type JsonPath = ReadonlyArray<string | number>;
+
+export interface JsonStyle {
+  /** One indentation unit: '  ', '    ', '\t' ... ('' for a compact document). */
+  indent: string;
+  newline: '\n' | '\r\n';
+  finalNewline: boolean;
+  /** Print arrays of primitives on one line (`["a", "b"]`) as the file already does. */
+  inlineArrays: boolean;
+}
+
+export type JsonEdit =
+  | { op: 'set'; path: JsonPath; value: unknown; after?: readonly string[] }
+  | { op: 'remove'; path: JsonPath };
+
+/** Detect the indentation unit, newline style, final newline and array style of a document. */
+export function detectStyle(text: string): JsonStyle {
+  const crlf = (text.match(/\r\n/g) ?? []).length;
+  const lf = (text.match(/\n/g) ?? []).length - crlf;
+  const newline: '\n' | '\r\n' = crlf > lf ? '\r\n' : '\n';
+  const finalNewline = /\r?\n$/.test(text);
+  // The smallest non-empty leading whitespace of a line that starts a member or value.
+  let indent = '';
+  let best = Infinity;
+  for (const match of text.matchAll(/(?:^|\n)([ \t]+)(?=["{[\]}0-9tfn-])/g)) {
+    const ws = match[1] as string;
+    if (ws.startsWith('\t')) {
+      indent = '\t';
+      break;
+    }
+    if (ws.length < best) {
+      best = ws.length;
+      indent = ws;
+    }
+  }
+  if (indent === '' && /\n/.test(text.trim())) indent = '  ';
+  // Inline arrays: an array of primitives printed on one line in the file already.
+  const inlineArrays = /\[[ \t]*(?:"[^"\n]*"|-?\d[\d.eE+-]*|true|false|null)(?:[ \t]*,[ \t]*(?:"[^"\n]*"|-?\d[\d.eE+-]*|true|false|null))*[ \t]*\]/.test(
+    text,
+  );
+  return { indent, newline, finalNewline, inlineArrays };
+}
+
+function isPrimitive(value: unknown): boolean {
+  return value === null || typeof value !== 'object';
+}
+
+/** Serialise a value the way the surrounding document is written, for a value that starts at nesting `depth`. */
+export function formatJsonValue(value: unknown, style: JsonStyle, depth: number): string {
+  const pad = (n: number) => style.indent.repeat(n);
+  const nl = style.indent === '' ? '' : style.newline;
+  const sep = style.indent === '' ? '' : ' ';
+  const walk = (v: unknown, d: number): string => {
+    if (isPrimitive(v)) return JSON.stringify(v) ?? 'null';
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      if (style.inlineArrays && v.every(isPrimitive)) return `[${v.map((x) => JSON.stringify(x)).join(', ')}]`;
+      return `[${nl}${v.map((x) => `${pad(d + 1)}${walk(x, d + 1)}`).join(`,${nl}`)}${nl}${pad(d)}]`;
+    }
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    if (entries.length === 0) return '{}';
+    return `{${nl}${entries.map(([k, x]) => `${pad(d + 1)}${JSON.stringify(k)}:${sep}${walk(x, d + 1)}`).join(`,${nl}`)}${nl}${pad(d)}}`;
+  };
+  return walk(value, depth);
+}
+
+function parseDocument(text: string): DocumentNode {
+  try {
+    JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    return parseMomoa(text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text, { mode: 'json', ranges: true });
+  } catch (error) {
+    throw new OrcError('INVALID_INPUT', `cannot edit a document that is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function memberName(member: MemberNode): string {
+  return member.name.type === 'String' ? member.name.value : member.name.name;
+}
+
+/** The last member with that name (JSON.parse semantics for duplicates). */
+function findMember(obj: ObjectNode, key: string): MemberNode | undefined {
+  let found: MemberNode | undefined;
+  for (const m of obj.members) if (memberName(m) === key) found = m;
+  return found;
+}
+
+interface Splice {
+  start: number;
+  end: number;
+  text: string;
+  order: number;
+}
+
+/** Whitespace from the start of the line to `offset`, when only whitespace precedes it on that line. */
+function lineIndentAt(text: string, offset: number): string | undefined {
+  let i = offset;
+  while (i > 0 && (text[i - 1] === ' ' || text[i - 1] === '\t')) i--;
+  if (i === 0 || text[i - 1] === '\n') return text.slice(i, offset);
+  return undefined;
+}
+
+function start(node: { loc: { start: { offset: number } } }): number {
+  return node.loc.start.offset;
+}
+function end(node: { loc: { end: { offset: number } } }): number {
+  return node.loc.end.offset;
+}
+
+function describe(path: JsonPath): string {
+  return path.length === 0 ? '(root)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+}
+
+/**
+ * Apply edits to a document. Edits are resolved against the original text and
+ * must not overlap (two edits of the same member, or of a member and its
+ * descendant, are a programming error).
+ */
+export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn?: JsonStyle): string {
+  if (edits.length === 0) return text;
+  const style = styleIn ?? detectStyle(text);
+  const doc = parseDocument(text);
+  const splices: Splice[] = [];
+  let order = 0;
+
+  const depthIndent = (depth: number) => style.indent.repeat(depth);
+
+  edits.forEach((edit) => {
+    // Walk as far as the document goes.
+    let node: ValueNode = doc.body;
+    let depth = 0;
+    let i = 0;
+    let member: MemberNode | undefined;
+    for (; i < edit.path.length; i++) {
+      const key = edit.path[i] as string | number;
+      if (node.type === 'Object' && typeof key === 'string') {
+        const m = findMember(node, key);
+        if (!m) break;
+        member = m;
+        node = m.value;
+      } else if (node.type === 'Array' && typeof key === 'number' && key >= 0 && key < node.elements.length) {
+        member = undefined;
+        node = (node.elements[key] as { value: ValueNode }).value;
+      } else break;
+      depth++;
+    }
+    const found = i === edit.path.length;
+
+    if (edit.op === 'remove') {
+      if (!found || edit.path.length === 0) return; // removing what is absent is a no-op
+      const parentPath = edit.path.slice(0, -1);
+      let parent: ValueNode = doc.body;
+      for (const key of parentPath) {
+        parent =
+          parent.type === 'Object'
+            ? (findMember(parent, key as string) as MemberNode).value
+            : ((parent as { elements: { value: ValueNode }[] }).elements[key as number] as { value: ValueNode }).value;
+      }
+      const items: Array<{ loc: MemberNode['loc'] }> = parent.type === 'Object' ? parent.members : (parent as { elements: { loc: MemberNode['loc'] }[] }).elements;
+      const target = parent.type === 'Object' ? member : items[edit.path[edit.path.length - 1] as number];
+      const idx = items.indexOf(target as (typeof items)[number]);
+      const next = items[idx + 1];
+      const prev = items[idx - 1];
+      if (next) splices.push({ start: start(target!), end: start(next), text: '', order: order++ });
+      else if (prev) splices.push({ start: end(prev), end: end(target!), text: '', order: order++ });
+      else {
+        // Only member: collapse the container to `{}` / `[]`.
+        splices.push({ start: start(parent) + 1, end: end(parent) - 1, text: '', order: order++ });
+      }
+      return;
+    }
+
+    if (found) {
+      // Replace the value in place, indented like the line that holds it.
+      const lineIndent = lineIndentAt(text, start(member ?? node)) ?? depthIndent(Math.max(depth - 1, 0));
+      const formatted = formatJsonValue(edit.value, style, 0)
+        .split(style.newline)
+        .map((line, n) => (n === 0 ? line : lineIndent + line))
+        .join(style.newline);
+      splices.push({ start: start(node), end: end(node), text: formatted, order: order++ });
+      return;
+    }
+
+    // Insert: node is the deepest existing value; it must be an object.
+    if (node.type !== 'Object') {
+      throw new OrcError('INVALID_INPUT', `cannot insert ${describe(edit.path)}: ${describe(edit.path.slice(0, i))} is not an object`);
+    }
+    const key = edit.path[i];
+    if (typeof key !== 'string') throw new OrcError('INVALID_INPUT', `cannot insert array element ${describe(edit.path)}`);
+    let value: unknown = edit.value;
+    for (let k = edit.path.length - 1; k > i; k--) value = { [edit.path[k] as string]: value };
+    const obj = node;
+    // Indentation of members in this object: copy a sibling, else parent's + one unit.
+    let memberIndent: string | undefined;
+    for (const m of obj.members) {
+      memberIndent = lineIndentAt(text, start(m));
+      if (memberIndent !== undefined) break;
+    }
+    const closeIndent = lineIndentAt(text, end(obj) - 1);
+    if (memberIndent === undefined) memberIndent = closeIndent !== undefined ? closeIndent + style.indent : depthIndent(depth + 1);
+    const compact = style.indent === '' || (obj.members.length > 0 && memberIndent === undefined);
+    const nl = compact ? '' : style.newline;
+    const sep = style.indent === '' ? '' : ' ';
+    const valueText = formatJsonValue(value, style, 0)
+      .split(style.newline)
+      .map((line, n) => (n === 0 ? line : memberIndent + line))
+      .join(style.newline);
+    const memberText = `${JSON.stringify(key)}:${sep}${valueText}`;
+    let anchor: MemberNode | undefined;
+    for (const name of edit.after ?? []) {
+      anchor = findMember(obj, name);
+      if (anchor) break;
+    }
+    if (!anchor && obj.members.length > 0 && !(edit.after && edit.after.length === 0)) anchor = obj.members[obj.members.length - 1];
+    if (anchor) {
+      splices.push({ start: end(anchor), end: end(anchor), text: `,${nl}${compact ? '' : memberIndent}${memberText}`, order: order++ });
+    } else if (obj.members.length > 0) {
+      // `after: []` means "first".
+      const first = obj.members[0] as MemberNode;
+      splices.push({ start: start(first), end: start(first), text: `${memberText},${nl}${compact ? '' : memberIndent}`, order: order++ });
+    } else {
+      const ind = closeIndent ?? depthIndent(depth);
+      splices.push({
+        start: start(obj) + 1,
+        end: end(obj) - 1,
+        text: style.indent === '' ? memberText : `${style.newline}${memberIndent}${memberText}${style.newline}${ind}`,
+        order: order++,
+      });
+    }
+  });
+
+  splices.sort((a, b) => a.start - b.start || a.order - b.order);
+  let out = '';
+  let pos = 0;
+  for (const s of splices) {
+    if (s.start < pos) throw new OrcError('INTERNAL', 'overlapping JSON edits');
+    out += text.slice(pos, s.start) + s.text;
+    pos = s.end;
+  }
+  return out + text.slice(pos);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
+  }
+  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.hasOwn(b as object, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+export interface ReconcileOptions {
+  /** Per key name (any depth) the siblings a new member goes after, first existing wins. */
+  placement?: Record<string, readonly string[]>;
+}
+
+/** Compute the edits that turn `current` into `target` (objects recurse, anything else is replaced whole). */
+export function diffValues(current: unknown, target: unknown, options: ReconcileOptions = {}, path: (string | number)[] = []): JsonEdit[] {
+  if (deepEqual(current, target)) return [];
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(current) || !isObj(target)) {
+    return [{ op: 'set', path, value: target }];
+  }
+  const edits: JsonEdit[] = [];
+  for (const key of Object.keys(current)) {
+    if (!Object.hasOwn(target, key) || target[key] === undefined) edits.push({ op: 'remove', path: [...path, key] });
+  }
+  const targetKeys = Object.keys(target).filter((k) => target[k] !== undefined);
+  targetKeys.forEach((key, index) => {
+    if (Object.hasOwn(current, key)) {
+      edits.push(...diffValues(current[key], target[key], options, [...path, key]));
+      return;
+    }
+    // New member: the configured anchors, then the closest preceding key in the target that survives.
+    const preceding = targetKeys.slice(0, index).reverse().filter((k) => Object.hasOwn(current, k));
+    const after = [...(options.placement?.[key] ?? []), ...preceding];
+    edits.push({ op: 'set', path: [...path, key], value: target[key], after });
+  });
+  return edits;
+}
+
+/**
+ * Rewrite `text` so that it parses to `target`, touching only what differs.
+ * New members that share an anchor are inserted in the target's key order.
+ */
+export function reconcileJson(text: string, target: unknown, options: ReconcileOptions = {}): { text: string; edits: JsonEdit[] } {
+  const current: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  const edits = diffValues(current, target, options);
+  // A new member placed after another new member goes after that member's own anchor
+  // (edits at one offset are applied in order, so target order is kept).
+  const newNames = new Map<string, Set<string>>();
+  for (const edit of edits) {
+    if (edit.op !== 'set' || edit.after === undefined) continue;
+    const parentKey = JSON.stringify(edit.path.slice(0, -1));
+    const names = newNames.get(parentKey) ?? new Set<string>();
+    names.add(edit.path[edit.path.length - 1] as string);
+    newNames.set(parentKey, names);
+  }
+  const resolved = edits.map((edit): JsonEdit => {
+    if (edit.op !== 'set' || edit.after === undefined) return edit;
+    const names = newNames.get(JSON.stringify(edit.path.slice(0, -1))) ?? new Set<string>();
+    return { ...edit, after: edit.after.filter((a) => !names.has(a)) };
+  });
+  return { text: applyJsonEdits(text, resolved), edits: resolved };
+}
