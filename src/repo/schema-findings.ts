@@ -167,6 +167,7 @@ export function schemaFindings(errors: readonly ErrorObject[], o: SchemaFindingO
   const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const kept = errors.filter(
     (e) =>
+      e.keyword !== 'if' &&
       e.keyword === 'anyOf' ||
       e.keyword === 'oneOf' ||
       !combinators.some((c) => c.instancePath === e.instancePath && e.schemaPath.startsWith(`${c.schemaPath}/`)),
@@ -224,6 +225,13 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
         path.length === 0
           ? `required property \`${missing}\` is missing`
           : `\`${where}\` is missing the required property \`${missing}\``;
+      const cond = e.schemaPath.endsWith('/then/required') ? nodes[nodes.length - 2]?.if : undefined;
+      if (cond && typeof cond === 'object') {
+        const conds = Object.entries(((cond as Json).properties as Record<string, Json> | undefined) ?? {})
+          .filter(([, v]) => 'const' in v)
+          .map(([k, v]) => `${k} is ${JSON.stringify(v.const)}`);
+        if (conds.length) message += ` (required when ${conds.join(' and ')})`;
+      }
       fix = `add "${missing}": ${example(propSchema)}${desc}`;
       break;
     }

@@ -1,0 +1,318 @@
+/**
+ * Capability and resource registries: read `capabilities/registry.psd1` and
+ * `capabilities/resources.psd1` (or `.yaml`/`.yml`/`.json` equivalents, first
+ * found in that order), validate them against their schemas and check them
+ * for internal consistency; check tasks against them.
+ *
+ * Public API (stable):
+ *   loadCapabilities(root) → { file, capabilities, findings }
+ *   loadResources(root) → { file, resources, findings }
+ *   checkTaskCapabilities(tasks, caps) → Finding[]   CAP-REG-001 unknown capability, CAP-REG-002 deprecated one (warning)
+ *   checkTaskResources(tasks, resources) → Finding[] CONC-REG-001 unknown resource id
+ *   Capability, ResourceDef, CapabilityRegistry, ResourceRegistry, REGISTRY_FILES
+ * Findings: CAP-REG-001 (registry parses; ids, names, description, provider,
+ * requirements, operations; unique ids), CAP-REG-002 (Version and SinceVersion
+ * semver, Stability enum, DeprecatedBy names an existing other capability),
+ * CONC-REG-001 (ResourceId, Type enum, Description, MaxHolders integer ≥ -1,
+ * exclusive means MaxHolders 1, RefillRate > 0 required for rate_limited; unique ids).
+ * Entries with schema errors stay in the maps when their id is usable (so a
+ * bad Version does not also make every task "unknown capability"); resources
+ * whose Type or MaxHolders is unusable are left out.
+ * Integration points: compliance rules (ctx.once('capabilities'|'resources')),
+ * src/graph (C: resource-aware plans), src/runner (E: capability matching).
+ * Dependencies: node:fs, node:path, yaml, ./psd1.js, ../io/located-json.js,
+ * ../schema/registry.js, ../repo/schema-findings.js, ../model.js.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Finding } from '../model.js';
+import { parseJsonText } from '../io/located-json.js';
+import { getValidator } from '../schema/registry.js';
+import { loadSchemaDocument, schemaFindings } from '../repo/schema-findings.js';
+import type { LoadedTask } from '../repo/load-tasks.js';
+import { parsePsd1 } from './psd1.js';
+
+export interface Capability {
+  CapabilityId: string;
+  Version: string;
+  Name: string;
+  Description: string;
+  Provider: string;
+  Requirements: Record<string, unknown> | unknown[];
+  Operations: string[];
+  Stability: 'experimental' | 'stable' | 'deprecated';
+  SinceVersion: string;
+  DeprecatedBy: string | null;
+}
+
+export interface ResourceDef {
+  ResourceId: string;
+  Type: 'exclusive' | 'shared' | 'rate_limited';
+  Description: string;
+  /** -1 = unlimited. */
+  MaxHolders: number;
+  /** Units per second (rate_limited only). */
+  RefillRate?: number;
+}
+
+export interface CapabilityRegistry {
+  file: string | null;
+  capabilities: Map<string, Capability>;
+  findings: Finding[];
+}
+
+export interface ResourceRegistry {
+  file: string | null;
+  resources: Map<string, ResourceDef>;
+  findings: Finding[];
+  /** Ids of entries left out of `resources` because their Type or MaxHolders is unusable. */
+  invalidIds?: Set<string>;
+}
+
+export const REGISTRY_FILES = {
+  capabilities: ['capabilities/registry.psd1', 'capabilities/registry.yaml', 'capabilities/registry.yml', 'capabilities/registry.json'],
+  resources: ['capabilities/resources.psd1', 'capabilities/resources.yaml', 'capabilities/resources.yml', 'capabilities/resources.json'],
+} as const;
+
+type Locate = (path: ReadonlyArray<string | number>, opts?: { key?: boolean }) => { line: number; column: number };
+
+interface Parsed {
+  file: string;
+  value?: unknown;
+  locate?: Locate;
+  findings: Finding[];
+}
+
+function F(requirement: string, severity: Finding['severity'], file: string, at: { line: number; column: number }, message: string, fix: string): Finding {
+  return { requirement, severity, file, line: at.line, column: at.column, message, fix };
+}
+
+/** Read and parse the first registry file that exists (psd1, yaml, yml, json). */
+function readRegistryFile(root: string, candidates: readonly string[], requirement: string): Parsed | null {
+  const file = candidates.find((c) => existsSync(join(root, c)));
+  if (!file) return null;
+  let buf: Buffer;
+  try {
+    buf = readFileSync(join(root, file));
+  } catch (err) {
+    return { file, findings: [F(requirement, 'error', file, { line: 1, column: 1 }, `cannot read the registry (${(err as Error).message})`, 'check that it is a readable file')] };
+  }
+  if (buf.length > 4 * 1024 * 1024) {
+    return { file, findings: [F(requirement, 'error', file, { line: 1, column: 1 }, `registry is ${buf.length} bytes, over the 4 MiB limit`, 'split or trim the registry')] };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    return { file, findings: [F(requirement, 'error', file, { line: 1, column: 1 }, 'the registry is not valid UTF-8', 'save it as UTF-8')] };
+  }
+  if (file.endsWith('.psd1')) {
+    const r = parsePsd1(text, file, requirement);
+    return r.ok ? { file, value: r.value, locate: r.locate, findings: [] } : { file, findings: r.findings };
+  }
+  if (file.endsWith('.json')) {
+    const r = parseJsonText(text, file, { requirement, maxBytes: 4 * 1024 * 1024 });
+    return r.ok ? { file, value: r.value, locate: r.locate, findings: r.notices } : { file, findings: r.findings };
+  }
+  return parseYaml(text, file, requirement);
+}
+
+function parseYaml(text: string, file: string, requirement: string): Parsed {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
+  const pos = (offset: number) => {
+    const p = lc.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  if (doc.errors.length > 0) {
+    return {
+      file,
+      findings: doc.errors.map((e) =>
+        F(requirement, 'error', file, pos(e.pos[0]), `invalid YAML: ${e.message.split('\n')[0]}`, e.code === 'DUPLICATE_KEY' ? 'keep one entry with this key' : 'fix the YAML syntax here'),
+      ),
+    };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { file, findings: [F(requirement, 'error', file, { line: 1, column: 1 }, `cannot read the YAML: ${(err as Error).message}`, 'remove aliases/anchors or custom tags')] };
+  }
+  const locate: Locate = (path, opts) => {
+    let node = doc.contents as YamlNode | null;
+    let keyNode: YamlNode | undefined;
+    let last = node;
+    for (const seg of path) {
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((it) => {
+          const k = it.key as { value?: unknown } | null;
+          return k !== null && typeof k === 'object' && String(k.value) === String(seg);
+        });
+        if (!pair) break;
+        keyNode = pair.key as YamlNode;
+        node = pair.value as YamlNode | null;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)] as YamlNode | undefined;
+        if (!item) break;
+        node = item;
+      } else break;
+      if (node) last = node;
+    }
+    const target = opts?.key && keyNode ? keyNode : last;
+    return target?.range ? pos(target.range[0]) : { line: 1, column: 1 };
+  };
+  return { file, value, locate, findings: [] };
+}
+
+const CAP_REQS: ReadonlySet<string> = new Set(['CAP-REG-001', 'CAP-REG-002']);
+
+export function loadCapabilities(root: string): CapabilityRegistry {
+  const out: CapabilityRegistry = { file: null, capabilities: new Map(), findings: [] };
+  const parsed = readRegistryFile(root, REGISTRY_FILES.capabilities, 'CAP-REG-001');
+  if (!parsed) return out;
+  out.file = parsed.file;
+  out.findings.push(...parsed.findings);
+  if (parsed.value === undefined || !parsed.locate) return out;
+  const { value, locate, file } = parsed;
+  const validator = getValidator('capability-registry', '1.0.0');
+  if (!validator) throw new Error('schemas/capability-registry.v1.0.0.schema.json missing');
+  if (!validator(value)) {
+    out.findings.push(
+      ...schemaFindings(validator.errors ?? [], {
+        file,
+        value,
+        locate,
+        schema: loadSchemaDocument('capability-registry', '1.0.0'),
+        requirement: 'CAP-REG-001',
+        ownedRequirements: CAP_REQS,
+      }),
+    );
+  }
+  const list = (value as { Capabilities?: unknown }).Capabilities;
+  if (!Array.isArray(list)) return out;
+  list.forEach((entry, i) => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
+    const id = (entry as { CapabilityId?: unknown }).CapabilityId;
+    if (typeof id !== 'string' || id === '') return;
+    if (out.capabilities.has(id)) {
+      out.findings.push(F('CAP-REG-001', 'error', file, locate(['Capabilities', i, 'CapabilityId']), `CapabilityId "${id}" is defined twice`, 'remove or rename one of the two entries'));
+      return;
+    }
+    out.capabilities.set(id, entry as Capability);
+  });
+  // CAP-REG-002: DeprecatedBy names an existing, different capability; deprecated ones say what replaces them.
+  list.forEach((entry, i) => {
+    if (entry === null || typeof entry !== 'object') return;
+    const c = entry as Partial<Capability>;
+    if (typeof c.CapabilityId !== 'string') return;
+    if (typeof c.DeprecatedBy === 'string') {
+      if (c.DeprecatedBy === c.CapabilityId) {
+        out.findings.push(F('CAP-REG-002', 'error', file, locate(['Capabilities', i, 'DeprecatedBy']), `capability "${c.CapabilityId}" is deprecated by itself`, 'name the capability that replaces it, or $null'));
+      } else if (!out.capabilities.has(c.DeprecatedBy)) {
+        out.findings.push(F('CAP-REG-002', 'error', file, locate(['Capabilities', i, 'DeprecatedBy']), `DeprecatedBy "${c.DeprecatedBy}" names no capability in the registry`, `add a capability "${c.DeprecatedBy}" or correct the id`));
+      }
+      if (c.Stability !== undefined && c.Stability !== 'deprecated') {
+        out.findings.push(F('CAP-REG-002', 'error', file, locate(['Capabilities', i, 'Stability']), `capability "${c.CapabilityId}" has DeprecatedBy "${c.DeprecatedBy}" but Stability "${String(c.Stability)}"`, "set Stability = 'deprecated', or DeprecatedBy = $null"));
+      }
+    } else if (c.Stability === 'deprecated' && c.DeprecatedBy === null) {
+      out.findings.push(F('CAP-REG-002', 'warning', file, locate(['Capabilities', i, 'DeprecatedBy']), `capability "${c.CapabilityId}" is deprecated without naming a replacement`, 'set DeprecatedBy to the capability that replaces it'));
+    }
+  });
+  return out;
+}
+
+export function loadResources(root: string): ResourceRegistry {
+  const out: ResourceRegistry = { file: null, resources: new Map(), findings: [], invalidIds: new Set() };
+  const parsed = readRegistryFile(root, REGISTRY_FILES.resources, 'CONC-REG-001');
+  if (!parsed) return out;
+  out.file = parsed.file;
+  out.findings.push(...parsed.findings);
+  if (parsed.value === undefined || !parsed.locate) return out;
+  const { value, locate, file } = parsed;
+  const validator = getValidator('resource-registry', '1.0.0');
+  if (!validator) throw new Error('schemas/resource-registry.v1.0.0.schema.json missing');
+  if (!validator(value)) {
+    out.findings.push(
+      ...schemaFindings(validator.errors ?? [], {
+        file,
+        value,
+        locate,
+        schema: loadSchemaDocument('resource-registry', '1.0.0'),
+        requirement: 'CONC-REG-001',
+        ownedRequirements: new Set(['CONC-REG-001']),
+      }),
+    );
+  }
+  const list = (value as { Resources?: unknown }).Resources;
+  if (!Array.isArray(list)) return out;
+  list.forEach((entry, i) => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
+    const r = entry as Partial<ResourceDef>;
+    const id = r.ResourceId;
+    if (typeof id !== 'string' || id === '') return;
+    if (out.resources.has(id)) {
+      out.findings.push(F('CONC-REG-001', 'error', file, locate(['Resources', i, 'ResourceId']), `ResourceId "${id}" is defined twice`, 'remove or rename one of the two entries'));
+      return;
+    }
+    const typeOk = r.Type === 'exclusive' || r.Type === 'shared' || r.Type === 'rate_limited';
+    const maxOk = Number.isInteger(r.MaxHolders) && (r.MaxHolders as number) >= -1;
+    if (r.Type === 'exclusive' && maxOk && r.MaxHolders !== 1) {
+      out.findings.push(F('CONC-REG-001', 'error', file, locate(['Resources', i, 'MaxHolders']), `exclusive resource "${id}" has MaxHolders ${String(r.MaxHolders)}; an exclusive resource has exactly one holder`, "set MaxHolders = 1, or Type = 'shared' for several holders"));
+    }
+    if (r.MaxHolders === 0) {
+      out.findings.push(F('CONC-REG-001', 'error', file, locate(['Resources', i, 'MaxHolders']), `resource "${id}" has MaxHolders 0: no task could ever hold it`, 'set MaxHolders to the capacity (≥ 1), or -1 for unlimited'));
+    }
+    if (r.Type !== 'rate_limited' && r.RefillRate !== undefined) {
+      out.findings.push(F('CONC-REG-001', 'warning', file, locate(['Resources', i, 'RefillRate'], { key: true }), `RefillRate is only used by rate_limited resources; "${id}" is ${String(r.Type)}`, "remove RefillRate or set Type = 'rate_limited'"));
+    }
+    if (!typeOk || !maxOk) {
+      out.invalidIds?.add(id);
+      return;
+    } // unusable for planning; the schema findings say why
+    const def: ResourceDef = { ResourceId: id, Type: r.Type as ResourceDef['Type'], Description: typeof r.Description === 'string' ? r.Description : '', MaxHolders: r.MaxHolders as number };
+    if (typeof r.RefillRate === 'number') def.RefillRate = r.RefillRate;
+    out.resources.set(id, def);
+  });
+  return out;
+}
+
+/** CAP-REG-001: each capability a task requires exists; CAP-REG-002: warn on deprecated ones. */
+export function checkTaskCapabilities(tasks: Iterable<LoadedTask>, reg: CapabilityRegistry): Finding[] {
+  const findings: Finding[] = [];
+  const registryName = reg.file ?? 'capabilities/registry.psd1';
+  for (const lt of tasks) {
+    const caps = lt.task.worker_requirements?.capabilities ?? [];
+    caps.forEach((capId, i) => {
+      const cap = reg.capabilities.get(capId);
+      const at = lt.locate(['worker_requirements', 'capabilities', i]);
+      if (!cap) {
+        findings.push(
+          F('CAP-REG-001', 'error', lt.file, at, reg.file ? `capability "${capId}" is not defined in ${reg.file}` : `capability "${capId}" is required but there is no capability registry`, reg.file ? `add an entry with CapabilityId = '${capId}' to ${registryName}, or correct the id` : `create ${registryName} with an entry CapabilityId = '${capId}'`),
+        );
+      } else if (cap.Stability === 'deprecated' || (typeof cap.DeprecatedBy === 'string' && cap.DeprecatedBy !== '')) {
+        findings.push(
+          F('CAP-REG-002', 'warning', lt.file, at, `capability "${capId}" is deprecated${cap.DeprecatedBy ? ` (replaced by "${cap.DeprecatedBy}")` : ''}`, cap.DeprecatedBy ? `require "${cap.DeprecatedBy}" instead` : 'move to a supported capability'),
+        );
+      }
+    });
+  }
+  return findings;
+}
+
+/** CONC-REG-001: each resource id a task names in resource_requirements exists in the registry. */
+export function checkTaskResources(tasks: Iterable<LoadedTask>, reg: ResourceRegistry, knownIds: ReadonlySet<string> = reg.invalidIds ?? new Set()): Finding[] {
+  const findings: Finding[] = [];
+  for (const lt of tasks) {
+    const reqs = lt.task.resource_requirements;
+    if (!reqs) continue;
+    for (const rid of Object.keys(reqs)) {
+      if (reg.resources.has(rid) || knownIds.has(rid)) continue;
+      findings.push(
+        F('CONC-REG-001', 'error', lt.file, lt.locate(['resource_requirements', rid], { key: true }), reg.file ? `resource "${rid}" is not defined in ${reg.file}` : `resource "${rid}" is required but there is no resource registry`, reg.file ? `add a ResourceId = '${rid}' entry to ${reg.file}, or correct the id` : `create capabilities/resources.psd1 with a ResourceId = '${rid}' entry`),
+      );
+    }
+  }
+  return findings;
+}
