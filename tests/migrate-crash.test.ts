@@ -1,0 +1,122 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { validate } from '../src/schema/registry.js';
+import { migrateFiles, rollbackMigration } from '../src/migrate/run.js';
+import { generateV1Tasks } from '../bench/migrate-input.js';
+
+const PROJECT = join(import.meta.dirname, '..');
+const CHILD = join(import.meta.dirname, 'fixtures/migrate/crash-child.mjs');
+const COUNT = 1000;
+
+/** Build dist/ when it is missing or older than the migration sources the child imports. */
+function ensureBuilt(): void {
+  const out = join(PROJECT, 'dist/src/migrate/run.js');
+  const srcDir = join(PROJECT, 'src/migrate');
+  const newest = Math.max(...readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(srcDir, f)).mtimeMs));
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PROJECT, stdio: 'pipe' });
+  } catch {
+    // tsc emits even when another part of the tree has type errors.
+  }
+  if (!existsSync(out)) throw new Error('dist/src/migrate/run.js was not built');
+}
+
+function files(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === '.backups') continue;
+      if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
+      else out.set(`${rel}${e.name}`, readFileSync(join(d, e.name)));
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+function runChild(root: string, killAfter: number): Promise<NodeJS.Signals | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, root, String(killAfter)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (signal || code === 0 ? resolve(signal) : reject(new Error(`child exited ${code}: ${err}`))));
+  });
+}
+
+describe('crash safety: SIGKILL during a migration of 1,000 files', () => {
+  let original: Map<string, Buffer>;
+  let clean: Map<string, Buffer>;
+  let template: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    template = mkdtempSync(join(tmpdir(), 'orc-crash-template-'));
+    generateV1Tasks(join(template, 'tasks'), COUNT);
+    original = files(join(template, 'tasks'));
+    const cleanRoot = mkdtempSync(join(tmpdir(), 'orc-crash-clean-'));
+    cpSync(template, cleanRoot, { recursive: true });
+    await migrateFiles({ root: cleanRoot, from: '1.0.0', to: '2.0.0', backup: false });
+    clean = files(join(cleanRoot, 'tasks'));
+  });
+
+  it('re-running finishes the job: every file valid v2 and byte-equal to a clean run; rollback restores all', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'orc-crash-'));
+    cpSync(template, root, { recursive: true });
+    const signal = await runChild(root, 437);
+    expect(signal).toBe('SIGKILL');
+    // Each file is either old or new, never partial; some of each.
+    const mid = files(join(root, 'tasks'));
+    const versions = [...mid.entries()].filter(([n]) => n.endsWith('.json')).map(([, b]) => JSON.parse(b.toString('utf8')).schema_version as string);
+    expect(versions.filter((v) => v === '2.0.0').length).toBeGreaterThanOrEqual(437);
+    expect(versions.filter((v) => v === '1.0.0').length).toBeGreaterThan(0);
+
+    const rerun = await migrateFiles({ root, from: '1.0.0', to: '2.0.0' });
+    expect(rerun.ok).toBe(true);
+    expect(rerun.resumed).toBe(true);
+    const after = files(join(root, 'tasks'));
+    expect([...after.keys()].filter((n) => !n.endsWith('.json'))).toEqual([]); // no temp files left behind
+    expect(after.size).toBe(COUNT);
+    for (const [name, bytes] of after) {
+      expect(bytes.equals(clean.get(name) as Buffer), name).toBe(true);
+      expect(validate('task', '2.0.0', JSON.parse(bytes.toString('utf8'))).valid, name).toBe(true);
+    }
+    // One backup holds every original, although the run was split in two.
+    expect(readdirSync(join(root, 'tasks/.backups'))).toHaveLength(1);
+    const back = await rollbackMigration({ root, backupCurrent: false });
+    expect(back.ok).toBe(true);
+    const restored = files(join(root, 'tasks'));
+    for (const [name, bytes] of original) expect(bytes.equals(restored.get(name) as Buffer), name).toBe(true);
+  });
+
+  it('a kill at any moment (from outside, while backing up or replacing) is completed by a re-run', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'orc-crash-ext-'));
+    cpSync(template, root, { recursive: true });
+    const child = spawn(process.execPath, [CHILD, root, '0'], { stdio: 'ignore' });
+    // Kill as soon as the journal exists: the run is then somewhere between backing up and replacing.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const base = join(root, 'tasks/.backups');
+        const started = existsSync(base) && readdirSync(base).some((d) => existsSync(join(base, d, 'manifest.json')));
+        if (started || child.exitCode !== null) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 2);
+    });
+    await new Promise((resolve) => child.once('exit', resolve).exitCode !== null && resolve(null));
+    const rerun = await migrateFiles({ root, from: '1.0.0', to: '2.0.0' });
+    expect(rerun.ok).toBe(true);
+    const after = files(join(root, 'tasks'));
+    expect(after.size).toBe(COUNT);
+    for (const [name, bytes] of after) expect(bytes.equals(clean.get(name) as Buffer), name).toBe(true);
+    await rollbackMigration({ root, backupCurrent: false });
+    const restored = files(join(root, 'tasks'));
+    for (const [name, bytes] of original) expect(bytes.equals(restored.get(name) as Buffer), name).toBe(true);
+  });
+});
