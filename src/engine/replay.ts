@@ -1,0 +1,89 @@
+/**
+ * Rebuilding state from the event log (STATE-OBS-002, AUDIT-001/002).
+ *
+ * Public API:
+ *   - replay(root, { at?, seq? }): Promise<LiveState>   (stable) state after every event up to a time or seq
+ *   - replayInto(state, root, opts): Promise<ReplayStats> (internal) used by the commit path and doctor
+ *   - applyLogged(state, event): void                    (internal) applyEvent that also understands system events
+ * Streaming: events are parsed chunk by chunk (archives first, gunzipped as
+ * streams), so memory is flat in log size. A corrupt line raises
+ * OrcError('STATE_CORRUPT') with its file and line unless `mode: 'collect'`.
+ * When old archives were pruned (`log prune`), replay starts from the
+ * checkpoint written at the prune boundary (`archive/checkpoint.<seq>.json`).
+ * Integration points: engine commit path (no snapshot yet / snapshot behind),
+ * doctor (snapshot == replay), CLI replay/why/status, library users.
+ * Dependencies: ../machines/index.js (emptyState, fromSnapshot, applyEvent), ./log.js.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OrcError } from '../errors.js';
+import type { OrcEvent, Snapshot } from '../model.js';
+import { applyEvent, emptyState, fromSnapshot, type LiveState } from '../machines/index.js';
+import { eventBatches, prunedBaseSeq, type LogProblem } from './log.js';
+import { statePaths } from './paths.js';
+
+export interface ReplayOptions {
+  /** ISO-8601 timestamp: apply events with timestamp <= at. */
+  at?: string;
+  /** Apply events with seq <= seq. */
+  seq?: number;
+  mode?: 'throw' | 'collect';
+  onProblem?: (p: LogProblem) => void;
+}
+
+export interface ReplayStats {
+  applied: number;
+  lastEvent: OrcEvent | null;
+}
+
+/** applyEvent for every entity type; `system` events (log rotation) only advance seq and time. */
+export function applyLogged(state: LiveState, event: OrcEvent): void {
+  if (event.entity_type !== 'system') applyEvent(state, event);
+  state.last_seq = event.seq;
+  state.timestamp = event.timestamp;
+}
+
+/** The newest checkpoint that the remaining archives continue from, if older archives were pruned. */
+export function startingCheckpoint(root: string): Snapshot | null {
+  const base = prunedBaseSeq(root);
+  if (base === 0) return null;
+  return JSON.parse(readFileSync(join(statePaths(root).archiveDir, `checkpoint.${base}.json`), 'utf8')) as Snapshot;
+}
+
+export async function replayInto(state: LiveState, root: string, opts: ReplayOptions = {}): Promise<ReplayStats> {
+  const atMs = opts.at === undefined ? undefined : Date.parse(opts.at);
+  if (opts.at !== undefined && Number.isNaN(atMs)) {
+    throw new OrcError('USAGE', `--at ${opts.at} is not an ISO-8601 timestamp`, { fix: 'use e.g. --at 2026-01-31T12:00:00.000Z' });
+  }
+  let applied = 0;
+  let lastEvent: OrcEvent | null = null;
+  const startSeq = state.last_seq;
+  outer: for await (const batch of eventBatches(root, {
+    mode: opts.mode ?? 'throw',
+    ...(opts.onProblem ? { onProblem: opts.onProblem } : {}),
+    baseSeq: startSeq,
+  })) {
+    for (const event of batch.events) {
+      if (event.seq <= startSeq) continue;
+      if (opts.seq !== undefined && event.seq > opts.seq) break outer;
+      if (atMs !== undefined && Date.parse(event.timestamp) > atMs) break outer;
+      applyLogged(state, event);
+      lastEvent = event;
+      applied++;
+    }
+  }
+  return { applied, lastEvent };
+}
+
+/** The state after every logged event up to `at` / `seq` (all of them by default). */
+export async function replay(root: string, opts: ReplayOptions = {}): Promise<LiveState> {
+  const checkpoint = startingCheckpoint(root);
+  if (checkpoint && opts.seq !== undefined && opts.seq < checkpoint.last_seq) {
+    throw new OrcError('NOT_FOUND', `events up to seq ${checkpoint.last_seq} were pruned; the oldest reachable state is seq ${checkpoint.last_seq}`, {
+      fix: `ask for --seq ${checkpoint.last_seq} or later`,
+    });
+  }
+  const state = checkpoint ? fromSnapshot(checkpoint) : emptyState();
+  await replayInto(state, root, opts);
+  return state;
+}

@@ -1,0 +1,109 @@
+/**
+ * Reading `.state/current.json` (never writes).
+ *
+ * Public API:
+ *   - readSnapshot(root): Snapshot | null            (stable) throws OrcError('STATE_CORRUPT') with a location when unreadable
+ *   - loadSnapshotFile(root): SnapshotRead           (stable) findings instead of throwing; memoised by rules as ctx.once('snapshot')
+ *   - SNAPSHOT_VERSION, SNAPSHOT_URL, EVENT_VERSION, EVENT_URL (stable)
+ * Integration points: engine commit path, status/why/doctor commands,
+ * STATE-OBS rules and any rule that needs runtime state (key 'snapshot').
+ * Dependencies: node:fs, ../io/located-json.js (locations), ../schema/registry.js.
+ */
+import { readFileSync } from 'node:fs';
+import { OrcError } from '../errors.js';
+import type { Finding, Snapshot } from '../model.js';
+import { locateInText, parseJsonText } from '../io/located-json.js';
+import { schemaId, validate } from '../schema/registry.js';
+import { rel, statePaths } from './paths.js';
+
+export const SNAPSHOT_VERSION = '2.0.0';
+export const SNAPSHOT_URL = schemaId('snapshot', SNAPSHOT_VERSION);
+export const EVENT_VERSION = '2.0.0';
+export const EVENT_URL = schemaId('event', EVENT_VERSION);
+
+export interface SnapshotRead {
+  file: string;
+  exists: boolean;
+  snapshot: Snapshot | null;
+  text: string | null;
+  findings: Finding[];
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** Located findings for a snapshot text that JSON.parse rejected or that is not an object. */
+function parseFindings(text: string, file: string): Finding[] {
+  const read = parseJsonText(text, file, { requirement: 'STATE-OBS-001', maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 64 });
+  if (!read.ok) return read.findings;
+  return [];
+}
+
+export function readSnapshot(root: string): Snapshot | null {
+  const paths = statePaths(root);
+  const file = rel(root, paths.current);
+  const text = readText(paths.current);
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const f = parseFindings(text, file)[0];
+    throw new OrcError('STATE_CORRUPT', `${file} is not valid JSON${f ? `: ${f.message}` : ''}`, {
+      location: { file, line: f?.line ?? 1, column: f?.column ?? 1 },
+      fix: 'run `orc-state doctor --repair`: it rebuilds current.json from the event log (keeping the damaged file in .state/recovered/)',
+    });
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !Array.isArray((value as Snapshot).tasks) || !Number.isInteger((value as Snapshot).last_seq)) {
+    throw new OrcError('STATE_CORRUPT', `${file} is not an orc-state snapshot (needs last_seq, tasks, workstreams, workers)`, {
+      location: { file, line: 1, column: 1 },
+      fix: 'run `orc-state doctor --repair` to rebuild it from the event log',
+    });
+  }
+  const snap = value as Snapshot;
+  snap.workstreams ??= [];
+  snap.workers ??= [];
+  snap.last_events ??= [];
+  return snap;
+}
+
+/** For rules: never throws on bad content; schema errors are located findings (STATE-OBS-001). */
+export function loadSnapshotFile(root: string): SnapshotRead {
+  const paths = statePaths(root);
+  const file = rel(root, paths.current);
+  const text = readText(paths.current);
+  if (text === null) return { file, exists: false, snapshot: null, text: null, findings: [] };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { file, exists: true, snapshot: null, text, findings: parseFindings(text, file) };
+  }
+  const check = validate('snapshot', SNAPSHOT_VERSION, value);
+  const findings: Finding[] = [];
+  for (const err of check.errors.slice(0, 50)) {
+    const path = err.instancePath
+      .split('/')
+      .slice(1)
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const at = locateInText(text, path);
+    const extra = err.keyword === 'additionalProperties' ? ` (${String((err.params as { additionalProperty?: string }).additionalProperty)})` : '';
+    findings.push({
+      requirement: 'STATE-OBS-001',
+      severity: 'error',
+      file,
+      line: at.line,
+      column: at.column,
+      message: `${err.instancePath || '(root)'} ${err.message ?? 'is invalid'}${extra} (schema ${SNAPSHOT_URL})`,
+      fix: 'current.json is written only by the engine: run `orc-state doctor --repair` to rebuild it from the log instead of editing it',
+    });
+  }
+  const ok = value && typeof value === 'object' && !Array.isArray(value) && Array.isArray((value as Snapshot).tasks);
+  return { file, exists: true, snapshot: ok ? (value as Snapshot) : null, text, findings };
+}
