@@ -1,0 +1,427 @@
+/**
+ * The derived graph files: `.state/dag_{ws}.json` (DAG-VIEW-001/002) and
+ * `.state/execution_plan_{ws}.json` (DAG-VIEW-003, CONC-REG-002), and the
+ * located findings that go with them.
+ *
+ * Public API:
+ *   - analyze(input): Analysis                          (stable) graph + estimates + statuses + graph findings
+ *   - buildDagFile(analysis, k, generatedAt): DagFile | null       (stable, pure; null when the workstream has a cycle)
+ *   - buildExecutionPlan(analysis, k, generatedAt): { plan?, problems, findings } (stable, pure)
+ *   - writeGraphFiles(root, taskSet, snapshot, options?): Promise<{ written; removed; findings }> (stable)
+ *   - serializeDerived(value): string                   (stable) the exact bytes written
+ *   - dagFileName(ws), planFileName(ws), DAG_VERSION, DAG_URL, PLAN_VERSION, PLAN_URL (stable)
+ *   - historyFor(root, snapshot): Promise<RunHistory>   (internal; incremental per process)
+ * Determinism: same tasks/statuses/estimates → same bytes apart from
+ * `generated_at`; a file whose content would not change is not rewritten.
+ * A workstream with a cycle gets no DAG and no plan (findings instead); a
+ * plan that can never run (unknown resource, claim above capacity) is not
+ * written either. Files of workstreams that no longer have tasks are removed.
+ * Writes go through writeFileDurable; this module takes no lock: the engine
+ * calls writeGraphFiles inside its commit lock, `orc-state plan` and `watch`
+ * wrap it in withLock when .state/ exists.
+ * Integration points: B2's engine derive step, `orc-state plan|watch`, the
+ * DAG-VIEW-001..003 and CONC-REG-002 rules (freshness via the pure builders).
+ * Dependencies: node:fs, node:path, ./graph.js, ./plan.js, ./estimates.js,
+ * ../config.js, ../io/atomic-write.js, ../registry/index.js (loadResources),
+ * ../engine/log.js (readEvents), ../schema/registry.js, ../model.js.
+ */
+import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Finding, Snapshot, TaskDefinition } from '../model.js';
+import { TASK_ID_PATTERN } from '../model.js';
+import { schemaId } from '../schema/registry.js';
+import { writeFileDurable } from '../io/atomic-write.js';
+import { loadConfig } from '../config.js';
+import { readEvents } from '../engine/log.js';
+import { loadResources } from '../registry/index.js';
+import { RunHistory } from './estimates.js';
+import type { Estimate } from './estimates.js';
+import { buildGraph, formatCycle, type CycleIssue, type TaskGraph } from './graph.js';
+import { estimateAll, planWorkstream, type PlanData, type PlanProblem, type ResourceLike } from './plan.js';
+
+export const DAG_VERSION = '1.0.0';
+export const DAG_URL = schemaId('dag', DAG_VERSION);
+export const PLAN_VERSION = '1.0.0';
+export const PLAN_URL = schemaId('execution-plan', PLAN_VERSION);
+
+export const dagFileName = (ws: string): string => `dag_${ws}.json`;
+export const planFileName = (ws: string): string => `execution_plan_${ws}.json`;
+export const DAG_FILE_PATTERN = /^dag_(.+)\.json$/;
+export const PLAN_FILE_PATTERN = /^execution_plan_(.+)\.json$/;
+
+/** What the graph needs from A's LoadedTask (structural, so TaskSet fits). */
+export interface LoadedTaskLike {
+  task: TaskDefinition;
+  file: string;
+  locate(path: ReadonlyArray<string | number>, opts?: { key?: boolean }): { line: number; column: number };
+}
+export interface TaskSetLike {
+  tasks: ReadonlyMap<string, LoadedTaskLike>;
+}
+
+export interface DagNode {
+  task_id: string;
+  name: string;
+  type: string;
+  status: string;
+  level: number;
+}
+export interface DagEdge {
+  from: string;
+  to: string;
+  type: 'depends_on';
+  external?: true;
+  external_workstream?: string;
+}
+export interface DagFile {
+  schema_version: string;
+  schema_url: string;
+  workstream_id: string;
+  generated_at: string;
+  nodes: DagNode[];
+  edges: DagEdge[];
+  topological_order: string[];
+}
+export type ExecutionPlanFile = { schema_version: string; schema_url: string } & Pick<PlanData, 'workstream_id'> & {
+    generated_at: string;
+  } & Omit<PlanData, 'workstream_id'>;
+
+export interface AnalysisInput {
+  taskSet: TaskSetLike;
+  snapshot: Snapshot | null;
+  resources: ReadonlyMap<string, ResourceLike>;
+  history?: RunHistory;
+  maxParallel: number;
+}
+
+export interface Analysis {
+  input: AnalysisInput;
+  graph: TaskGraph<TaskDefinition>;
+  est: Float64Array;
+  info: Estimate[];
+  status: (v: number) => string;
+  /** Cycle and self-dependency findings (DAG-VIEW-001), located. */
+  findings: Finding[];
+  /** Graph-sized buffers shared by the per-workstream computations. */
+  scratch: { indeg: Int32Array; level: Int32Array };
+  /** Locate a path inside a task's file. */
+  locate(taskId: string, path: ReadonlyArray<string | number>, key?: boolean): { file: string; line: number; column: number };
+}
+
+export function analyze(input: AnalysisInput): Analysis {
+  const defs: TaskDefinition[] = [];
+  for (const loaded of input.taskSet.tasks.values()) defs.push(loaded.task);
+  const graph = buildGraph(defs);
+  const { seconds: est, info } = estimateAll(graph, input.history);
+  const snapStatus = new Map<string, string>();
+  for (const t of input.snapshot?.tasks ?? []) snapStatus.set(t.task_id, t.status);
+  const status = (v: number): string => snapStatus.get(graph.ids[v] as string) ?? String((graph.tasks[v] as TaskDefinition).status ?? 'pending');
+  const locate = (taskId: string, path: ReadonlyArray<string | number>, key = false): { file: string; line: number; column: number } => {
+    const loaded = input.taskSet.tasks.get(taskId);
+    if (!loaded) return { file: 'tasks', line: 1, column: 1 };
+    const at = loaded.locate(path, key ? { key: true } : undefined);
+    return { file: loaded.file, line: at.line, column: at.column };
+  };
+  const findings: Finding[] = [];
+  for (const issue of graph.issues) {
+    if (issue.kind === 'cycle') findings.push(cycleFinding(issue, locate));
+    else if (issue.kind === 'self') {
+      const at = locate(issue.task, ['dependencies', issue.position]);
+      findings.push({
+        requirement: 'DAG-VIEW-001',
+        severity: 'error',
+        ...at,
+        message: `dependency cycle: ${issue.task} -> ${issue.task} (the task depends on itself)`,
+        fix: `remove "${issue.task}" from its own dependencies (and from its blocks)`,
+      });
+    }
+  }
+  const scratch = { indeg: new Int32Array(graph.n), level: new Int32Array(graph.n) };
+  return { input, graph, est, info, status, findings, locate, scratch };
+}
+
+function cycleFinding(issue: CycleIssue, locate: Analysis['locate']): Finding {
+  const closing = issue.edges[issue.edges.length - 1] as CycleIssue['edges'][number];
+  const at = locate(closing.task, ['dependencies', closing.position]);
+  const where = issue.edges.map((e) => {
+    const l = locate(e.task, ['dependencies', e.position]);
+    return `${e.task} -> ${e.target} at ${l.file}:${l.line}:${l.column}`;
+  });
+  const more = issue.componentSize > issue.path.length - 1 ? ` (${issue.componentSize} tasks are caught in cycles together)` : '';
+  return {
+    requirement: 'DAG-VIEW-001',
+    severity: 'error',
+    ...at,
+    message: `dependency cycle: ${formatCycle(issue)}${more}; edges: ${where.join('; ')}`,
+    fix: `remove one of these dependencies, e.g. "${closing.target}" from the dependencies of ${closing.task} (and the matching blocks entry)`,
+  };
+}
+
+export function problemFinding(problem: PlanProblem, analysis: Analysis): Finding | null {
+  switch (problem.kind) {
+    case 'cycle':
+      return null; // reported once by analyze() with the full path
+    case 'unknown-resource': {
+      const at = analysis.locate(problem.task, ['resource_requirements', problem.resource], true);
+      return {
+        requirement: 'CONC-REG-002',
+        severity: 'error',
+        ...at,
+        message: `task ${problem.task} requires unknown resource "${problem.resource}"${problem.known.length ? ` (known: ${problem.known.join(', ')})` : ' (the resource registry defines none)'}; its plan can never run`,
+        fix: `declare "${problem.resource}" in capabilities/resources.psd1 (ResourceId, Type, MaxHolders) or correct the id`,
+      };
+    }
+    case 'over-capacity': {
+      const at = analysis.locate(problem.task, ['resource_requirements', problem.resource]);
+      return {
+        requirement: 'CONC-REG-002',
+        severity: 'error',
+        ...at,
+        message: `task ${problem.task} claims ${problem.units} unit(s) of "${problem.resource}", which has capacity ${problem.capacity}; the plan can never run`,
+        fix: problem.capacity > 0 ? `claim at most ${problem.capacity} or raise MaxHolders of "${problem.resource}"` : `raise MaxHolders of "${problem.resource}" above 0 or drop the claim`,
+      };
+    }
+    case 'invalid-claim': {
+      const at = analysis.locate(problem.task, ['resource_requirements', problem.resource]);
+      return {
+        requirement: 'CONC-REG-002',
+        severity: 'error',
+        ...at,
+        message: `task ${problem.task}: resource claim ${JSON.stringify(problem.claim)} for "${problem.resource}" is not "exclusive", "shared" or a positive number`,
+        fix: 'write "exclusive", "shared" or a positive amount',
+      };
+    }
+  }
+}
+
+/** The DAG file of workstream k, or null when it has a cycle. */
+export function buildDagFile(analysis: Analysis, k: number, generatedAt: string): DagFile | null {
+  const { graph } = analysis;
+  const ws = graph.workstreams[k] as string;
+  const members = graph.members[k] as Int32Array;
+  for (const v of members) if (graph.cyclic[v]) return null;
+  const levels = computed(analysis, k);
+  if (!levels.order || !levels.level) return null;
+  const level = levels.level;
+  const nodes: DagNode[] = [];
+  const edges: DagEdge[] = [];
+  const incoming: DagEdge[] = [];
+  for (const v of members) {
+    const t = graph.tasks[v] as TaskDefinition;
+    nodes.push({ task_id: t.task_id, name: String(t.name ?? ''), type: String(t.type ?? ''), status: analysis.status(v), level: level[v] as number });
+  }
+  for (const v of members) {
+    const from = graph.ids[v] as string;
+    const targets: Array<[string, number]> = [];
+    for (let e = graph.depStart[v] as number, end = graph.depStart[v + 1] as number; e < end; e++) {
+      const d = graph.deps[e] as number;
+      targets.push([graph.ids[d] as string, d]);
+    }
+    targets.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [to, d] of targets) {
+      const edge: DagEdge = { from, to, type: 'depends_on' };
+      if (graph.ws[d] !== k) {
+        edge.external = true;
+        edge.external_workstream = graph.workstreams[graph.ws[d] as number] as string;
+      }
+      edges.push(edge);
+    }
+    // Dependents in other workstreams (external edges pointing at this workstream).
+    for (let e = graph.outStart[v] as number, end = graph.outStart[v + 1] as number; e < end; e++) {
+      const w = graph.outs[e] as number;
+      if (graph.ws[w] === k) continue;
+      incoming.push({ from: graph.ids[w] as string, to: from, type: 'depends_on', external: true, external_workstream: graph.workstreams[graph.ws[w] as number] as string });
+    }
+  }
+  if (incoming.length > 0) {
+    edges.push(...incoming);
+    edges.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+  }
+  return {
+    schema_version: DAG_VERSION,
+    schema_url: DAG_URL,
+    workstream_id: ws,
+    generated_at: generatedAt,
+    nodes,
+    edges,
+    topological_order: Array.from(levels.order, (v) => graph.ids[v] as string),
+  };
+}
+
+type WsComputed = ReturnType<typeof planWorkstream>;
+const computedCache = new WeakMap<Analysis, Map<number, WsComputed>>();
+
+/** Plan + order of workstream k, computed once per analysis (the DAG file and the plan share the order). */
+function computed(analysis: Analysis, k: number): WsComputed {
+  let cache = computedCache.get(analysis);
+  if (!cache) {
+    cache = new Map();
+    computedCache.set(analysis, cache);
+  }
+  let entry = cache.get(k);
+  if (!entry) {
+    entry = planWorkstream(analysis.graph, k, {
+      maxParallel: analysis.input.maxParallel,
+      resources: analysis.input.resources,
+      est: analysis.est,
+      info: analysis.info,
+      scratch: analysis.scratch,
+    });
+    cache.set(k, entry);
+  }
+  return entry;
+}
+
+export function buildExecutionPlan(
+  analysis: Analysis,
+  k: number,
+  generatedAt: string,
+): { plan?: ExecutionPlanFile; problems: PlanProblem[]; findings: Finding[] } {
+  const result = computed(analysis, k);
+  const findings: Finding[] = [];
+  for (const p of result.problems) {
+    const f = problemFinding(p, analysis);
+    if (f) findings.push(f);
+  }
+  if (!result.plan) return { problems: result.problems, findings };
+  const { workstream_id, ...rest } = result.plan;
+  const plan: ExecutionPlanFile = {
+    schema_version: PLAN_VERSION,
+    schema_url: PLAN_URL,
+    workstream_id,
+    generated_at: generatedAt,
+    ...rest,
+  };
+  return { plan, problems: result.problems, findings };
+}
+
+/** The exact bytes of a derived file. */
+export function serializeDerived(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+const GENERATED_AT = /"generated_at": "([^"]*)"/;
+
+/** Existing file content with the new generation time swapped in, to skip rewriting identical files. */
+function unchanged(path: string, fresh: string): boolean {
+  let old: string;
+  try {
+    old = readFileSync(path, 'utf8');
+  } catch {
+    return false;
+  }
+  if (old.length !== fresh.length) {
+    // generated_at has a fixed length (ISO-8601 ms), so any length change means new content.
+    return false;
+  }
+  const oldAt = GENERATED_AT.exec(old.slice(0, 400))?.[1];
+  if (oldAt === undefined) return false;
+  return old === fresh.replace(GENERATED_AT, `"generated_at": "${oldAt}"`);
+}
+
+const historyCache = new Map<string, RunHistory>();
+
+/**
+ * Past run durations for estimates. Kept per process and root: when the
+ * snapshot's `last_events` continue what was already read, only they are
+ * applied; otherwise the whole log (archives included) is streamed once.
+ */
+export async function historyFor(root: string, snapshot: Snapshot | null): Promise<RunHistory> {
+  const cached = historyCache.get(root);
+  if (cached && snapshot) {
+    if (snapshot.last_seq === cached.lastSeq) return cached;
+    const fresh = (snapshot.last_events ?? []).filter((e) => e.seq > cached.lastSeq).sort((a, b) => a.seq - b.seq);
+    if (fresh.length > 0 && fresh[0]!.seq === cached.lastSeq + 1 && fresh[fresh.length - 1]!.seq === snapshot.last_seq) {
+      for (const e of fresh) cached.apply(e);
+      return cached;
+    }
+  }
+  const history = new RunHistory();
+  if (existsSync(join(root, '.state'))) {
+    try {
+      for await (const event of readEvents(root, { mode: 'collect', onProblem: () => undefined })) history.apply(event);
+    } catch {
+      // An unreadable log only costs history-based estimates; the log's own rules report it.
+    }
+  }
+  historyCache.set(root, history);
+  return history;
+}
+
+export interface WriteGraphOptions {
+  maxParallel?: number;
+  /** Only these workstreams (default: all); stale files are removed only when all are written. */
+  workstreams?: Iterable<string>;
+  resources?: ReadonlyMap<string, ResourceLike>;
+  history?: RunHistory;
+  now?: Date;
+}
+
+export async function writeGraphFiles(
+  root: string,
+  taskSet: TaskSetLike,
+  snapshot: Snapshot | null,
+  options: WriteGraphOptions = {},
+): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
+  const findings: Finding[] = [];
+  let maxParallel = options.maxParallel;
+  if (maxParallel === undefined) {
+    const config = loadConfig(root);
+    findings.push(...config.findings.filter((f) => f.severity === 'error'));
+    maxParallel = config.max_parallelism;
+  }
+  let resources = options.resources;
+  if (!resources) resources = loadResources(root).resources as ReadonlyMap<string, ResourceLike>;
+  const history = options.history ?? (await historyFor(root, snapshot));
+  const analysis = analyze({ taskSet, snapshot, resources, history, maxParallel });
+  findings.push(...analysis.findings);
+  const stateDir = join(root, '.state');
+  const generatedAt = (options.now ?? new Date()).toISOString();
+  const wanted = options.workstreams ? new Set(options.workstreams) : null;
+  const written: string[] = [];
+  const removed: string[] = [];
+  const { graph } = analysis;
+  for (let k = 0; k < graph.workstreams.length; k++) {
+    const ws = graph.workstreams[k] as string;
+    if (wanted && !wanted.has(ws)) continue;
+    if (!TASK_ID_PATTERN.test(ws)) {
+      const first = graph.members[k]?.[0];
+      const at = analysis.locate(graph.ids[first ?? 0] as string, ['workstream_id']);
+      findings.push({
+        requirement: 'DAG-VIEW-001',
+        severity: 'error',
+        ...at,
+        message: `workstream id "${ws}" cannot name a file (.state/dag_${ws}.json); no DAG or plan was written for it`,
+        fix: 'use letters, digits, ".", "_" and "-" only (Decision 5) and move the task files to the matching directory',
+      });
+      continue;
+    }
+    const dag = buildDagFile(analysis, k, generatedAt);
+    const planned = buildExecutionPlan(analysis, k, generatedAt);
+    findings.push(...planned.findings);
+    const jobs: Array<[string, unknown]> = [];
+    if (dag) jobs.push([dagFileName(ws), dag]);
+    if (planned.plan) jobs.push([planFileName(ws), planned.plan]);
+    for (const [name, value] of jobs) {
+      const path = join(stateDir, name);
+      const text = serializeDerived(value);
+      if (unchanged(path, text)) continue;
+      await writeFileDurable(path, text);
+      written.push(`.state/${name}`);
+    }
+  }
+  if (!wanted && existsSync(stateDir)) {
+    const live = new Set(graph.workstreams);
+    for (const name of readdirSync(stateDir)) {
+      const m = DAG_FILE_PATTERN.exec(name) ?? PLAN_FILE_PATTERN.exec(name);
+      if (!m || live.has(m[1] as string)) continue;
+      try {
+        unlinkSync(join(stateDir, name));
+        removed.push(`.state/${name}`);
+      } catch {
+        // already gone
+      }
+    }
+  }
+  return { written, removed, findings };
+}
