@@ -1,0 +1,30 @@
+/**
+ * CONC-REG-001 (MUST): the resource registry (capabilities/resources.psd1, or
+ * resources.yaml/.yml/.json) parses and each resource has ResourceId (unique),
+ * Type (exclusive/shared/rate_limited), Description, MaxHolders (integer ≥ -1,
+ * -1 unlimited, exactly 1 for exclusive) and, for rate_limited ones, RefillRate
+ * > 0; every resource id a task names in resource_requirements exists.
+ *
+ * Public API (stable): rule.
+ * Integration points: discovered by the compliance runner; shares loads
+ * through ctx.once('tasks') and ctx.once('resources'). Plan-level checks
+ * (capacity, deadlock) are CONC-REG-002 (C).
+ * Dependencies: ../../registry/index.js, ../../repo/load-tasks.js, ../types.js.
+ */
+import { checkTaskResources, loadResources } from '../../registry/index.js';
+import { loadTasks } from '../../repo/load-tasks.js';
+import type { Rule } from '../types.js';
+
+export const rule: Rule = {
+  id: 'CONC-REG-001',
+  level: 'MUST',
+  section: 'registry',
+  title: 'Resource registry declares typed resources',
+  check(ctx) {
+    const res = ctx.once('resources', () => loadResources(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const needed = [...set.tasks.values()].some((t) => Object.keys(t.task.resource_requirements ?? {}).length > 0);
+    if (res.file === null && !needed) return { skip: 'no resource registry (capabilities/resources.psd1) and no task claims a resource' };
+    return { findings: [...res.findings, ...checkTaskResources(set.tasks.values(), res)].filter((f) => f.requirement === 'CONC-REG-001') };
+  },
+};
