@@ -15,19 +15,24 @@
  *         warning, error or critical, counted by event name.
  *       "today" = the current UTC day of `now`. Events after `now` are ignored.
  *   - serializeMetrics(metrics): string (2-space JSON + newline)
- *   - writeMetrics(stateDir, metrics): Promise<void> (durable atomic replace)
- *   - METRICS_FILE ('metrics.json')
+ *   - writeMetrics(stateDir, metrics): Promise<void> — durable atomic replace of
+ *     metrics.json, then of metrics.prom (the same figures as Prometheus /
+ *     OpenMetrics text, OBS-002) so a node_exporter textfile collector or a
+ *     push job can ship them to a time-series database.
+ *   - METRICS_FILE ('metrics.json'), METRICS_PROM_FILE ('metrics.prom')
  * Integration points: engine derive step after each commit and the periodic
  * refresh (B2), `toOpenMetrics` (./openmetrics.ts), rule OBS-001.
- * Dependencies: ../io/atomic-write.js, ../schema/registry.js, ../model.js.
+ * Dependencies: ../io/atomic-write.js, ../schema/registry.js, ../model.js, ./openmetrics.js.
  */
 import { join } from 'node:path';
 import { writeFileDurable } from '../io/atomic-write.js';
 import { TASK_STATUSES, WORKER_STATUSES, WORKSTREAM_STATUSES, type OrcEvent, type Snapshot } from '../model.js';
 import { schemaId } from '../schema/registry.js';
+import { toOpenMetrics } from './openmetrics.js';
 
 export const METRICS_SCHEMA_VERSION = '1.0.0';
 export const METRICS_FILE = 'metrics.json';
+export const METRICS_PROM_FILE = 'metrics.prom';
 
 export interface MetricsFile {
   schema_version: string;
@@ -178,4 +183,5 @@ export function serializeMetrics(metrics: MetricsFile): string {
 
 export async function writeMetrics(stateDir: string, metrics: MetricsFile): Promise<void> {
   await writeFileDurable(join(stateDir, METRICS_FILE), serializeMetrics(metrics));
+  await writeFileDurable(join(stateDir, METRICS_PROM_FILE), toOpenMetrics(metrics));
 }

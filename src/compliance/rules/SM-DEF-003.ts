@@ -1,0 +1,28 @@
+/**
+ * SM-DEF-003 (SHOULD): the worker machine in docs/state_machines/worker_lifecycle.yaml.
+ * Checks: the repository's YAML parses and has exactly the catalog's states,
+ * triggers, terminal states, required transitions, guards and severities;
+ * it is the same definition the engine runs (no drift); the xstate machine
+ * built from it agrees with it; docs/execution_model/STATE_MACHINE.md names
+ * every state and trigger (warnings; EXEC-DOC-003 fails on them);
+ * .state/current.json holds only known worker states and satisfies the
+ * machine's invariants.
+ *
+ * Public API (stable): rule.
+ * Integration points: discovered by the compliance runner; memoised loads
+ * 'snapshot' (loadSnapshotFile) and 'tasks' (loadTasks).
+ * Dependencies: ../../machines/conformance.js, ../../engine/snapshot.js, ../../repo/load-tasks.js.
+ */
+import { checkMachineRepo } from '../../machines/conformance.js';
+import { machineInputs } from '../../machines/rule-inputs.js';
+import type { Rule } from '../types.js';
+
+export const rule: Rule = {
+  id: 'SM-DEF-003',
+  level: 'SHOULD',
+  section: 'machines',
+  title: 'Worker state machine',
+  check(ctx) {
+    return { findings: checkMachineRepo(ctx.root, 'worker', 'SM-DEF-003', 'warning', machineInputs(ctx)) };
+  },
+};
