@@ -10,12 +10,32 @@ import { Command } from 'commander';
 import type { Output } from './output.js';
 import { register as registerValidate } from './commands/validate.js';
 import { register as registerMigrate } from './commands/migrate.js';
+import { register as registerPlan } from './commands/plan.js';
+import { register as registerInitCmd } from './commands/init.js';
+import { register as registerSyncCmd } from './commands/sync.js';
+import { register as registerTaskCmd } from './commands/task.js';
+import { register as registerWorkerCmd } from './commands/worker.js';
+import { register as registerStatusCmd } from './commands/status.js';
+import { register as registerReplayCmd } from './commands/replay.js';
+import { register as registerWhyCmd } from './commands/why.js';
+import { register as registerDoctorCmd } from './commands/doctor.js';
+import { register as registerLogCmd } from './commands/log.js';
 
 export type RegisterCommand = (program: Command, output: Output) => void;
 
 const COMMANDS: RegisterCommand[] = [
   registerMigrate,
+  registerPlan,
   // command registrations (one line each)
+  registerInitCmd,
+  registerSyncCmd,
+  registerTaskCmd,
+  registerWorkerCmd,
+  registerStatusCmd,
+  registerReplayCmd,
+  registerWhyCmd,
+  registerDoctorCmd,
+  registerLogCmd,
   registerValidate,
 ];
 

@@ -1,0 +1,47 @@
+/**
+ * `orc-state status`: the current state from `.state/current.json`
+ * (read-only: never takes the lock, never writes).
+ *
+ * Public API (stable): register(program, output).
+ * Usage: orc-state status [--workstream ID] [--root DIR] [--json]
+ * JSON: { ok, last_seq, log_last_seq, timestamp, stale, tasks (counts), workstreams, workers, orphaned, task_states }.
+ * Exit: 0; 2 no state yet or unreadable snapshot.
+ * Integration points: src/cli/program.ts; src/engine/snapshot.ts, log.ts.
+ * Dependencies: commander, ../../engine/*.
+ */
+import type { Command } from 'commander';
+import { OrcError } from '../../errors.js';
+import { lastLoggedSeq } from '../../engine/log.js';
+import { readSnapshot } from '../../engine/snapshot.js';
+import { engineOptions, printSummary, rootOf, summarize, type EngineFlags } from '../../engine/cli-support.js';
+import type { Output } from '../output.js';
+
+interface StatusFlags extends EngineFlags {
+  workstream?: string;
+}
+
+export function register(program: Command, output: Output): void {
+  engineOptions(
+    program.command('status').description('show the current state of workstreams, tasks and workers (read-only)').option('--workstream <id>', 'only this workstream'),
+    { lock: false },
+  ).action(async (flags: StatusFlags) => {
+    const root = rootOf(flags);
+    const snapshot = readSnapshot(root);
+    if (!snapshot) {
+      throw new OrcError('NOT_FOUND', `no state in ${root}/.state (current.json is missing)`, { fix: 'run `orc-state init` then `orc-state sync`' });
+    }
+    if (flags.workstream) {
+      snapshot.tasks = snapshot.tasks.filter((t) => t.workstream_id === flags.workstream);
+      snapshot.workstreams = snapshot.workstreams.filter((w) => w.workstream_id === flags.workstream);
+    }
+    const logged = lastLoggedSeq(root);
+    const summary = summarize(snapshot);
+    const stale = logged.seq !== snapshot.last_seq;
+    if (flags.json) {
+      output.json({ ok: true, ...summary, log_last_seq: logged.seq, stale, task_states: snapshot.tasks });
+      return;
+    }
+    printSummary(output, summary);
+    if (stale) output.err(output.paint('yellow', `note: the log ends at seq ${logged.seq} but current.json is at seq ${snapshot.last_seq}; run \`orc-state doctor\``));
+  });
+}

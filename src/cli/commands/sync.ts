@@ -1,0 +1,35 @@
+/**
+ * `orc-state sync`: register task and workstream definitions the state does
+ * not know yet (task_created / workstream_created events, one batch) and mark
+ * tasks whose definition file is gone as orphaned.
+ *
+ * Public API (stable): register(program, output).
+ * Usage: orc-state sync [--root DIR] [--json] [--lock-timeout MS]
+ * Exit: 0 done; 1 a definition was refused by the machines; 3 lock timeout.
+ * Integration points: src/cli/program.ts; src/engine/commit.ts (syncDefinitions).
+ * Dependencies: commander, ../../engine/*.
+ */
+import type { Command } from 'commander';
+import { syncDefinitions } from '../../engine/commit.js';
+import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import type { Output } from '../output.js';
+
+export function register(program: Command, output: Output): void {
+  engineOptions(program.command('sync').description('register task/workstream definitions not yet in .state (one batch)')).action(
+    async (flags: EngineFlags) => {
+      const r = await syncDefinitions(rootOf(flags), { lockTimeoutMs: lockTimeoutOf(flags) });
+      if (flags.json) {
+        output.json({ ok: true, created_tasks: r.createdTasks, created_workstreams: r.createdWorkstreams, orphaned: r.orphaned, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
+        return;
+      }
+      for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
+      if (r.events.length > 20) {
+        const first = r.events[0];
+        const last = r.events[r.events.length - 1];
+        output.out(`${output.paint('green', 'acknowledged')} seq ${first?.seq}..${last?.seq} (${r.events.length} events)`);
+      } else printAcknowledged(output, r.events);
+      output.out(`${r.createdWorkstreams.length} workstream(s) and ${r.createdTasks.length} task(s) registered; state at seq ${r.snapshot.last_seq}`);
+      if (r.orphaned.length) output.out(output.paint('yellow', `orphaned (definition file gone): ${r.orphaned.join(', ')}`));
+    },
+  );
+}

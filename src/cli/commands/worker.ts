@@ -1,0 +1,59 @@
+/**
+ * `orc-state worker <worker_id> <trigger>`: register a worker or change its
+ * state (registration_complete, health_check_timeout, shutdown_requested ...)
+ * through the commit path.
+ *
+ * Public API (stable): register(program, output).
+ * Usage: orc-state worker <worker_id> <trigger> [--capabilities a,b] [--error MSG]
+ *        [--caused-by EVENT_ID] [--root DIR] [--json] [--lock-timeout MS]
+ * Exit: 0 committed; 1 illegal transition (allowed triggers listed); 2 usage; 3 lock timeout.
+ * Integration points: src/cli/program.ts; src/engine/commit.ts (applyTransitions).
+ * Dependencies: commander, ../../engine/*.
+ */
+import type { Command } from 'commander';
+import { applyTransitions } from '../../engine/commit.js';
+import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import type { Output } from '../output.js';
+
+interface WorkerFlags extends EngineFlags {
+  capabilities?: string;
+  error?: string;
+  causedBy?: string;
+}
+
+export function register(program: Command, output: Output): void {
+  engineOptions(
+    program
+      .command('worker')
+      .description('apply a trigger to a worker (worker_registered, registration_complete, health_check_timeout, ...)')
+      .argument('<worker_id>', 'worker id')
+      .argument('<trigger>', 'worker machine trigger')
+      .option('--capabilities <list>', 'comma-separated capability ids (with worker_registered)')
+      .option('--error <message>', 'error message recorded on the event')
+      .option('--caused-by <event_id>', 'event_id of the event that caused this one'),
+  ).action(async (workerId: string, trigger: string, flags: WorkerFlags) => {
+    const capabilities = flags.capabilities === undefined ? undefined : flags.capabilities.split(',').map((c) => c.trim()).filter(Boolean);
+    const r = await applyTransitions(
+      rootOf(flags),
+      [
+        {
+          entity_type: 'worker',
+          entity_id: workerId,
+          trigger,
+          timestamp: new Date().toISOString(),
+          actor: process.env.ORC_STATE_ACTOR ?? workerId,
+          ...(flags.error !== undefined ? { error: flags.error } : {}),
+          ...(flags.causedBy !== undefined ? { caused_by: flags.causedBy } : {}),
+          ...(capabilities !== undefined ? { metadata: { capabilities } } : {}),
+        },
+      ],
+      { lockTimeoutMs: lockTimeoutOf(flags) },
+    );
+    if (flags.json) {
+      output.json({ ok: true, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
+      return;
+    }
+    for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
+    printAcknowledged(output, r.events);
+  });
+}
