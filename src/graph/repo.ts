@@ -1,0 +1,61 @@
+/**
+ * Everything the graph commands read from a repository, read once.
+ *
+ * Public API:
+ *   - loadGraphInputs(root, options?): Promise<GraphInputs>   (stable)
+ *   - GraphInputs                                            (stable type)
+ * Reads: tasks/ (A's loadTasks), the resource registry (A's loadResources),
+ * orc-state.config.json (loadConfig), `.state/current.json` (B2's
+ * readSnapshot; a corrupt snapshot is reported as a note and statuses fall
+ * back to the definitions), and past run durations from the event log.
+ * Integration points: `orc-state plan|ready`, watch's first load.
+ * Dependencies: ../repo/load-tasks.js, ../registry/index.js, ../config.js,
+ * ../engine/snapshot.js, ./files.js, ./estimates.js.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { OrcError } from '../errors.js';
+import type { Snapshot } from '../model.js';
+import { loadConfig, type LoadedConfig } from '../config.js';
+import { readSnapshot } from '../engine/snapshot.js';
+import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
+import { loadResources, type ResourceRegistry } from '../registry/index.js';
+import type { RunHistory } from './estimates.js';
+import { analyze, historyFor, type Analysis } from './files.js';
+
+export interface GraphInputs {
+  root: string;
+  taskSet: TaskSet;
+  registry: ResourceRegistry;
+  config: LoadedConfig;
+  snapshot: Snapshot | null;
+  /** Why the snapshot could not be used, when it could not. */
+  snapshotProblem: string | null;
+  history: RunHistory;
+  maxParallel: number;
+  analysis: Analysis;
+}
+
+export async function loadGraphInputs(root: string, options: { maxParallel?: number } = {}): Promise<GraphInputs> {
+  if (!existsSync(root)) throw new OrcError('UNREADABLE_INPUT', `repository root ${root} does not exist`, { fix: 'pass an existing directory with --root' });
+  if (!existsSync(join(root, 'tasks'))) {
+    throw new OrcError('NOT_FOUND', `no tasks/ directory in ${root}`, {
+      location: { file: 'tasks' },
+      fix: 'run the command from the repository root (or pass --root), or create tasks/{workstream_id}/{task_id}.json files',
+    });
+  }
+  const taskSet = loadTasks(root);
+  const registry = loadResources(root);
+  const config = loadConfig(root);
+  let snapshot: Snapshot | null = null;
+  let snapshotProblem: string | null = null;
+  try {
+    snapshot = readSnapshot(root);
+  } catch (error) {
+    snapshotProblem = error instanceof Error ? error.message : String(error);
+  }
+  const history = await historyFor(root, snapshot);
+  const maxParallel = options.maxParallel ?? config.max_parallelism;
+  const analysis = analyze({ taskSet, snapshot, resources: registry.resources, history, maxParallel });
+  return { root, taskSet, registry, config, snapshot, snapshotProblem, history, maxParallel, analysis };
+}
