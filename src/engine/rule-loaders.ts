@@ -1,0 +1,39 @@
+/**
+ * Memoised loads shared by the compliance rules that read runtime state, with
+ * the agreed RuleContext keys: 'snapshot' → loadSnapshotFile(root),
+ * 'events' → readLocatedEvents(root) (a promise: await it), 'tasks' → loadTasks(root).
+ *
+ * Public API (stable): snapshotOf(ctx), eventsOf(ctx), tasksOf(ctx), locator(text).
+ * Integration points: rules STATE-OBS-001..004, AUDIT-001/002 (and any other
+ * rule that wants the same loads without reading the files twice).
+ * Dependencies: ./snapshot.js, ./log.js, ../repo/load-tasks.js, ../io/located-json.js.
+ */
+import type { RuleContext } from '../compliance/types.js';
+import { locateInText } from '../io/located-json.js';
+import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
+import { readLocatedEvents, type LocatedEvents } from './log.js';
+import { loadSnapshotFile, type SnapshotRead } from './snapshot.js';
+
+export function snapshotOf(ctx: RuleContext): SnapshotRead {
+  return ctx.once('snapshot', () => loadSnapshotFile(ctx.root));
+}
+
+export function eventsOf(ctx: RuleContext): Promise<LocatedEvents> {
+  return ctx.once('events', () => readLocatedEvents(ctx.root));
+}
+
+export function tasksOf(ctx: RuleContext): TaskSet {
+  return ctx.once('tasks', () => loadTasks(ctx.root));
+}
+
+/**
+ * Locations inside a (possibly large) JSON text: building the location tree
+ * costs, so only the first `budget` lookups are exact; later ones point at line 1.
+ */
+export function locator(text: string | null, budget = 25): (path: ReadonlyArray<string | number>) => { line: number; column: number } {
+  let used = 0;
+  return (path) => {
+    if (text === null || used++ >= budget) return { line: 1, column: 1 };
+    return locateInText(text, path);
+  };
+}
