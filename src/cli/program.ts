@@ -11,6 +11,7 @@ import type { Output } from './output.js';
 import { register as registerValidate } from './commands/validate.js';
 import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerPlan } from './commands/plan.js';
+import { register as registerReady } from './commands/ready.js';
 import { register as registerInitCmd } from './commands/init.js';
 import { register as registerSyncCmd } from './commands/sync.js';
 import { register as registerTaskCmd } from './commands/task.js';
@@ -26,6 +27,7 @@ export type RegisterCommand = (program: Command, output: Output) => void;
 const COMMANDS: RegisterCommand[] = [
   registerMigrate,
   registerPlan,
+  registerReady,
   // command registrations (one line each)
   registerInitCmd,
   registerSyncCmd,
