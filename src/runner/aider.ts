@@ -1,0 +1,209 @@
+/**
+ * The Aider worker: one implementation behind the generic Worker interface
+ * (AIDER-INT-001), built on the shell worker's process handling.
+ *
+ * Public API:
+ *   - AiderWorker (class, implements Worker)                                  (stable)
+ *   - buildAiderCommand(task, files) → { file, args } | { error }               (stable)
+ *       `execution.command` gives the executable and options (e.g. `aider --model x`,
+ *       default `aider`); the adapter appends `--yes`, `--message <description>`
+ *       and exactly the selected context files (AIDER-INT-002). A command that
+ *       already names files or a message (`--file`, `--read`, `--message`, `-m`,
+ *       `--message-file`, `-f`) is refused: context comes only from context_requirements.
+ *   - parseAiderOutput(text) → { tokensUsed, commitMessage, appliedFiles, insufficientContext }  (stable)
+ *       tokens from `Tokens: 1.2k sent, 300 received` lines (summed); the commit
+ *       from `Commit <sha> <message>`; insufficient context from an explicit
+ *       "insufficient context" report, a request to add files to the chat
+ *       (`Add src/x.py to the chat?`, "please add these files to the chat"), or
+ *       "I need to see the contents of ...".
+ *   - splitCommandLine(command) → string[] (POSIX-shell-like words: quotes and backslashes) (internal)
+ * Behaviour: required files missing, outside the repo or matching the task's
+ * own exclude_patterns fail with error_type invalid_task; required files over
+ * max_context_tokens fail with context_overflow; neither runs aider. A run
+ * whose output reports insufficient context fails with
+ * error_type "insufficient_context" even when aider exits 0.
+ * Integration points: the engine's worker pool; tests use a fake `aider` on PATH.
+ * Dependencies: node:path, ./shell.js, ./context.js, ./types.js, ../model.js.
+ */
+import { relative, resolve, sep } from 'node:path';
+import type { TaskDefinition } from '../model.js';
+import { selectContext } from './context.js';
+import {
+  captureChanges,
+  changesSince,
+  evaluatePostValidation,
+  evaluatePreValidation,
+  finishOutput,
+  processError,
+  resolveWorkingDirectory,
+  runProcess,
+} from './shell.js';
+import type { RunContext, Worker, WorkerOutput } from './types.js';
+
+const FORBIDDEN_OPTIONS = new Set(['--file', '--read', '--message', '-m', '--message-file', '-f']);
+
+/** Split a command line into words the way a POSIX shell would (no expansion). */
+export function splitCommandLine(command: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i] as string;
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      else current += c;
+      continue;
+    }
+    if (quote === '"') {
+      if (c === '"') quote = null;
+      else if (c === '\\' && i + 1 < command.length && '"\\$`'.includes(command[i + 1] as string)) current += command[++i];
+      else current += c;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < command.length) {
+      current += command[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(current);
+      current = '';
+      inWord = false;
+    } else {
+      current += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(current);
+  return words;
+}
+
+export function buildAiderCommand(task: TaskDefinition, files: readonly string[]): { file: string; args: string[] } | { error: string } {
+  const words = splitCommandLine(task.execution.command ?? '');
+  if (words.length === 0) words.push('aider');
+  const bad = words.slice(1).find((w) => FORBIDDEN_OPTIONS.has(w.split('=')[0] as string));
+  if (bad) return { error: `execution.command must not pass ${bad}: the adapter passes the message and only context_requirements files` };
+  const message = task.description.trim() !== '' ? task.description : task.name;
+  const args = [...words.slice(1)];
+  if (!args.includes('--yes')) args.push('--yes');
+  args.push('--message', message, ...files);
+  return { file: words[0] as string, args };
+}
+
+function amount(num: string, unit: string): number {
+  const n = Number(num.replace(/,/g, ''));
+  const mult = unit.toLowerCase() === 'k' ? 1e3 : unit.toLowerCase() === 'm' ? 1e6 : 1;
+  return Math.round(n * mult);
+}
+
+const INSUFFICIENT = [
+  /insufficient[ _-]context/i,
+  /please add (?:these|the following|those|them|this|that)?\s*files? to the chat/i,
+  /^Add [^\n]+ to the chat\?/m,
+  /I (?:would )?need to see the (?:full )?(?:contents?|code) of/i,
+];
+
+export function parseAiderOutput(text: string): { tokensUsed: number | null; commitMessage: string | null; appliedFiles: string[]; insufficientContext: string | null } {
+  let tokens: number | null = null;
+  for (const m of text.matchAll(/Tokens:\s*([\d.,]+)\s*([kKmM]?)\s*sent,\s*([\d.,]+)\s*([kKmM]?)\s*received/g)) {
+    tokens = (tokens ?? 0) + amount(m[1] as string, m[2] as string) + amount(m[3] as string, m[4] as string);
+  }
+  const commits = [...text.matchAll(/^Commit ([0-9a-f]{7,40}) (.+)$/gm)];
+  const commitMessage = commits.length > 0 ? ((commits[commits.length - 1] as RegExpMatchArray)[2] as string).trim() : null;
+  const appliedFiles = [...text.matchAll(/^Applied edit to (.+)$/gm)].map((m) => (m[1] as string).trim());
+  let insufficientContext: string | null = null;
+  for (const re of INSUFFICIENT) {
+    const m = re.exec(text);
+    if (m) {
+      const lineStart = text.lastIndexOf('\n', m.index) + 1;
+      const lineEnd = text.indexOf('\n', m.index);
+      insufficientContext = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).trim();
+      break;
+    }
+  }
+  return { tokensUsed: tokens, commitMessage, appliedFiles, insufficientContext };
+}
+
+export class AiderWorker implements Worker {
+  readonly type = 'aider';
+  constructor(
+    readonly id: string,
+    readonly capabilities: readonly string[] = ['aider'],
+  ) {}
+
+  canRun(task: TaskDefinition): boolean {
+    return task.worker_requirements.capabilities.every((c) => this.capabilities.includes(c));
+  }
+
+  async run(task: TaskDefinition, ctx: RunContext): Promise<WorkerOutput> {
+    const startedAt = new Date();
+    const root = resolve(ctx.root);
+    const base = { task, worker: { id: this.id, type: this.type }, ctx, startedAt };
+    const none = { passed: [], failed: [], skipped: [] };
+    const since = () => Date.now() - startedAt.getTime();
+    const wd = resolveWorkingDirectory(root, task);
+    if ('error' in wd) return finishOutput({ ...base, durationMs: since(), error: { error_type: 'invalid_task', message: wd.error }, validation: none });
+    const message = task.description.trim() !== '' ? task.description : task.name;
+    const selection = selectContext(root, task, { promptBytes: Buffer.byteLength(message) });
+    const context = { files: selection.files, estimated_tokens: selection.estimated_tokens, max_context_tokens: selection.max_context_tokens, skipped: selection.skipped };
+    const problem = selection.problems.find((p) => p.error_type === 'invalid_task') ?? selection.problems[0];
+    if (problem) {
+      return finishOutput({ ...base, durationMs: since(), error: { error_type: problem.error_type, message: problem.message }, validation: none, context });
+    }
+    // Files are given relative to the working directory aider runs in.
+    const fromWd = selection.files.map((f) => relative(wd.dir, resolve(root, f)).split(sep).join('/'));
+    const command = buildAiderCommand(task, fromWd);
+    if ('error' in command) return finishOutput({ ...base, durationMs: since(), error: { error_type: 'invalid_task', message: command.error }, validation: none, context });
+    const validation = evaluatePreValidation(root, task);
+    if (validation.failed.length > 0) {
+      return finishOutput({
+        ...base,
+        durationMs: since(),
+        error: { error_type: 'validation_failed', message: `pre-execution validation failed: ${validation.failed.join(', ')} (aider was not run)` },
+        validation,
+        context,
+      });
+    }
+    const baseline = captureChanges(root);
+    const p = await runProcess({
+      file: command.file,
+      args: command.args,
+      cwd: wd.dir,
+      timeoutMs: task.execution.timeout_seconds * 1000,
+      ...(ctx.env ? { env: ctx.env } : {}),
+      ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
+    });
+    const changes = changesSince(root, baseline);
+    const parsed = parseAiderOutput(`${p.stdout}\n${p.stderr}`);
+    for (const f of parsed.appliedFiles) {
+      const rel = relative(root, resolve(wd.dir, f)).split(sep).join('/');
+      if (!rel.startsWith('..') && !changes.files.includes(rel)) changes.files.push(rel);
+    }
+    changes.files.sort();
+    let error = processError(p, task);
+    if (!error && parsed.insufficientContext) {
+      error = { error_type: 'insufficient_context', message: `aider reported insufficient context: "${parsed.insufficientContext}"; add the files it needs to context_requirements`, exit_code: p.exitCode };
+    } else if (error?.error_type === 'nonzero_exit' && parsed.insufficientContext) {
+      error = { ...error, error_type: 'insufficient_context', message: `aider reported insufficient context: "${parsed.insufficientContext}"` };
+    }
+    evaluatePostValidation(task, p.timedOut || p.cancelled ? null : p.exitCode, validation);
+    if (!error && validation.failed.length > 0) error = { error_type: 'validation_failed', message: `post-execution validation failed: ${validation.failed.join(', ')}`, exit_code: p.exitCode };
+    return finishOutput({
+      ...base,
+      durationMs: p.durationMs,
+      error,
+      process: p,
+      changes,
+      validation,
+      tokensUsed: parsed.tokensUsed,
+      commitMessage: parsed.commitMessage,
+      command: [command.file, ...command.args],
+      workingDirectory: relative(root, wd.dir).split(sep).join('/') || '.',
+      context,
+    });
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Workers: the generic interface, the shell and Aider adapters, context
+ * selection and the worker output contract (AIDER-INT-001..003).
+ *
+ * Public API (entry module; stability as in each module):
+ *   - types: Worker, RunContext, WorkerOutput, WORKER_OUTPUT_FIELDS, WORKER_ERROR_TYPES (stable)
+ *   - ShellWorker, runProcess (stable) from ./shell.js
+ *   - AiderWorker, buildAiderCommand, parseAiderOutput (stable) from ./aider.js
+ *   - selectContext, estimateTokens (stable) from ./context.js
+ *   - matchesGlob, globToRegExp, matchesAny (stable) from ./glob.js
+ *   - validateWorkerOutput, writeWorkerOutput, workerOutputPath, triggerFor (stable) from ./output.js
+ *   - createWorker(type, id, capabilities?) → Worker (stable): 'shell' | 'aider'
+ * Integration points: the engine schedules a task, picks a Worker whose
+ * capabilities cover the task (canRun), awaits run(), records the output and
+ * applies triggerFor(output) through the commit path; retries are the task
+ * machine's decision (retry_count < max_retries).
+ * Dependencies: ./types.js, ./shell.js, ./aider.js, ./context.js, ./glob.js, ./output.js.
+ */
+import { AiderWorker } from './aider.js';
+import { ShellWorker } from './shell.js';
+import type { Worker } from './types.js';
+
+export * from './types.js';
+export { ShellWorker, runProcess } from './shell.js';
+export { AiderWorker, buildAiderCommand, parseAiderOutput, splitCommandLine } from './aider.js';
+export { selectContext, estimateTokens, type ContextSelection } from './context.js';
+export { matchesGlob, globToRegExp, matchesAny } from './glob.js';
+export { validateWorkerOutput, writeWorkerOutput, workerOutputPath, triggerFor } from './output.js';
+
+export function createWorker(type: 'shell' | 'aider', id: string, capabilities?: readonly string[]): Worker {
+  return type === 'aider' ? new AiderWorker(id, capabilities) : new ShellWorker(id, capabilities);
+}

@@ -1,0 +1,439 @@
+/**
+ * The shell-command worker: runs a task's `execution.command` in its
+ * `working_directory` (inside the repo) with `timeout_seconds`, kills the
+ * whole process group on timeout or cancel, and returns the worker output
+ * contract (AIDER-INT-001, -003).
+ *
+ * Public API:
+ *   - ShellWorker (class, implements Worker)                                 (stable)
+ *   - runProcess(spec): Promise<ProcessResult>                               (stable)
+ *       spawns `{ file, args }` (no shell) or `{ shell: command }` as the leader
+ *       of a new process group; on timeout/abort sends SIGTERM to the group,
+ *       then SIGKILL after `killGraceMs`.
+ *   - captureChanges(root) / changesSince(root, before): files_modified and a
+ *     diff summary from git when the repo is a git work tree, else from a scan
+ *     of sizes and mtimes                                                     (internal)
+ *   - resolveWorkingDirectory(root, task) → absolute dir or an error message  (internal)
+ *   - evaluatePreValidation / evaluatePostValidation: the validation_rules the
+ *     runner can check (git_clean before; tests_passing / no_lint_errors from
+ *     the exit status after); others are reported as skipped               (internal)
+ *   - finishOutput(...) assembles a WorkerOutput                             (internal)
+ * Integration points: ./aider.ts builds on runProcess/finishOutput; the engine
+ * maps output.status to the task machine's triggers (./output.ts triggerFor).
+ * Dependencies: node:child_process, node:fs, node:path, ./types.js, ./output.js, ../model.js.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { TaskDefinition } from '../model.js';
+import { RETRYABLE_ERRORS, WORKER_OUTPUT_SCHEMA_URL, WORKER_OUTPUT_SCHEMA_VERSION, type RunContext, type ValidationStatus, type Worker, type WorkerErrorType, type WorkerOutput } from './types.js';
+
+const TAIL_BYTES = 8 * 1024;
+
+export interface ProcessSpec {
+  file?: string;
+  args?: string[];
+  shell?: string;
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  killGraceMs?: number;
+  signal?: AbortSignal;
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface ProcessResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  spawnError: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Keep the last `max` characters of a growing text. */
+function appendTail(current: string, chunk: string, max: number): string {
+  const next = current + chunk;
+  return next.length > max * 2 ? next.slice(-max) : next;
+}
+
+export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
+  return new Promise((resolvePromise) => {
+    const file = spec.shell !== undefined ? '/bin/sh' : (spec.file as string);
+    const args = spec.shell !== undefined ? ['-c', spec.shell] : (spec.args ?? []);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let cancelled = false;
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const child = spawn(file, args, { cwd: spec.cwd, env: spec.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const killGroup = (sig: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* group already gone */
+      }
+    };
+    const stop = () => {
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), spec.killGraceMs ?? 2000);
+      killTimer.unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, spec.timeoutMs);
+    const onAbort = () => {
+      cancelled = true;
+      stop();
+    };
+    if (spec.signal) {
+      if (spec.signal.aborted) onAbort();
+      else spec.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout = appendTail(stdout, chunk, 256 * 1024);
+      spec.onOutput?.(chunk, 'stdout');
+    });
+    child.stderr.on('data', (chunk: string) => {
+      stderr = appendTail(stderr, chunk, 256 * 1024);
+      spec.onOutput?.(chunk, 'stderr');
+    });
+    const finish = (result: Partial<ProcessResult>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      spec.signal?.removeEventListener('abort', onAbort);
+      // Whatever the leader left running in its group goes too once a stop was requested.
+      if (timedOut || cancelled) {
+        killGroup('SIGKILL');
+        if (killTimer) clearTimeout(killTimer);
+      }
+      resolvePromise({
+        exitCode: result.exitCode ?? null,
+        signal: result.signal ?? null,
+        timedOut,
+        cancelled,
+        spawnError: result.spawnError ?? null,
+        stdout,
+        stderr,
+        durationMs: elapsed(),
+      });
+    };
+    child.on('error', (error) => finish({ spawnError: error.message }));
+    child.on('close', (code, sig) => finish({ exitCode: code, signal: sig }));
+  });
+}
+
+/** The task's working directory, resolved inside the repo (symlinks included), or an error message. */
+export function resolveWorkingDirectory(root: string, task: TaskDefinition): { dir: string } | { error: string } {
+  const wd = task.execution.working_directory ?? '.';
+  if (isAbsolute(wd)) return { error: `working_directory ${wd} must be relative to the repository root` };
+  const abs = resolve(root, wd);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) return { error: `working_directory ${wd} does not exist` };
+  const rel = relative(realpathSync(root), realpathSync(abs));
+  if (rel.startsWith('..') || isAbsolute(rel)) return { error: `working_directory ${wd} is outside the repository` };
+  return { dir: abs };
+}
+
+// ---------------------------------------------------------------- changes
+
+export interface ChangeBaseline {
+  mode: 'git' | 'scan';
+  head?: string | null;
+  /** git: porcelain status line per path; scan: "size:mtime" per path. */
+  entries: Map<string, string>;
+}
+
+function git(root: string, args: string[]): string | null {
+  try {
+    return execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
+  } catch {
+    return null;
+  }
+}
+
+function isGitWorkTree(root: string): boolean {
+  return git(root, ['rev-parse', '--is-inside-work-tree'])?.trim() === 'true';
+}
+
+function gitStatus(root: string): Map<string, string> {
+  const out = git(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all']) ?? '';
+  const map = new Map<string, string>();
+  const parts = out.split('\0');
+  for (let i = 0; i < parts.length; i++) {
+    const entry = parts[i] as string;
+    if (entry.length < 4) continue;
+    const code = entry.slice(0, 2);
+    const path = entry.slice(3);
+    // Content fingerprint so a second edit of an already-dirty file is seen too.
+    let stamp = code;
+    try {
+      const st = statSync(join(root, path));
+      stamp += `:${st.size}:${st.mtimeMs}`;
+    } catch {
+      stamp += ':gone';
+    }
+    map.set(path, stamp);
+    if (code.startsWith('R') || code.startsWith('C')) i++; // the rename source follows
+  }
+  return map;
+}
+
+const SCAN_SKIP = new Set(['.git', 'node_modules', '.state', '.backups', '__pycache__']);
+const SCAN_LIMIT = 50_000;
+
+function scanTree(root: string): Map<string, string> {
+  const map = new Map<string, string>();
+  const walk = (dir: string) => {
+    if (map.size >= SCAN_LIMIT) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (SCAN_SKIP.has(e.name)) continue;
+      const abs = join(dir, e.name);
+      if (e.isDirectory()) walk(abs);
+      else if (e.isFile()) {
+        const st = statSync(abs);
+        map.set(relative(root, abs).split(sep).join('/'), `${st.size}:${st.mtimeMs}`);
+      }
+    }
+  };
+  walk(root);
+  return map;
+}
+
+export function captureChanges(root: string): ChangeBaseline {
+  if (isGitWorkTree(root)) return { mode: 'git', head: git(root, ['rev-parse', '--verify', '-q', 'HEAD'])?.trim() || null, entries: gitStatus(root) };
+  return { mode: 'scan', entries: scanTree(root) };
+}
+
+export function changesSince(root: string, before: ChangeBaseline): { files: string[]; insertions: number | null; deletions: number | null; commits: string[] } {
+  const changed = new Set<string>();
+  const commits: string[] = [];
+  if (before.mode === 'git') {
+    const now = gitStatus(root);
+    for (const [path, stamp] of now) if (before.entries.get(path) !== stamp) changed.add(path);
+    for (const path of before.entries.keys()) if (!now.has(path)) changed.add(path);
+    const head = git(root, ['rev-parse', '--verify', '-q', 'HEAD'])?.trim() || null;
+    if (head && head !== before.head) {
+      const range = before.head ? `${before.head}..${head}` : head;
+      const names = git(root, before.head ? ['diff', '--name-only', '-z', before.head, head] : ['show', '--name-only', '-z', '--format=', head]) ?? '';
+      for (const n of names.split('\0')) if (n) changed.add(n);
+      for (const line of (git(root, ['log', '--format=%s', range]) ?? '').split('\n')) if (line) commits.push(line);
+    }
+    let insertions = 0;
+    let deletions = 0;
+    const files = [...changed].sort();
+    if (files.length > 0) {
+      const base = before.head ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904'; // git's empty tree
+      const numstat = git(root, ['diff', '--numstat', base, '--', ...files]) ?? '';
+      const counted = new Set<string>();
+      for (const line of numstat.split('\n')) {
+        const m = /^(\d+|-)\t(\d+|-)\t(.*)$/.exec(line);
+        if (!m) continue;
+        counted.add(m[3] as string);
+        if (m[1] !== '-') insertions += Number(m[1]);
+        if (m[2] !== '-') deletions += Number(m[2]);
+      }
+      // Untracked new files are not in `git diff`: count their lines as insertions.
+      for (const f of files) {
+        if (counted.has(f)) continue;
+        try {
+          const st = statSync(join(root, f));
+          if (st.isFile() && st.size < 8 * 1024 * 1024) {
+            const text = readFileSync(join(root, f), 'utf8');
+            insertions += text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+          }
+        } catch {
+          /* deleted */
+        }
+      }
+    }
+    return { files, insertions, deletions, commits };
+  }
+  const now = scanTree(root);
+  for (const [path, stamp] of now) if (before.entries.get(path) !== stamp) changed.add(path);
+  for (const path of before.entries.keys()) if (!now.has(path)) changed.add(path);
+  return { files: [...changed].sort(), insertions: null, deletions: null, commits };
+}
+
+// ---------------------------------------------------------------- validation
+
+export interface ValidationReport {
+  passed: string[];
+  failed: string[];
+  skipped: string[];
+}
+
+/** Rules checkable before the run: `git_clean` (no uncommitted changes). */
+export function evaluatePreValidation(root: string, task: TaskDefinition): ValidationReport {
+  const report: ValidationReport = { passed: [], failed: [], skipped: [] };
+  for (const rule of task.validation_rules?.pre_execution ?? []) {
+    if (rule === 'git_clean') {
+      if (!isGitWorkTree(root)) report.skipped.push(rule);
+      else if (gitStatus(root).size === 0) report.passed.push(rule);
+      else report.failed.push(rule);
+    } else report.skipped.push(rule);
+  }
+  return report;
+}
+
+/** Rules checkable from the run itself: `tests_passing` and `no_lint_errors` are the command's exit status for pytest/lint tasks. */
+export function evaluatePostValidation(task: TaskDefinition, exitCode: number | null, report: ValidationReport): ValidationReport {
+  for (const rule of task.validation_rules?.post_execution ?? []) {
+    const fromExit = (rule === 'tests_passing' && task.type === 'pytest') || (rule === 'no_lint_errors' && task.type === 'lint');
+    if (fromExit) (exitCode === 0 ? report.passed : report.failed).push(rule);
+    else report.skipped.push(rule);
+  }
+  return report;
+}
+
+export function validationStatus(report: ValidationReport): ValidationStatus {
+  if (report.failed.length > 0) return 'failed';
+  if (report.passed.length > 0) return 'passed';
+  return 'skipped';
+}
+
+// ---------------------------------------------------------------- output
+
+export interface FinishInput {
+  task: TaskDefinition;
+  worker: { id: string; type: string };
+  ctx: RunContext;
+  startedAt: Date;
+  durationMs: number;
+  error: null | { error_type: WorkerErrorType; message: string; exit_code?: number | null; signal?: string | null };
+  process?: ProcessResult;
+  changes?: { files: string[]; insertions: number | null; deletions: number | null; commits: string[] };
+  validation: ValidationReport;
+  tokensUsed?: number | null;
+  commitMessage?: string | null;
+  command?: string[];
+  workingDirectory?: string;
+  context?: WorkerOutput['metadata']['context'];
+}
+
+function tail(text: string): string {
+  if (text.length <= TAIL_BYTES) return text;
+  const cut = text.slice(-TAIL_BYTES);
+  return cut.slice(cut.indexOf('\n') + 1);
+}
+
+export function finishOutput(input: FinishInput): WorkerOutput {
+  const files = input.changes?.files ?? [];
+  const ins = input.changes?.insertions ?? null;
+  const del = input.changes?.deletions ?? null;
+  const text =
+    `${files.length} file${files.length === 1 ? '' : 's'} changed` +
+    (ins !== null ? `, ${ins} insertion${ins === 1 ? '' : 's'}(+)` : '') +
+    (del !== null ? `, ${del} deletion${del === 1 ? '' : 's'}(-)` : '');
+  const error = input.error ? { ...input.error, retryable: RETRYABLE_ERRORS.has(input.error.error_type) } : null;
+  const status = !error ? 'success' : error.error_type === 'timeout' ? 'timeout' : 'failed';
+  const p = input.process;
+  return {
+    schema_version: WORKER_OUTPUT_SCHEMA_VERSION,
+    schema_url: WORKER_OUTPUT_SCHEMA_URL,
+    task_id: input.task.task_id,
+    worker_id: input.worker.id,
+    worker_type: input.worker.type,
+    status,
+    files_modified: files,
+    diff_summary: { files_changed: files.length, insertions: ins, deletions: del, text },
+    validation_status: validationStatus(input.validation),
+    commit_message: input.commitMessage ?? input.changes?.commits[0] ?? null,
+    error,
+    metadata: {
+      tokens_used: input.tokensUsed ?? null,
+      duration_seconds: Math.round(input.durationMs) / 1000,
+      exit_code: p?.exitCode ?? null,
+      signal: p?.signal ?? null,
+      started_at: input.startedAt.toISOString(),
+      finished_at: new Date(input.startedAt.getTime() + input.durationMs).toISOString(),
+      attempt: input.ctx.attempt ?? 1,
+      max_retries: input.task.execution.max_retries,
+      ...(input.command ? { command: input.command } : {}),
+      ...(input.workingDirectory !== undefined ? { working_directory: input.workingDirectory } : {}),
+      ...(input.context ? { context: input.context } : {}),
+      validation: input.validation,
+      ...(p ? { output_tail: tail(p.stdout + (p.stderr ? `\n${p.stderr}` : '')) } : {}),
+    },
+  };
+}
+
+/** The process outcome as a contract error, or null when it exited 0. */
+export function processError(p: ProcessResult, task: TaskDefinition): FinishInput['error'] {
+  if (p.spawnError) return { error_type: 'spawn_failed', message: `could not start the command: ${p.spawnError}`, exit_code: null, signal: null };
+  if (p.cancelled) return { error_type: 'cancelled', message: 'the run was cancelled', exit_code: p.exitCode, signal: p.signal };
+  if (p.timedOut) return { error_type: 'timeout', message: `no result within timeout_seconds (${task.execution.timeout_seconds} s); the process group was killed`, exit_code: p.exitCode, signal: p.signal };
+  if (p.exitCode !== 0) {
+    const why = p.signal ? `was killed by ${p.signal}` : `exited with status ${p.exitCode}`;
+    return { error_type: 'nonzero_exit', message: `the command ${why}`, exit_code: p.exitCode, signal: p.signal };
+  }
+  return null;
+}
+
+export class ShellWorker implements Worker {
+  readonly type: string = 'shell';
+  constructor(
+    readonly id: string,
+    readonly capabilities: readonly string[] = ['shell'],
+  ) {}
+
+  canRun(task: TaskDefinition): boolean {
+    return task.worker_requirements.capabilities.every((c) => this.capabilities.includes(c));
+  }
+
+  async run(task: TaskDefinition, ctx: RunContext): Promise<WorkerOutput> {
+    const startedAt = new Date();
+    const root = resolve(ctx.root);
+    const base = { task, worker: { id: this.id, type: this.type }, ctx, startedAt };
+    const wd = resolveWorkingDirectory(root, task);
+    if ('error' in wd) return finishOutput({ ...base, durationMs: Date.now() - startedAt.getTime(), error: { error_type: 'invalid_task', message: wd.error }, validation: { passed: [], failed: [], skipped: [] } });
+    const validation = evaluatePreValidation(root, task);
+    if (validation.failed.length > 0) {
+      return finishOutput({
+        ...base,
+        durationMs: Date.now() - startedAt.getTime(),
+        error: { error_type: 'validation_failed', message: `pre-execution validation failed: ${validation.failed.join(', ')} (the command was not run)` },
+        validation,
+      });
+    }
+    const baseline = captureChanges(root);
+    const p = await runProcess({
+      shell: task.execution.command,
+      cwd: wd.dir,
+      timeoutMs: task.execution.timeout_seconds * 1000,
+      ...(ctx.env ? { env: ctx.env } : {}),
+      ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
+    });
+    const changes = changesSince(root, baseline);
+    let error = processError(p, task);
+    evaluatePostValidation(task, p.timedOut || p.cancelled ? null : p.exitCode, validation);
+    if (!error && validation.failed.length > 0) error = { error_type: 'validation_failed', message: `post-execution validation failed: ${validation.failed.join(', ')}`, exit_code: p.exitCode };
+    return finishOutput({
+      ...base,
+      durationMs: p.durationMs,
+      error,
+      process: p,
+      changes,
+      validation,
+      command: ['/bin/sh', '-c', task.execution.command],
+      workingDirectory: relative(root, wd.dir).split(sep).join('/') || '.',
+    });
+  }
+}
