@@ -65,9 +65,13 @@ export async function runCompliance(options: RunOptions): Promise<Report> {
   const discovered = await discoverRules(options.rulesDir ?? defaultRulesDir());
 
   const selected = discovered.rules.filter((d) => selects(d.rule.id, d.rule.section, sections, wanted));
-  const problems = discovered.problems.filter((p) => selects(p.id, requirementInfo(p.id)?.section, sections, wanted));
+  const problems = discovered.problems.filter((p) => {
+    const base = p.file.replace(/\.[a-z]+$/, '');
+    const section = requirementInfo(p.id)?.section ?? requirementInfo(base)?.section;
+    return selects(p.id, section, sections, wanted) || selects(base, section, sections, wanted);
+  });
   if (wanted) {
-    const have = new Set([...selected.map((d) => d.rule.id), ...problems.map((p) => p.id)]);
+    const have = new Set([...selected.map((d) => d.rule.id), ...problems.flatMap((p) => [p.id, p.file.replace(/\.[a-z]+$/, '')])]);
     const missing = [...wanted].filter((id) => !have.has(id));
     if (missing.length > 0) {
       const implemented = new Set(discovered.rules.map((d) => d.rule.id));
