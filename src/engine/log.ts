@@ -127,31 +127,39 @@ export async function* eventBatches(root: string, opts: ReadOptions = {}): Async
         message: `${source.file}:${line}: ${text.length} byte(s) after the last newline (an append that did not complete)`,
       });
     };
-    for await (const batch of readLineBatches(source.abs, { gzip: source.gzip, onTorn: torn })) {
-      const events: OrcEvent[] = [];
-      const lines: number[] | undefined = opts.withLines ? [] : undefined;
-      for (let i = 0; i < batch.lines.length; i++) {
-        const text = batch.lines[i] as string;
-        const lineNo = batch.firstLine + i;
-        if (text === '' || text === '\r') continue;
-        const ev = parseLine(text);
-        if (!ev) {
-          problem({ kind: 'corrupt', file: source.file, line: lineNo, message: `${source.file}:${lineNo}: line is not a JSON event with an integer seq` });
-          continue;
+    let lastLine = 0;
+    try {
+      for await (const batch of readLineBatches(source.abs, { gzip: source.gzip, onTorn: torn })) {
+        lastLine = batch.firstLine + batch.lines.length - 1;
+        const events: OrcEvent[] = [];
+        const lines: number[] | undefined = opts.withLines ? [] : undefined;
+        for (let i = 0; i < batch.lines.length; i++) {
+          const text = batch.lines[i] as string;
+          const lineNo = batch.firstLine + i;
+          if (text === '' || text === '\r') continue;
+          const ev = parseLine(text);
+          if (!ev) {
+            problem({ kind: 'corrupt', file: source.file, line: lineNo, message: `${source.file}:${lineNo}: line is not a JSON event with an integer seq` });
+            continue;
+          }
+          if (ev.seq <= baseSeq) continue;
+          if (ev.seq <= lastSeq) {
+            problem({ kind: 'duplicate', file: source.file, line: lineNo, seq: ev.seq, message: `${source.file}:${lineNo}: seq ${ev.seq} is not above the previous seq ${lastSeq}; skipped` });
+            continue;
+          }
+          if (ev.seq !== lastSeq + 1) {
+            problem({ kind: 'gap', file: source.file, line: lineNo, seq: ev.seq, message: `${source.file}:${lineNo}: seq jumps from ${lastSeq} to ${ev.seq} (missing ${lastSeq + 1}..${ev.seq - 1})` });
+          }
+          lastSeq = ev.seq;
+          events.push(ev);
+          lines?.push(lineNo);
         }
-        if (ev.seq <= baseSeq) continue;
-        if (ev.seq <= lastSeq) {
-          problem({ kind: 'duplicate', file: source.file, line: lineNo, seq: ev.seq, message: `${source.file}:${lineNo}: seq ${ev.seq} is not above the previous seq ${lastSeq}; skipped` });
-          continue;
-        }
-        if (ev.seq !== lastSeq + 1) {
-          problem({ kind: 'gap', file: source.file, line: lineNo, seq: ev.seq, message: `${source.file}:${lineNo}: seq jumps from ${lastSeq} to ${ev.seq} (missing ${lastSeq + 1}..${ev.seq - 1})` });
-        }
-        lastSeq = ev.seq;
-        events.push(ev);
-        lines?.push(lineNo);
+        if (events.length) yield lines ? { events, file: source.file, lines } : { events, file: source.file };
       }
-      if (events.length) yield lines ? { events, file: source.file, lines } : { events, file: source.file };
+    } catch (error) {
+      if (error instanceof OrcError || !source.gzip) throw error;
+      // A damaged archive: report it where reading stopped, keep going with the next source.
+      problem({ kind: 'corrupt', file: source.file, line: lastLine + 1, message: `${source.file}: cannot be decompressed after line ${lastLine} (${(error as Error).message})` });
     }
   }
 }

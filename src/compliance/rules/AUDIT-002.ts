@@ -1,0 +1,110 @@
+/**
+ * AUDIT-002 (MUST): events are kept at least 90 days, the rotation policy is
+ * documented, rotated logs stay queryable. Checks:
+ * docs/operations/AUDIT_RETENTION.md exists, states a retention of at least
+ * 90 days and has a section on rotation; every archive in .state/archive/
+ * gunzips and parses, holds exactly the seq range its name says, and the
+ * archives and the live log are contiguous in seq; when old archives were
+ * pruned, a checkpoint stands in for them and it is older than 90 days (no
+ * archive was deleted early).
+ *
+ * Public API (stable): rule.
+ * Integration points: compliance runner; memoised load 'events'.
+ * Dependencies: ../../engine/*, node:fs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Finding } from '../../model.js';
+import { MIN_RETENTION_DAYS } from '../../engine/rotate.js';
+import { startingCheckpoint } from '../../engine/replay.js';
+import { eventsOf } from '../../engine/rule-loaders.js';
+import type { Rule } from '../types.js';
+
+const ID = 'AUDIT-002';
+const DOC = 'docs/operations/AUDIT_RETENTION.md';
+
+function checkDoc(root: string, findings: Finding[]): void {
+  const abs = join(root, DOC);
+  if (!existsSync(abs)) {
+    findings.push({ requirement: ID, severity: 'error', file: DOC, line: 1, column: 1, message: `${DOC} is missing`, fix: `write ${DOC}: how long events are kept (at least ${MIN_RETENTION_DAYS} days), the rotation policy (orc-state log rotate / prune) and how archives are queried` });
+    return;
+  }
+  const text = readFileSync(abs, 'utf8');
+  const lines = text.split('\n');
+  const days = [...text.matchAll(/\b(\d+)\s*\**\s*(?:-\s*)?days?\b/gi)].map((m) => Number(m[1]));
+  if (!/retention|retain|kept\b|keep\b/i.test(text) || !days.some((d) => d >= MIN_RETENTION_DAYS)) {
+    findings.push({ requirement: ID, severity: 'error', file: DOC, line: 1, column: 1, message: `${DOC} does not state a retention of at least ${MIN_RETENTION_DAYS} days for events`, fix: `state it, e.g. "Events are kept at least ${MIN_RETENTION_DAYS} days"` });
+  }
+  const heading = lines.findIndex((l) => /^#{2,3}\s.*rotat/i.test(l));
+  if (heading < 0) {
+    findings.push({ requirement: ID, severity: 'error', file: DOC, line: 1, column: 1, message: `${DOC} has no section on the rotation policy (a "## ... Rotation ..." heading)`, fix: 'add a "## Rotation policy" section: when the live log is sealed (orc-state log rotate), archive naming, what prune may delete' });
+  }
+}
+
+export const rule: Rule = {
+  id: ID,
+  level: 'MUST',
+  section: 'audit',
+  title: 'Events kept at least 90 days; rotation documented; archives queryable',
+  async check(ctx) {
+    const findings: Finding[] = [];
+    checkDoc(ctx.root, findings);
+    const log = await eventsOf(ctx);
+    const archives = log.sources.filter((s) => s.gzip);
+    for (const p of log.problems) {
+      if (archives.some((a) => a.file === p.file) && (p.kind === 'corrupt' || p.kind === 'gap')) {
+        findings.push({ requirement: ID, severity: 'error', file: p.file, line: p.line, column: 1, message: `archive: ${p.message}`, fix: 'restore the archive from a backup; archives are written once by `orc-state log rotate` and never edited' });
+      }
+    }
+    // Seq range per file as read (repeated seqs were skipped and are reported by STATE-OBS-002).
+    const ranges = new Map<string, { first: number; last: number }>();
+    for (const { event, file } of log.events) {
+      const r = ranges.get(file);
+      if (!r) ranges.set(file, { first: event.seq, last: event.seq });
+      else r.last = event.seq;
+    }
+    for (const a of archives) {
+      const r = ranges.get(a.file);
+      if (!r) {
+        if (!log.problems.some((p) => p.file === a.file && p.kind === 'duplicate')) {
+          findings.push({ requirement: ID, severity: 'error', file: a.file, line: 1, column: 1, message: `archive ${a.file} holds no readable event`, fix: 'restore it from a backup' });
+        }
+        continue;
+      }
+      if (r.first !== a.firstSeq || r.last !== a.lastSeq) {
+        findings.push({ requirement: ID, severity: 'error', file: a.file, line: 1, column: 1, message: `archive ${a.file} is named for seq ${a.firstSeq}..${a.lastSeq} but holds seq ${r.first}..${r.last}`, fix: 'an archive must hold exactly the range in its name; restore it from a backup' });
+      }
+    }
+    for (let i = 0; i + 1 < archives.length; i++) {
+      const cur = archives[i];
+      const next = archives[i + 1];
+      if (cur && next && cur.lastSeq !== undefined && next.firstSeq !== undefined && next.firstSeq !== cur.lastSeq + 1) {
+        findings.push({ requirement: ID, severity: next.firstSeq <= cur.lastSeq ? 'warning' : 'error', file: next.file, line: 1, column: 1, message: `archives are not contiguous: ${cur.file} ends at seq ${cur.lastSeq}, ${next.file} starts at ${next.firstSeq}`, fix: 'restore the missing archive (events between them are lost otherwise)' });
+      }
+    }
+    const lastArchive = archives[archives.length - 1];
+    const live = log.sources.find((s) => !s.gzip);
+    const liveRange = live ? ranges.get(live.file) : undefined;
+    if (lastArchive?.lastSeq !== undefined && liveRange && liveRange.first !== lastArchive.lastSeq + 1) {
+      findings.push({ requirement: ID, severity: 'error', file: live?.file ?? '.state/transitions.jsonl', line: 1, column: 1, message: `the live log starts at seq ${liveRange.first} but the newest archive ends at ${lastArchive.lastSeq}`, fix: 'the seq must continue across rotation; restore the missing events' });
+    }
+    const first = archives[0];
+    if (first?.firstSeq !== undefined && first.firstSeq > 1) {
+      let checkpoint = null;
+      try {
+        checkpoint = startingCheckpoint(ctx.root);
+      } catch {
+        checkpoint = null;
+      }
+      if (!checkpoint) {
+        findings.push({ requirement: ID, severity: 'error', file: first.file, line: 1, column: 1, message: `events before seq ${first.firstSeq} are gone and no checkpoint.${first.firstSeq - 1}.json stands in for them`, fix: 'archives may only be removed with `orc-state log prune`, which writes the checkpoint first; restore the deleted archives' });
+      } else {
+        const ageDays = (Date.now() - Date.parse(checkpoint.timestamp)) / 86_400_000;
+        if (ageDays < MIN_RETENTION_DAYS) {
+          findings.push({ requirement: ID, severity: 'error', file: `.state/archive/checkpoint.${first.firstSeq - 1}.json`, line: 1, column: 1, message: `events up to seq ${first.firstSeq - 1} (newest ${checkpoint.timestamp}, ${Math.floor(ageDays)} days old) were deleted before ${MIN_RETENTION_DAYS} days`, fix: `restore the archives from a backup; prune only with --older-than-days ${MIN_RETENTION_DAYS} or more` });
+        }
+      }
+    }
+    return { findings };
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * STATE-OBS-001 (MUST): `.state/current.json` holds the complete current
+ * state of every workstream, task and worker. Checks: the file exists (when
+ * the repo has task definitions or a log), parses and validates against
+ * schemas/snapshot.v2.0.0 (every error located); every task defined under
+ * tasks/ appears in it; no task in it lacks a definition unless it is marked
+ * `orphaned`. Fixable: `--fix` runs `orc-state sync` (registers definitions
+ * not yet in the state through the commit path, marks orphans).
+ *
+ * Public API (stable): rule.
+ * Integration points: compliance runner (discovered); memoised loads 'snapshot', 'tasks'.
+ * Dependencies: ../../engine/rule-loaders.js, ../../engine/commit.js (syncDefinitions).
+ */
+import { existsSync } from 'node:fs';
+import type { Finding } from '../../model.js';
+import { syncDefinitions } from '../../engine/commit.js';
+import { statePaths } from '../../engine/paths.js';
+import { locator, snapshotOf, tasksOf } from '../../engine/rule-loaders.js';
+import type { Rule } from '../types.js';
+
+const ID = 'STATE-OBS-001';
+
+export const rule: Rule = {
+  id: ID,
+  level: 'MUST',
+  section: 'state',
+  title: '.state/current.json holds the complete current state',
+  fixable: true,
+  async check(ctx) {
+    const snap = snapshotOf(ctx);
+    const tasks = tasksOf(ctx);
+    const hasLog = existsSync(statePaths(ctx.root).log);
+    if (!snap.exists) {
+      if (tasks.tasks.size === 0 && !hasLog) return { skip: 'no task definitions and no .state/ to inspect' };
+      if (ctx.fix && tasks.tasks.size > 0) {
+        const r = await syncDefinitions(ctx.root);
+        return { findings: [{ requirement: ID, severity: 'notice', file: snap.file, line: 1, column: 1, message: `created current.json by registering ${r.createdTasks.length} task(s) (seq ${r.snapshot.last_seq})`, fix: 'none needed' }] };
+      }
+      return {
+        findings: [{ requirement: ID, severity: 'error', file: snap.file, line: 1, column: 1, message: `${snap.file} is missing (${tasks.tasks.size} task definition(s) exist)`, fix: 'run `orc-state init` then `orc-state sync` (or `orc-state validate --fix`)' }],
+      };
+    }
+    const findings: Finding[] = [...snap.findings];
+    const s = snap.snapshot;
+    if (!s) return { findings };
+    const at = locator(snap.text);
+    const inState = new Map(s.tasks.map((t, i) => [t.task_id, { t, i }]));
+    const missing: string[] = [];
+    for (const [id, loaded] of tasks.tasks) {
+      if (inState.has(id)) continue;
+      missing.push(id);
+      findings.push({ requirement: ID, severity: 'error', file: loaded.file, line: 1, column: 1, message: `task ${id} is defined here but absent from ${snap.file}`, fix: 'run `orc-state sync` to register it (or `orc-state validate --fix`)' });
+    }
+    let orphans = 0;
+    for (const [id, { t, i }] of inState) {
+      if (tasks.tasks.has(id) || tasks.invalidIds?.has(id) || t.orphaned === true) continue;
+      orphans++;
+      const where = at(['tasks', i]);
+      findings.push({ requirement: ID, severity: 'error', file: snap.file, line: where.line, column: where.column, message: `task ${id} is in the state but has no definition under tasks/ and is not marked orphaned`, fix: `restore tasks/${t.workstream_id}/${id}.json, or run \`orc-state sync\` to mark it orphaned` });
+    }
+    if (ctx.fix && (missing.length || orphans) && snap.findings.length === 0) {
+      const r = await syncDefinitions(ctx.root);
+      return {
+        findings: [
+          { requirement: ID, severity: 'notice', file: snap.file, line: 1, column: 1, message: `orc-state sync: registered ${r.createdTasks.length} task(s), marked ${r.orphaned.length} orphaned (seq ${r.snapshot.last_seq})`, fix: 'none needed' },
+        ],
+      };
+    }
+    return { findings };
+  },
+};

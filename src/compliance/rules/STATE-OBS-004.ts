@@ -1,0 +1,90 @@
+/**
+ * STATE-OBS-004 (MUST): events follow the event schema. Checks, per event of
+ * the archives and the live log (file:line): validates against
+ * schemas/event (the version it declares); the transition exists in the
+ * machine of its entity (docs/state_machines/*.yaml) and its `event` name and
+ * `severity` are the ones the machine assigns (e.g. retry = warning, failed
+ * after retries = error, worker_unresponsive = critical); from_state equals
+ * the to_state of the previous event of the same entity (null for a
+ * creation, which must come first).
+ *
+ * Public API (stable): rule.
+ * Integration points: compliance runner; memoised load 'events'.
+ * Dependencies: ../../machines/index.js (MACHINES definitions), ../../schema/registry.js, ../../engine/rule-loaders.js.
+ */
+import type { Finding, OrcEvent } from '../../model.js';
+import { DEFINITIONS, type MachineKind } from '../../machines/index.js';
+import { knownVersions, validate } from '../../schema/registry.js';
+import { locateInText } from '../../io/located-json.js';
+import { eventsOf } from '../../engine/rule-loaders.js';
+import type { Rule } from '../types.js';
+
+const ID = 'STATE-OBS-004';
+const MAX_FINDINGS = 200;
+
+function expected(kind: MachineKind, e: OrcEvent): { event: string; severity: string } | 'unknown' {
+  const def = DEFINITIONS[kind];
+  if (e.from_state === null) {
+    return e.trigger === def.creation.trigger ? { event: def.creation.event, severity: def.creation.severity } : 'unknown';
+  }
+  const t = def.transitions.find((x) => x.from === e.from_state && x.trigger === e.trigger && x.to === e.to_state);
+  return t ? { event: t.event, severity: t.severity } : 'unknown';
+}
+
+export const rule: Rule = {
+  id: ID,
+  level: 'MUST',
+  section: 'state',
+  title: 'Events follow the event schema, severities and per-entity state chains',
+  async check(ctx) {
+    const log = await eventsOf(ctx);
+    if (log.events.length === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
+    const findings: Finding[] = [];
+    const versions = new Set(knownVersions('event'));
+    const lastState = new Map<string, string | null>();
+    let located = 0;
+    const add = (file: string, line: number, column: number, message: string, fix: string) => {
+      if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column, message, fix });
+    };
+    for (const { event: e, file, line } of log.events) {
+      const version = typeof e.schema_version === 'string' && versions.has(e.schema_version) ? e.schema_version : null;
+      if (!version) {
+        add(file, line, 1, `seq ${e.seq}: schema_version ${JSON.stringify(e.schema_version)} is not a known event schema (${[...versions].join(', ')})`, 'events are written by the engine; a changed log format needs a migration (AUDIT-002)');
+      } else {
+        const check = validate('event', version, e);
+        for (const err of check.errors.slice(0, 3)) {
+          let column = 1;
+          if (located++ < 25) {
+            const path = err.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+            column = locateInText(JSON.stringify(e), path).column;
+          }
+          add(file, line, column, `seq ${e.seq}: ${err.instancePath || '(event)'} ${err.message ?? 'is invalid'}`, 'events are written by the engine only; restore the line from a backup');
+        }
+      }
+      if (e.entity_type === 'system') continue;
+      const kind = e.entity_type as MachineKind;
+      if (!DEFINITIONS[kind]) continue; // schema error reported above
+      const key = `${kind}\u0000${e.entity_id}`;
+      const want = expected(kind, e);
+      if (want === 'unknown') {
+        add(file, line, 1, `seq ${e.seq}: ${kind} ${e.entity_id} ${e.from_state ?? '(new)'} → ${e.to_state} on ${e.trigger} is not a transition of the ${kind} machine`, `see docs/state_machines/${kind}_lifecycle.yaml; only the engine should write the log`);
+      } else {
+        if (e.severity !== want.severity) add(file, line, 1, `seq ${e.seq}: severity ${e.severity} for ${e.event} (${e.from_state ?? '(new)'} → ${e.to_state} on ${e.trigger}); the machine assigns ${want.severity}`, `severity must be "${want.severity}" (STATE-OBS-004: info normal, warning recoverable, error needs intervention, critical system-level)`);
+        if (e.event !== want.event) add(file, line, 1, `seq ${e.seq}: event name ${e.event} for ${e.from_state ?? '(new)'} → ${e.to_state} on ${e.trigger}; the machine names it ${want.event}`, `use "event": "${want.event}"`);
+      }
+      if (lastState.has(key)) {
+        const prev = lastState.get(key) ?? null;
+        if (e.from_state !== prev) add(file, line, 1, `seq ${e.seq}: ${kind} ${e.entity_id} moves from ${e.from_state ?? 'null'} but its previous event left it ${prev ?? 'null'}`, 'the per-entity chain is broken: events are missing or were edited; restore the log from a backup');
+      } else if (e.from_state !== null && log.problems.length === 0 && !isPrunedStart(log.events[0]?.event.seq)) {
+        add(file, line, 1, `seq ${e.seq}: first event of ${kind} ${e.entity_id} moves from ${e.from_state}, but it was never created`, 'the creation event is missing from the log');
+      }
+      lastState.set(key, e.to_state);
+    }
+    return { findings };
+  },
+};
+
+/** After `log prune`, entities may have been created in pruned archives. */
+function isPrunedStart(firstSeq: number | undefined): boolean {
+  return firstSeq !== undefined && firstSeq > 1;
+}
