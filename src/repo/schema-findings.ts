@@ -168,9 +168,9 @@ export function schemaFindings(errors: readonly ErrorObject[], o: SchemaFindingO
   const kept = errors.filter(
     (e) =>
       e.keyword !== 'if' &&
-      e.keyword === 'anyOf' ||
-      e.keyword === 'oneOf' ||
-      !combinators.some((c) => c.instancePath === e.instancePath && e.schemaPath.startsWith(`${c.schemaPath}/`)),
+      (e.keyword === 'anyOf' ||
+        e.keyword === 'oneOf' ||
+        !combinators.some((c) => c.instancePath === e.instancePath && e.schemaPath.startsWith(`${c.schemaPath}/`))),
   );
   // propertyNames errors come twice (the inner keyword and propertyNames itself): keep the outer one.
   const filtered = kept.filter(
