@@ -134,6 +134,13 @@ describe('migrate 1.0.0 → 2.0.0', () => {
     expect(result.findings[0]?.message).toMatch(/0\.9\.0/);
   });
 
+  it('without --from migrates every file that has a path to the target', async () => {
+    const root = repo();
+    const result = await migrateFiles({ root, to: '2.0.0', backup: false });
+    expect(result).toMatchObject({ ok: true, from: 'any', steps: ['task_v1_to_v2'] });
+    expect(result.counts.migrated).toBe(3);
+  });
+
   it('dry run prints unified diffs and writes nothing', async () => {
     const root = repo();
     const before = snapshotFiles(join(root, 'tasks'));

@@ -128,6 +128,8 @@ describe('AiderWorker (fake aider on PATH)', () => {
     expect(failed.metadata.output_tail).toContain('model error');
     const sneaky = await new AiderWorker('w-1').run(task({ execution: { command: 'aider --file secrets.env', timeout_seconds: 5, max_retries: 0 } }), { root, env: env('ok') });
     expect(sneaky.error?.error_type).toBe('invalid_task');
+    const positional = await new AiderWorker('w-1').run(task({ execution: { command: 'aider lib/big.py', timeout_seconds: 5, max_retries: 0 } }), { root, env: env('ok') });
+    expect(positional.error?.message).toMatch(/names the file lib\/big\.py/);
   });
 
   it('kills the whole process group when timeout_seconds passes', async () => {
@@ -195,7 +197,12 @@ describe('command line and output parsing', () => {
   it('splits like a shell and appends message and files', () => {
     expect(splitCommandLine(`aider --model "gpt 4" --edit-format='diff' a\\ b`)).toEqual(['aider', '--model', 'gpt 4', '--edit-format=diff', 'a b']);
     expect(buildAiderCommand(task(), ['x.py'])).toEqual({ file: 'aider', args: ['--model', 'fake', '--yes', '--message', 'Add x to app.py', 'x.py'] });
-    expect(buildAiderCommand(task({ execution: { command: 'aider -m hi', timeout_seconds: 1, max_retries: 0 } }), [])).toHaveProperty('error');
+    expect(buildAiderCommand(task({ execution: { command: "aider --yes --no-auto-commits --message 'Do it.'", timeout_seconds: 1, max_retries: 0 } }), ['a.py'])).toEqual({
+      file: 'aider',
+      args: ['--yes', '--no-auto-commits', '--message', 'Do it.', 'a.py'],
+    });
+    expect(buildAiderCommand(task({ execution: { command: 'aider --read x.md', timeout_seconds: 1, max_retries: 0 } }), [])).toHaveProperty('error');
+    expect(buildAiderCommand(task({ execution: { command: 'aider secret.py', timeout_seconds: 1, max_retries: 0 } }), [], { isFile: (w) => w === 'secret.py' })).toHaveProperty('error');
   });
 
   it('parses tokens, commits and insufficient-context reports', () => {

@@ -52,7 +52,8 @@ export interface MigrateOptions {
   /** Directory holding the files, relative to root (default "tasks"). */
   dir?: string;
   kind?: FileKind;
-  from: string;
+  /** Source version; omitted: every file whose version has a chain to `to` ("any"). */
+  from?: string;
   to: string;
   dryRun?: boolean;
   /** Default true: copy originals to <dir>/.backups/<timestamp>/ first. */
@@ -188,12 +189,30 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
   const dirAbs = resolve(root, dirRel);
   const dirRepoRel = toPosix(relative(root, dirAbs)) || '.';
   const now = options.now ?? (() => new Date());
-  const chain = registry.path(kind, options.from, options.to);
+  const fromLabel = options.from ?? 'any';
+  const chain = options.from !== undefined ? registry.path(kind, options.from, options.to) : [];
+  const pathCache = new Map<string, MigrationStep[] | null>();
+  /** The steps that take a file at `version` to the target, or null when this run does not cover that version. */
+  const stepsFor = (version: string): MigrationStep[] | null => {
+    if (options.from !== undefined) {
+      const at = chain.findIndex((s) => s.from === version);
+      return at === -1 ? null : chain.slice(at);
+    }
+    if (!pathCache.has(version)) {
+      try {
+        pathCache.set(version, registry.path(kind, version, options.to));
+      } catch {
+        pathCache.set(version, null);
+      }
+    }
+    return pathCache.get(version) ?? null;
+  };
+  const usedSteps = new Set<string>();
   const result: MigrateResult = {
     ok: true,
     dry_run: Boolean(options.dryRun),
     kind,
-    from: options.from,
+    from: fromLabel,
     to: options.to,
     steps: chain.map((s) => s.id),
     dir: dirRepoRel,
@@ -207,9 +226,6 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
   if (!existsSync(dirAbs)) {
     throw new OrcError('NOT_FOUND', `directory ${dirRepoRel} does not exist`, { location: { file: dirRepoRel }, fix: 'pass --dir with the directory holding the files' });
   }
-  // Versions a file may be at: the source or any intermediate version of the chain.
-  const stepFrom = new Map<string, number>();
-  chain.forEach((s, i) => stepFrom.set(s.from, i));
   const schemaKind = schemaKindFor(kind);
 
   const planned: Planned[] = [];
@@ -236,15 +252,12 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
     }
     const record = value as Record<string, unknown>;
     const version = record.schema_version;
-    if (version === options.to && chain.length > 0) {
-      planned.push({ abs, rel, relDir: toPosix(relative(dirAbs, abs)), raw, fromVersion: options.to, newText: null, lost: [] });
-      continue;
-    }
-    if (chain.length === 0) {
+    if (version === options.to || (options.from !== undefined && chain.length === 0)) {
       planned.push({ abs, rel, relDir: toPosix(relative(dirAbs, abs)), raw, fromVersion: String(version), newText: null, lost: [] });
       continue;
     }
-    if (typeof version !== 'string' || !stepFrom.has(version)) {
+    const steps = typeof version === 'string' ? stepsFor(version) : null;
+    if (typeof version !== 'string' || steps === null) {
       const at = typeof version === 'string' ? read.locate(['schema_version']) : { line: 1, column: 1 };
       result.findings.push({
         requirement: REQ,
@@ -254,9 +267,12 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
         column: at.column,
         message:
           typeof version === 'string'
-            ? `schema_version is ${version}; this run migrates ${options.from} → ${options.to}`
+            ? `schema_version is ${version}; this run migrates ${fromLabel} → ${options.to}${options.from === undefined ? ' and no migration path leads from that version' : ''}`
             : 'the file has no schema_version, so its version cannot be known',
-        fix: typeof version === 'string' ? `run with --from ${version}, or fix the file's schema_version` : `add "schema_version": "${options.from}" if the file follows that version`,
+        fix:
+          typeof version === 'string'
+            ? `run with --from ${version} if a path exists (orc-state migrate --list), or fix the file's schema_version`
+            : `add "schema_version": "${options.from ?? '1.0.0'}" if the file follows that version`,
       });
       continue;
     }
@@ -266,7 +282,7 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
       for (const err of validator.errors ?? []) result.findings.push(schemaFinding(rel, read.locate, err, version));
       continue;
     }
-    const steps = chain.slice(stepFrom.get(version) as number);
+    for (const step of steps) usedSteps.add(step.id);
     let target = record;
     for (const step of steps) target = step.apply(target);
     const placement: Record<string, readonly string[]> = Object.assign({}, ...steps.map((s: MigrationStep) => s.placement ?? {}));
@@ -292,6 +308,7 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
     planned.push({ abs, rel, relDir: toPosix(relative(dirAbs, abs)), raw, fromVersion: version, newText, lost });
   }
 
+  if (options.from === undefined) result.steps = [...usedSteps].sort();
   result.data_loss = [...lostCount.entries()].map(([field, files]) => ({ field, files })).sort((a, b) => a.field.localeCompare(b.field));
   result.counts.total = planned.length + result.findings.filter((f) => f.severity === 'error').length;
   if (result.findings.some((f) => f.severity === 'error')) {
@@ -319,7 +336,7 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
 
   if (result.data_loss.length > 0 && !options.yes) {
     const lossText = result.data_loss.map((d) => `${d.field} (${d.files} file${d.files === 1 ? '' : 's'})`).join(', ');
-    throw new OrcError('USAGE', `migrating ${options.from} → ${options.to} removes data: ${lossText}. Nothing was written.`, {
+    throw new OrcError('USAGE', `migrating ${fromLabel} → ${options.to} removes data: ${lossText}. Nothing was written.`, {
       fix: `review with --dry-run, then re-run with --yes (a backup is kept under ${dirRepoRel}/${BACKUPS_DIR}/ unless --no-backup; \`orc-state migrate --rollback\` restores it)`,
       data: { data_loss: result.data_loss },
     });
@@ -328,7 +345,7 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
   // Resume an interrupted run of the same migration, else start a new backup.
   const backupWanted = options.backup !== false;
   const unfinished = listBackups(dirAbs)
-    .filter((b) => b.manifest && b.manifest.status !== 'complete' && b.manifest.operation === 'migrate' && b.manifest.kind === kind && b.manifest.from === options.from && b.manifest.to === options.to)
+    .filter((b) => b.manifest && b.manifest.status !== 'complete' && b.manifest.operation === 'migrate' && b.manifest.kind === kind && b.manifest.from === fromLabel && b.manifest.to === options.to)
     .pop();
   removeStaleTemps(dirAbs);
 
@@ -357,7 +374,7 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
         schema_url: MANIFEST_SCHEMA_URL,
         operation: 'migrate',
         kind,
-        from: options.from,
+        from: fromLabel,
         to: options.to,
         dir: dirRepoRel,
         created_at: now().toISOString(),

@@ -5,11 +5,13 @@
  * Public API:
  *   - AiderWorker (class, implements Worker)                                  (stable)
  *   - buildAiderCommand(task, files) → { file, args } | { error }               (stable)
- *       `execution.command` gives the executable and options (e.g. `aider --model x`,
- *       default `aider`); the adapter appends `--yes`, `--message <description>`
- *       and exactly the selected context files (AIDER-INT-002). A command that
- *       already names files or a message (`--file`, `--read`, `--message`, `-m`,
- *       `--message-file`, `-f`) is refused: context comes only from context_requirements.
+ *       `execution.command` gives the executable, options and optionally the
+ *       instruction (`aider --model x --message '...'`; default `aider` and the
+ *       task description); the adapter adds `--yes` when missing, one
+ *       `--message`, and exactly the selected context files (AIDER-INT-002).
+ *       A command that names files itself (`--file`, `--read`, or a word that
+ *       is an existing file, checked with `isFile`) is refused: context comes
+ *       only from context_requirements.
  *   - parseAiderOutput(text) → { tokensUsed, commitMessage, appliedFiles, insufficientContext }  (stable)
  *       tokens from `Tokens: 1.2k sent, 300 received` lines (summed); the commit
  *       from `Commit <sha> <message>`; insufficient context from an explicit
@@ -25,6 +27,7 @@
  * Integration points: the engine's worker pool; tests use a fake `aider` on PATH.
  * Dependencies: node:path, ./shell.js, ./context.js, ./types.js, ../model.js.
  */
+import { statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { TaskDefinition } from '../model.js';
 import { selectContext } from './context.js';
@@ -40,7 +43,7 @@ import {
 } from './shell.js';
 import type { RunContext, Worker, WorkerOutput } from './types.js';
 
-const FORBIDDEN_OPTIONS = new Set(['--file', '--read', '--message', '-m', '--message-file', '-f']);
+const FORBIDDEN_OPTIONS = new Set(['--file', '--read']);
 
 /** Split a command line into words the way a POSIX shell would (no expansion). */
 export function splitCommandLine(command: string): string[] {
@@ -80,16 +83,40 @@ export function splitCommandLine(command: string): string[] {
   return words;
 }
 
-export function buildAiderCommand(task: TaskDefinition, files: readonly string[]): { file: string; args: string[] } | { error: string } {
+export function buildAiderCommand(
+  task: TaskDefinition,
+  files: readonly string[],
+  options: { isFile?: (word: string) => boolean } = {},
+): { file: string; args: string[] } | { error: string } {
   const words = splitCommandLine(task.execution.command ?? '');
-  if (words.length === 0) words.push('aider');
-  const bad = words.slice(1).find((w) => FORBIDDEN_OPTIONS.has(w.split('=')[0] as string));
-  if (bad) return { error: `execution.command must not pass ${bad}: the adapter passes the message and only context_requirements files` };
-  const message = task.description.trim() !== '' ? task.description : task.name;
-  const args = [...words.slice(1)];
-  if (!args.includes('--yes')) args.push('--yes');
-  args.push('--message', message, ...files);
-  return { file: words[0] as string, args };
+  const exe = words[0] ?? 'aider';
+  let message: string | null = null;
+  let messageFile = false;
+  const args: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i] as string;
+    const name = w.split('=')[0] as string;
+    if (w === '--message' || w === '-m') {
+      message = words[++i] ?? '';
+      continue;
+    }
+    if (w.startsWith('--message=')) {
+      message = w.slice('--message='.length);
+      continue;
+    }
+    if (name === '--message-file' || name === '-f') messageFile = true;
+    if (FORBIDDEN_OPTIONS.has(name)) {
+      return { error: `execution.command must not pass ${name}: the adapter passes only context_requirements files (list the file there instead)` };
+    }
+    if (!w.startsWith('-') && options.isFile?.(w)) {
+      return { error: `execution.command names the file ${w}: the adapter passes only context_requirements files (list it there instead)` };
+    }
+    args.push(w);
+  }
+  if (!args.includes('--yes') && !args.includes('--yes-always')) args.push('--yes');
+  if (!messageFile) args.push('--message', message ?? (task.description.trim() !== '' ? task.description : task.name));
+  args.push(...files);
+  return { file: exe, args };
 }
 
 function amount(num: string, unit: string): number {
@@ -130,7 +157,7 @@ export class AiderWorker implements Worker {
   readonly type = 'aider';
   constructor(
     readonly id: string,
-    readonly capabilities: readonly string[] = ['aider'],
+    readonly capabilities: readonly string[] = ['aider', 'aider.edit'],
   ) {}
 
   canRun(task: TaskDefinition): boolean {
@@ -145,8 +172,7 @@ export class AiderWorker implements Worker {
     const since = () => Date.now() - startedAt.getTime();
     const wd = resolveWorkingDirectory(root, task);
     if ('error' in wd) return finishOutput({ ...base, durationMs: since(), error: { error_type: 'invalid_task', message: wd.error }, validation: none });
-    const message = task.description.trim() !== '' ? task.description : task.name;
-    const selection = selectContext(root, task, { promptBytes: Buffer.byteLength(message) });
+    const selection = selectContext(root, task, { promptBytes: Buffer.byteLength(`${task.execution.command} ${task.description}`) });
     const context = { files: selection.files, estimated_tokens: selection.estimated_tokens, max_context_tokens: selection.max_context_tokens, skipped: selection.skipped };
     const problem = selection.problems.find((p) => p.error_type === 'invalid_task') ?? selection.problems[0];
     if (problem) {
@@ -154,7 +180,15 @@ export class AiderWorker implements Worker {
     }
     // Files are given relative to the working directory aider runs in.
     const fromWd = selection.files.map((f) => relative(wd.dir, resolve(root, f)).split(sep).join('/'));
-    const command = buildAiderCommand(task, fromWd);
+    const command = buildAiderCommand(task, fromWd, {
+      isFile: (w) => {
+        try {
+          return statSync(resolve(wd.dir, w)).isFile();
+        } catch {
+          return false;
+        }
+      },
+    });
     if ('error' in command) return finishOutput({ ...base, durationMs: since(), error: { error_type: 'invalid_task', message: command.error }, validation: none, context });
     const validation = evaluatePreValidation(root, task);
     if (validation.failed.length > 0) {

@@ -3,7 +3,7 @@
  *
  * Public API (stable): register(program, output).
  * Usage:
- *   orc-state migrate --from 1.0.0 --to 2.0.0 [--dir tasks] [--kind task] [--dry-run] [--no-backup] [--json] [--root DIR]
+ *   orc-state migrate [--from 1.0.0] --to 2.0.0 [--dir tasks] [--kind task] [--dry-run] [--no-backup] [--json] [--root DIR]
  *   orc-state migrate --from 2.0.0 --to 1.0.0 --yes        (lossy: states the fields removed, needs --yes)
  *   orc-state migrate --rollback [--backup <timestamp>] [--yes] [--dry-run]
  *   orc-state migrate --list                                (registered steps and current versions per file kind)
@@ -49,7 +49,7 @@ export function register(program: Command, output: Output): void {
   program
     .command('migrate')
     .description('migrate files between schema versions with minimal diffs, backups and rollback')
-    .option('--from <version>', 'source schema version, e.g. 1.0.0')
+    .option('--from <version>', 'source schema version, e.g. 1.0.0 (default: every older version with a path to --to)')
     .option('--to <version>', 'target schema version, e.g. 2.0.0')
     .option('--dir <dir>', 'directory holding the files, relative to --root', 'tasks')
     .option('--kind <kind>', `file kind: ${FILE_KINDS.join('|')}`, 'task')
@@ -119,8 +119,8 @@ export async function runMigrate(flags: MigrateFlags, output: Output): Promise<n
     return result.ok ? EXIT.ok : EXIT.findings;
   }
 
-  if (!flags.from || !flags.to) throw new OrcError('USAGE', 'migrate needs --from and --to (or --rollback, or --list)', { fix: 'e.g. orc-state migrate --from 1.0.0 --to 2.0.0 --dry-run' });
-  for (const v of [flags.from, flags.to]) {
+  if (!flags.to) throw new OrcError('USAGE', 'migrate needs --to (and usually --from), or --rollback, or --list', { fix: 'e.g. orc-state migrate --from 1.0.0 --to 2.0.0 --dry-run' });
+  for (const v of [flags.from, flags.to].filter((x): x is string => x !== undefined)) {
     if (!VERSION.test(v)) throw new OrcError('USAGE', `"${v}" is not a semantic version`, { fix: 'write versions as MAJOR.MINOR.PATCH, e.g. 2.0.0' });
   }
   if (backupName) throw new OrcError('USAGE', '--backup <timestamp> only goes with --rollback', { fix: 'use --no-backup to skip backups, or add --rollback' });
@@ -129,7 +129,7 @@ export async function runMigrate(flags: MigrateFlags, output: Output): Promise<n
     root,
     dir: flags.dir,
     kind,
-    from: flags.from,
+    ...(flags.from !== undefined ? { from: flags.from } : {}),
     to: flags.to,
     dryRun: Boolean(flags.dryRun),
     backup: keepBackup,
