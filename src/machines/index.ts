@@ -64,6 +64,8 @@ function normTime(v: string | null | undefined): string | null {
   return Number.isNaN(n) ? v : new Date(n).toISOString();
 }
 
+const DERIVED_WORKER_TRIGGERS: ReadonlySet<string> = new Set(['task_assigned', 'task_completed']);
+
 const FINAL: Record<MachineKind, ReadonlySet<string>> = {
   task: new Set(DEFINITIONS.task.finalStates),
   workstream: new Set(DEFINITIONS.workstream.finalStates),
@@ -125,6 +127,8 @@ function illegal(
   allowed: string[],
   detail?: string,
 ): OrcError {
+  // task_assigned / task_completed are derived from task events, never requested
+  if (kind === 'worker') allowed = allowed.filter((t) => !DERIVED_WORKER_TRIGGERS.has(t));
   const allowedText = allowed.length ? allowed.join(', ') : 'none: it is a terminal state';
   const message =
     `${kind} ${id} is ${current}; trigger ${trigger} ` +
@@ -265,10 +269,8 @@ function notFound(kind: string, id: string, fix: string): OrcError {
 }
 
 function alreadyExists(kind: MachineKind, id: string, status: string, trigger: string): OrcError {
-  return new OrcError('ILLEGAL_TRANSITION', `${kind} ${id} already exists (it is ${status}); trigger ${trigger} creates a new ${kind}`, {
-    fix: `use one of: ${(DEFINITIONS[kind].transitions.filter((t) => t.from === status).map((t) => t.trigger).filter((v, i, a) => a.indexOf(v) === i)).join(', ') || 'none (terminal)'}`,
-    data: { entity_type: kind, entity_id: id, state: status, trigger },
-  });
+  const allowed = [...new Set(DEFINITIONS[kind].transitions.filter((t) => t.from === status).map((t) => t.trigger))];
+  return illegal(kind, id, status, trigger, allowed, `it creates a new ${kind}, but ${kind} ${id} already exists`);
 }
 
 function planTask(state: LiveState, ctx: PlanContext, req: TransitionRequest): PendingEvent[] {
@@ -365,7 +367,6 @@ function planWorkstream(state: LiveState, ctx: PlanContext, req: TransitionReque
   return [baseEvent(req, 'workstream', id, id, t, req.trigger, ws.status, t.to, metadataOf(req))];
 }
 
-const DERIVED_WORKER_TRIGGERS = new Set(['task_assigned', 'task_completed']);
 
 function planWorker(state: LiveState, ctx: PlanContext, req: TransitionRequest): PendingEvent[] {
   const id = req.entity_id;
@@ -409,6 +410,13 @@ function requestable(status: string): string[] {
 }
 
 export function planTransition(state: LiveState, ctx: PlanContext, req: TransitionRequest): PendingEvent[] {
+  const out = planFor(state, ctx, req);
+  const first = out[0];
+  if (first) first.caused_by = req.caused_by ?? null;
+  return out;
+}
+
+function planFor(state: LiveState, ctx: PlanContext, req: TransitionRequest): PendingEvent[] {
   switch (req.entity_type) {
     case 'task':
       return planTask(state, ctx, req);
