@@ -168,10 +168,10 @@ describe('every workstream transition in the YAML', () => {
   test('derived guards refuse a trigger the tasks do not support', () => {
     const state = emptyState();
     state.tasks.set('t0', task('t0', 'pending'));
-    state.workstreams.set('ws', { workstream_id: 'ws', status: 'ready', updated_at: at(0) });
+    state.workstreams.set('ws', { workstream_id: 'ws', status: 'planned', updated_at: at(0) });
     expectIllegal(
       () => planTransition(state, { defs: new Map() }, req('workstream', 'ws', 'all_tasks_completed')),
-      ['workstream ws is ready', 'guard derived_validating failed', 'derive ready'],
+      ['workstream ws is planned', 'guard derived_validating failed', 'derive ready'],
     );
   });
 });
