@@ -342,7 +342,9 @@ export function planBatch(
 ): OrcEvent[] {
   const out: OrcEvent[] = [];
   let seq = state.last_seq;
-  requests.forEach((req, index) => {
+  requests.forEach((request, index) => {
+    // Event timestamps never go backwards in the log, so `replay --at` is an exact prefix.
+    const req = monotonic(request, state.timestamp);
     let pending;
     try {
       pending = planTransition(state, { defs, criticalTasks: critical }, req);
@@ -374,6 +376,18 @@ export function planBatch(
     checkInvariants(state, defs, touched);
   });
   return out;
+}
+
+function monotonic(req: TransitionRequest, last: string): TransitionRequest {
+  const ms = Date.parse(req.timestamp);
+  if (typeof req.timestamp !== 'string' || Number.isNaN(ms)) {
+    throw new OrcError('USAGE', `request for ${req.entity_type} ${req.entity_id}: timestamp ${JSON.stringify(req.timestamp)} is not an ISO-8601 time`, {
+      fix: 'use new Date().toISOString(), e.g. 2026-01-31T12:00:00.000Z',
+    });
+  }
+  const lastMs = last ? Date.parse(last) : NaN;
+  const iso = !Number.isNaN(lastMs) && lastMs > ms ? new Date(lastMs).toISOString() : new Date(ms).toISOString();
+  return iso === req.timestamp ? req : { ...req, timestamp: iso };
 }
 
 export function openStore(root: string, options: StoreOptions = {}): Store {

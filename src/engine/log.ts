@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { OrcError } from '../errors.js';
 import type { OrcEvent } from '../model.js';
 import { inspectTail, readLineBatches } from '../io/jsonl-log.js';
-import { ARCHIVE_PATTERN, rel, statePaths } from './paths.js';
+import { ARCHIVE_PATTERN, CHECKPOINT_PATTERN, rel, statePaths } from './paths.js';
 
 export interface LogSource {
   /** Repo-relative, '/'. */
@@ -71,10 +71,15 @@ export interface ReadOptions {
 export function prunedBaseSeq(root: string): number {
   const paths = statePaths(root);
   if (!existsSync(paths.archiveDir)) return 0;
-  const first = listLogSources(root)[0];
-  const firstSeq = first?.firstSeq;
-  if (firstSeq === undefined || firstSeq <= 1) return 0;
-  return existsSync(join(paths.archiveDir, `checkpoint.${firstSeq - 1}.json`)) ? firstSeq - 1 : 0;
+  let checkpoint = 0;
+  for (const name of readdirSync(paths.archiveDir)) {
+    const m = CHECKPOINT_PATTERN.exec(name);
+    if (m) checkpoint = Math.max(checkpoint, Number(m[1]));
+  }
+  if (checkpoint === 0) return 0;
+  const firstArchive = listLogSources(root).find((s) => s.gzip);
+  // Archives that still start at or before the checkpoint hold the full history.
+  return firstArchive?.firstSeq !== undefined && firstArchive.firstSeq <= checkpoint ? 0 : checkpoint;
 }
 
 export function listLogSources(root: string): LogSource[] {

@@ -88,20 +88,21 @@ export const rule: Rule = {
     if (lastArchive?.lastSeq !== undefined && liveRange && liveRange.first !== lastArchive.lastSeq + 1) {
       findings.push({ requirement: ID, severity: 'error', file: live?.file ?? '.state/transitions.jsonl', line: 1, column: 1, message: `the live log starts at seq ${liveRange.first} but the newest archive ends at ${lastArchive.lastSeq}`, fix: 'the seq must continue across rotation; restore the missing events' });
     }
-    const first = archives[0];
-    if (first?.firstSeq !== undefined && first.firstSeq > 1) {
+    const firstEvent = log.events[0];
+    if (firstEvent && firstEvent.event.seq > 1) {
+      const firstSeq = firstEvent.event.seq;
       let checkpoint = null;
       try {
         checkpoint = startingCheckpoint(ctx.root);
       } catch {
         checkpoint = null;
       }
-      if (!checkpoint) {
-        findings.push({ requirement: ID, severity: 'error', file: first.file, line: 1, column: 1, message: `events before seq ${first.firstSeq} are gone and no checkpoint.${first.firstSeq - 1}.json stands in for them`, fix: 'archives may only be removed with `orc-state log prune`, which writes the checkpoint first; restore the deleted archives' });
+      if (!checkpoint || checkpoint.last_seq !== firstSeq - 1) {
+        findings.push({ requirement: ID, severity: 'error', file: firstEvent.file, line: firstEvent.line, column: 1, message: `events before seq ${firstSeq} are gone and no .state/archive/checkpoint.${firstSeq - 1}.json stands in for them`, fix: 'archives may only be removed with `orc-state log prune`, which writes the checkpoint first; restore the deleted archives' });
       } else {
         const ageDays = (Date.now() - Date.parse(checkpoint.timestamp)) / 86_400_000;
         if (ageDays < MIN_RETENTION_DAYS) {
-          findings.push({ requirement: ID, severity: 'error', file: `.state/archive/checkpoint.${first.firstSeq - 1}.json`, line: 1, column: 1, message: `events up to seq ${first.firstSeq - 1} (newest ${checkpoint.timestamp}, ${Math.floor(ageDays)} days old) were deleted before ${MIN_RETENTION_DAYS} days`, fix: `restore the archives from a backup; prune only with --older-than-days ${MIN_RETENTION_DAYS} or more` });
+          findings.push({ requirement: ID, severity: 'error', file: `.state/archive/checkpoint.${firstSeq - 1}.json`, line: 1, column: 1, message: `events up to seq ${firstSeq - 1} (newest ${checkpoint.timestamp}, ${Math.floor(ageDays)} days old) were deleted before ${MIN_RETENTION_DAYS} days`, fix: `restore the archives from a backup; prune only with --older-than-days ${MIN_RETENTION_DAYS} or more` });
         }
       }
     }
