@@ -17,6 +17,8 @@
  * durable, and "complete" after every replaced file and its directory are
  * fsynced. A run that finds a manifest that is not complete for the same
  * kind/from/to resumes into it, so the backup keeps every original.
+ * Integration points: ./run.ts (migrate and rollback), the rule and docs
+ * that describe the backup layout (docs/schema_migrations/).
  * Dependencies: node:fs, node:path, node:crypto, ../io/atomic-write.js.
  */
 import { createHash, randomBytes } from 'node:crypto';

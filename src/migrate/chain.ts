@@ -18,11 +18,12 @@
  * between equal versions is empty. No placeholder steps are registered.
  * Integration points: src/migrate/run.ts (orc-state migrate), src/repo/
  * load-tasks.ts (in-memory upgrade), rule SCHEMA-VER-002 (docs per step).
- * Dependencies: ./steps/task-v1-v2.js (A's pure step), ../schema/registry.js, ../errors.js.
+ * Dependencies: ./steps/task-v1-v2.js (A's pure step), ../schema/registry.js, ../errors.js, ../model.js.
  */
 import { OrcError } from '../errors.js';
 import { knownVersions } from '../schema/registry.js';
-import { taskV1ToV2, taskV2ToV1 } from './steps/task-v1-v2.js';
+import { TASK_TYPES } from '../model.js';
+import { DEFAULT_EXCLUDE_PATTERNS, defaultContextRequirements, defaultValidationRules, taskV1ToV2, taskV2ToV1 } from './steps/task-v1-v2.js';
 
 export const FILE_KINDS = ['task', 'snapshot', 'event', 'dag', 'plan'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
@@ -47,6 +48,8 @@ export interface MigrationStep {
   summary: string;
   /** Fields the step drops (data loss: the CLI states them and needs --yes). */
   lostFields: readonly string[];
+  /** Facts its document must state (defaults, field names): rule SCHEMA-VER-002 checks the doc names each, so docs cannot drift. */
+  docFacts?: readonly string[];
   /** Where new members go in the text (see reconcileJson placement). */
   placement?: Record<string, readonly string[]>;
   apply(value: Record<string, unknown>): Record<string, unknown>;
@@ -178,6 +181,15 @@ export const TASK_V1_TO_V2: MigrationStep = {
   summary: 'adds context_requirements (aider defaults) and validation_rules (by type); sets schema_version 2.0.0 and schema_url',
   lostFields: [],
   placement: { context_requirements: ['execution'], validation_rules: ['context_requirements', 'execution'] },
+  docFacts: [
+    'context_requirements',
+    'validation_rules',
+    'max_context_tokens',
+    String((defaultContextRequirements('aider') as { max_context_tokens: number }).max_context_tokens),
+    ...DEFAULT_EXCLUDE_PATTERNS,
+    ...new Set(TASK_TYPES.flatMap((t) => [...defaultValidationRules(t).pre_execution, ...defaultValidationRules(t).post_execution])),
+    'orc-state migrate',
+  ],
   apply: (value) => retargetSchemaHint(taskV1ToV2(value), '1.0.0', '2.0.0'),
 };
 

@@ -12,6 +12,7 @@
  * other file: an exclude pattern must never let `.env` through by accident.
  * Why not `path.matchesGlob`: it exists on Node 20.20 but is experimental and
  * prints an ExperimentalWarning on first use; tests check both agree.
+ * Integration points: ./context.ts (context selection), rule AIDER-INT-002.
  * Dependencies: none.
  */
 

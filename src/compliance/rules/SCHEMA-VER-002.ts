@@ -1,0 +1,121 @@
+/**
+ * SCHEMA-VER-002 (MUST): every schema migration is documented and tooled.
+ * Checks, against the migration registry the tool itself runs
+ * (src/migrate/chain.ts), so docs and tool cannot drift:
+ *  - docs/schema_migrations/ exists with a README.md that links each step's document;
+ *  - each registered upgrade step has `docs/schema_migrations/<step id>.md` with `##`
+ *    sections Steps, Deprecated Fields, Compatibility Window and Tool (and
+ *    Rollback when the registry holds the reverse step), naming the tool
+ *    `orc-state migrate` and every fact the step declares (defaults, fields);
+ *  - every `<kind>_v<a>_to_v<b>.md` document belongs to a registered step.
+ *
+ * Public API (stable): rule, REQUIRED_SECTIONS.
+ * Integration points: discovered by the compliance runner; reads only docs/schema_migrations/.
+ * Dependencies: node:fs, node:path, ../../migrate/chain.js, ../types.js, ../../model.js.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Finding } from '../../model.js';
+import { DEFAULT_REGISTRY, FILE_KINDS, type MigrationStep } from '../../migrate/chain.js';
+import type { Rule } from '../types.js';
+
+const RID = 'SCHEMA-VER-002';
+const DIR = 'docs/schema_migrations';
+export const REQUIRED_SECTIONS = ['Steps', 'Deprecated Fields', 'Compatibility Window', 'Tool'] as const;
+const DOC_NAME = new RegExp(`^(${FILE_KINDS.join('|')})_v[0-9.]+_to_v[0-9.]+\\.md$`);
+
+function finding(file: string, line: number, message: string, fix: string): Finding {
+  return { requirement: RID, severity: 'error', file, line, column: 1, message, fix };
+}
+
+function headings(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    const m = /^##\s+(.+?)\s*#*\s*$/.exec(line);
+    if (m && !line.startsWith('###')) out.set((m[1] as string).toLowerCase(), i + 1);
+  });
+  return out;
+}
+
+function isUpgrade(step: MigrationStep): boolean {
+  const a = step.from.split('.').map(Number);
+  const b = step.to.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+  return false;
+}
+
+export const rule: Rule = {
+  id: RID,
+  level: 'MUST',
+  section: 'tasks',
+  title: 'Schema migrations are documented and tooled',
+  check(ctx) {
+    const steps = DEFAULT_REGISTRY.steps();
+    if (steps.length === 0) return { skip: 'the migration registry holds no steps: nothing to document' };
+    const findings: Finding[] = [];
+    const dirAbs = join(ctx.root, DIR);
+    if (!existsSync(dirAbs)) {
+      return {
+        findings: [finding(DIR, 1, `${DIR}/ is missing: ${steps.length} registered migration step(s) are undocumented`, `create ${DIR}/ with README.md and one document per upgrade step (${steps.filter(isUpgrade).map((s) => `${s.id}.md`).join(', ')})`)],
+      };
+    }
+    const upgrades = steps.filter(isUpgrade);
+    const docNames = new Set(readdirSync(dirAbs));
+
+    // README: exists and links every step document.
+    const readme = `${DIR}/README.md`;
+    if (!docNames.has('README.md')) findings.push(finding(readme, 1, 'README.md is missing: it lists the migrations per file kind', `add ${readme} with a table of file kinds, current versions and their migration documents`));
+    else {
+      const text = readFileSync(join(dirAbs, 'README.md'), 'utf8');
+      for (const step of upgrades) {
+        if (!text.includes(`(${step.doc})`) && !text.includes(`(./${step.doc})`)) {
+          findings.push(finding(readme, 1, `README.md does not link ${step.doc} (migration ${step.id}, ${step.kind} ${step.from} → ${step.to})`, `add a row or link [${step.id}](${step.doc})`));
+        }
+      }
+    }
+
+    // One document per upgrade step, with the sections and facts.
+    for (const step of upgrades) {
+      const file = `${DIR}/${step.id}.md`;
+      if (step.doc !== `${step.id}.md`) {
+        findings.push(finding(file, 1, `migration step ${step.id} is documented as ${step.doc}; documents are named after their step`, `rename the document to ${step.id}.md and update the registry`));
+      }
+      if (!docNames.has(`${step.id}.md`)) {
+        findings.push(finding(file, 1, `migration ${step.id} (${step.kind} ${step.from} → ${step.to}) has no document`, `write ${file} with sections ${REQUIRED_SECTIONS.join(', ')}`));
+        continue;
+      }
+      const text = readFileSync(join(dirAbs, `${step.id}.md`), 'utf8');
+      const found = headings(text);
+      const reverse = DEFAULT_REGISTRY.find(step.kind, step.to, step.from);
+      const required: string[] = [...REQUIRED_SECTIONS, ...(reverse ? ['Rollback'] : [])];
+      for (const section of required) {
+        if (!found.has(section.toLowerCase())) {
+          findings.push(
+            finding(
+              file,
+              1,
+              `${step.id}.md has no "## ${section}" section${section === 'Rollback' ? ` (the registry has the reverse step ${reverse?.id})` : ''}`,
+              `add a "## ${section}" section describing the ${section.toLowerCase()} of this migration`,
+            ),
+          );
+        }
+      }
+      const lower = text.toLowerCase();
+      for (const fact of step.docFacts ?? ['orc-state migrate']) {
+        if (!lower.includes(fact.toLowerCase())) {
+          findings.push(finding(file, found.get('steps') ?? 1, `${step.id}.md does not mention "${fact}", which the migration step uses`, `document "${fact}" (the tool's behaviour changed, or the document is out of date)`));
+        }
+      }
+    }
+
+    // Every migration document belongs to a registered step.
+    for (const name of [...docNames].sort()) {
+      if (!DOC_NAME.test(name)) continue;
+      const id = name.slice(0, -3);
+      if (!steps.some((s) => s.id === id)) {
+        findings.push(finding(`${DIR}/${name}`, 1, `${name} documents a migration that \`orc-state migrate\` does not have (registered: ${steps.map((s) => s.id).join(', ')})`, 'register the step in src/migrate/chain.ts, or remove the document'));
+      }
+    }
+    return { findings };
+  },
+};
