@@ -12,6 +12,7 @@ import { register as registerValidate } from './commands/validate.js';
 import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerPlan } from './commands/plan.js';
 import { register as registerReady } from './commands/ready.js';
+import { register as registerWatch } from './commands/watch.js';
 import { register as registerInitCmd } from './commands/init.js';
 import { register as registerSyncCmd } from './commands/sync.js';
 import { register as registerTaskCmd } from './commands/task.js';
@@ -28,6 +29,7 @@ const COMMANDS: RegisterCommand[] = [
   registerMigrate,
   registerPlan,
   registerReady,
+  registerWatch,
   // command registrations (one line each)
   registerInitCmd,
   registerSyncCmd,

@@ -8,6 +8,7 @@
  *   - buildDagFile(analysis, k, generatedAt): DagFile | null       (stable, pure; null when the workstream has a cycle)
  *   - buildExecutionPlan(analysis, k, generatedAt): { plan?, problems, findings } (stable, pure)
  *   - writeGraphFiles(root, taskSet, snapshot, options?): Promise<{ written; removed; findings }> (stable)
+ *   - writeAnalysisFiles(root, analysis, options?): same, from an analysis already made (stable; watch)
  *   - serializeDerived(value): string                   (stable) the exact bytes written
  *   - dagFileName(ws), planFileName(ws), DAG_VERSION, DAG_URL, PLAN_VERSION, PLAN_URL (stable)
  *   - historyFor(root, snapshot): Promise<RunHistory>   (internal; incremental per process)
@@ -375,12 +376,29 @@ export async function writeGraphFiles(
   const history = options.history ?? (await historyFor(root, snapshot));
   const analysis = analyze({ taskSet, snapshot, resources, history, maxParallel });
   findings.push(...analysis.findings);
+  const result = await writeAnalysisFiles(root, analysis, options);
+  findings.push(...result.findings);
+  return { written: result.written, removed: result.removed, findings };
+}
+
+/**
+ * Write the DAG and plan files of an analysis (all workstreams, or only
+ * `options.workstreams`: a named workstream that has no tasks any more gets
+ * its files removed). Returns the plan findings of the workstreams visited.
+ */
+export async function writeAnalysisFiles(
+  root: string,
+  analysis: Analysis,
+  options: { workstreams?: Iterable<string>; now?: Date } = {},
+): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
+  const findings: Finding[] = [];
   const stateDir = join(root, '.state');
   const generatedAt = (options.now ?? new Date()).toISOString();
   const wanted = options.workstreams ? new Set(options.workstreams) : null;
   const written: string[] = [];
   const removed: string[] = [];
   const { graph } = analysis;
+  const live = new Set(graph.workstreams);
   for (let k = 0; k < graph.workstreams.length; k++) {
     const ws = graph.workstreams[k] as string;
     if (wanted && !wanted.has(ws)) continue;
@@ -410,11 +428,14 @@ export async function writeGraphFiles(
       written.push(`.state/${name}`);
     }
   }
-  if (!wanted && existsSync(stateDir)) {
-    const live = new Set(graph.workstreams);
-    for (const name of readdirSync(stateDir)) {
-      const m = DAG_FILE_PATTERN.exec(name) ?? PLAN_FILE_PATTERN.exec(name);
-      if (!m || live.has(m[1] as string)) continue;
+  if (existsSync(stateDir)) {
+    const names = wanted
+      ? [...wanted].filter((ws) => !live.has(ws) && TASK_ID_PATTERN.test(ws)).flatMap((ws) => [dagFileName(ws), planFileName(ws)])
+      : readdirSync(stateDir).filter((name) => {
+          const m = DAG_FILE_PATTERN.exec(name) ?? PLAN_FILE_PATTERN.exec(name);
+          return m !== null && !live.has(m[1] as string);
+        });
+    for (const name of names) {
       try {
         unlinkSync(join(stateDir, name));
         removed.push(`.state/${name}`);
@@ -425,3 +446,4 @@ export async function writeGraphFiles(
   }
   return { written, removed, findings };
 }
+

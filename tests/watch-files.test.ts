@@ -1,0 +1,161 @@
+// startWatch in-process: edits, save-by-rename, half-written files, renames and deletes change the derived
+// DAG/plan files and the findings. Polls with a generous timeout; never asserts a duration.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isIgnoredPath, startWatch, type Watcher, type WatchUpdate } from '../src/graph/watch.js';
+import type { Finding } from '../src/model.js';
+import { blocksOf, taskJson, writeTasks, type Spec } from './fixtures/graph/make-repo.js';
+
+const TIMEOUT = 20_000;
+let root: string;
+let watcher: Watcher;
+const updates: WatchUpdate[] = [];
+let specs: Spec[];
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false): Promise<T> {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function dag(ws: string): { nodes: Array<{ task_id: string; name: string }>; edges: Array<{ from: string; to: string }> } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(root, '.state', `dag_${ws}.json`), 'utf8'));
+  } catch {
+    return undefined; // absent, or caught between writes (never partial: writes are atomic renames)
+  }
+}
+
+function plan(ws: string): { critical_path_tasks: string[] } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(root, '.state', `execution_plan_${ws}.json`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rewrite every task file from `specs` (blocks kept consistent), the way a person saves each file. */
+function save(next: Spec[]): void {
+  specs = next;
+  writeTasks(root, specs);
+}
+
+const hasFinding = (pred: (f: Finding) => boolean): boolean => watcher.findings().some(pred);
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'orc-watch-'));
+  mkdirSync(join(root, '.state'));
+  save([
+    { id: 'a', ws: 'w1', seconds: 10 },
+    { id: 'b', ws: 'w1', deps: ['a'], seconds: 20 },
+    { id: 'c', ws: 'w1', deps: ['a'], seconds: 5 },
+    { id: 'x', ws: 'w2', deps: ['b'], seconds: 1 },
+  ]);
+  watcher = startWatch(root, { debounceMs: 40, retryMs: 60, metricsIntervalMs: 0 });
+  watcher.on('update', (u) => updates.push(u));
+  await watcher.ready;
+});
+
+afterAll(async () => {
+  await watcher?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('watch', () => {
+  it('derives the files at start, with no findings on a clean repo', () => {
+    expect(dag('w1')?.nodes.map((n) => n.task_id)).toEqual(['a', 'b', 'c']);
+    expect(plan('w1')?.critical_path_tasks).toEqual(['a', 'b']);
+    expect(dag('w2')?.edges).toEqual([{ from: 'x', to: 'b', type: 'depends_on', external: true, external_workstream: 'w1' }]);
+    expect(watcher.findings().filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  it('an edit changes the DAG and the plan (and the other workstream sees the external edge)', async () => {
+    save(specs.map((s) => (s.id === 'c' ? { ...s, seconds: 100 } : s)));
+    await waitFor('critical path through c', () => plan('w1')?.critical_path_tasks.join() === 'a,c');
+    save(specs.map((s) => (s.id === 'x' ? { ...s, deps: ['c'] } : s)));
+    await waitFor('w1 file shows the new external edge x -> c', () => dag('w1')?.edges.some((e) => e.from === 'x' && e.to === 'c'));
+    expect(dag('w2')?.edges.map((e) => e.to)).toEqual(['c']);
+  });
+
+  it('save-by-rename (editor writes a temp file, then renames it over) is picked up', async () => {
+    const path = join(root, 'tasks/w1/b.json');
+    const value = JSON.parse(readFileSync(path, 'utf8'));
+    value.name = 'Renamed by editor';
+    const temp = `${path}.tmp.4242`;
+    writeFileSync(join(root, 'tasks/w1/.b.json.swp'), 'swap junk'); // editor swap file: ignored
+    writeFileSync(temp, JSON.stringify(value, null, 2));
+    renameSync(temp, path);
+    await waitFor('new name in the DAG', () => dag('w1')?.nodes.find((n) => n.task_id === 'b')?.name === 'Renamed by editor');
+    expect(updates.flatMap((u) => u.files)).not.toContain('tasks/w1/.b.json.swp');
+    expect(hasFinding((f) => f.file.includes('.swp'))).toBe(false);
+  });
+
+  it('a half-written file leaves no finding behind once complete', async () => {
+    const path = join(root, 'tasks/w1/c.json');
+    const full = readFileSync(path, 'utf8');
+    writeFileSync(path, full.slice(0, Math.floor(full.length / 2)));
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(path, full.replace('Task c', 'Task c (complete)'));
+    await waitFor('complete file derived', () => dag('w1')?.nodes.find((n) => n.task_id === 'c')?.name === 'Task c (complete)');
+    await waitFor('no parse finding', () => !hasFinding((f) => f.file === 'tasks/w1/c.json'));
+  });
+
+  it('a broken file reports a located finding, cleared when it is fixed', async () => {
+    const path = join(root, 'tasks/w1/c.json');
+    const good = readFileSync(path, 'utf8');
+    writeFileSync(path, good.replace('"task_id": "c"', '"task_id": "c",,'));
+    const f = await waitFor('syntax finding', () => watcher.findings().find((x) => x.file === 'tasks/w1/c.json' && x.severity === 'error'));
+    expect(f.line).toBeGreaterThan(1);
+    expect(updates.some((u) => u.added.some((x) => x.file === 'tasks/w1/c.json'))).toBe(true);
+    writeFileSync(path, good);
+    await waitFor('cleared', () => updates.some((u) => u.cleared.some((x) => x.file === 'tasks/w1/c.json')) && !hasFinding((x) => x.file === 'tasks/w1/c.json'));
+  });
+
+  it('a cycle appears as a finding with its full path, and clears', async () => {
+    const before = specs;
+    save(specs.map((s) => (s.id === 'a' ? { ...s, deps: ['b'] } : s)));
+    const cycle = await waitFor('cycle finding', () => watcher.findings().find((f) => f.message.startsWith('dependency cycle')));
+    expect(cycle.message).toMatch(/a -> b -> a/);
+    expect(cycle.file).toMatch(/^tasks\/w1\/[ab]\.json$/);
+    save(before);
+    await waitFor('cycle cleared', () => !hasFinding((f) => f.message.startsWith('dependency cycle')));
+    await waitFor('plan back', () => plan('w1')?.critical_path_tasks.join() === 'a,c');
+  });
+
+  it('renaming a task file to a new id and deleting files update nodes and remove empty workstreams', async () => {
+    // c -> d (file rename plus id change, as `git mv` and an edit would do); x depends on it.
+    const next = specs.map((s) => (s.id === 'c' ? { ...s, id: 'd' } : s.id === 'x' ? { ...s, deps: ['d'] } : s));
+    const blocks = blocksOf(next);
+    const d = next.find((s) => s.id === 'd') as Spec;
+    writeFileSync(join(root, 'tasks/w1/c.json'), `${JSON.stringify(taskJson(d, blocks.get('d') ?? []), null, 2)}\n`);
+    renameSync(join(root, 'tasks/w1/c.json'), join(root, 'tasks/w1/d.json'));
+    save(next);
+    await waitFor('node d replaces c', () => {
+      const ids = dag('w1')?.nodes.map((n) => n.task_id).join();
+      return ids === 'a,b,d' && dag('w2')?.edges[0]?.to === 'd';
+    });
+    // Delete the only task of w2: its files go away; w1 loses the external edge.
+    unlinkSync(join(root, 'tasks/w2/x.json'));
+    specs = specs.filter((s) => s.id !== 'x');
+    writeTasks(root, specs); // d.blocks no longer names x
+    await waitFor('w2 files removed', () => !existsSync(join(root, '.state/dag_w2.json')) && !existsSync(join(root, '.state/execution_plan_w2.json')));
+    await waitFor('w1 without external edge', () => dag('w1')?.edges.every((e) => e.from !== 'x'));
+    await waitFor('no error findings', () => watcher.findings().every((f) => f.severity !== 'error'));
+  });
+
+  it('ignores editor temp files and backups by path', () => {
+    expect(isIgnoredPath('tasks/.backups/w1/a.json')).toBe(true);
+    expect(isIgnoredPath('tasks/w1/a.json.12345')).toBe(true);
+    expect(isIgnoredPath('tasks/w1/.a.json.swp')).toBe(true);
+    expect(isIgnoredPath('tasks/w1/a.json___jb_tmp___')).toBe(true);
+    expect(isIgnoredPath('tasks/w1/a.json~')).toBe(true);
+    expect(isIgnoredPath('tasks/w1/a.json')).toBe(false);
+    expect(isIgnoredPath('tasks')).toBe(false);
+  });
+});
