@@ -119,3 +119,43 @@ describe('drift and catalog checks catch an edited copy', () => {
     expect(spec.map((f) => f.message)).toContain('transition retrying --user_cancelled--> cancelled is not in SM-DEF-001');
   });
 });
+
+describe('fast selection agrees with xstate pure transition()', () => {
+  test('step (getTransitionData) and stepPure (transition) decide alike for every state, trigger and guard outcome', async () => {
+    const { step, stepPure } = await import('../src/machines/build.js');
+    const envs = [
+      { retry_count: 0, exit: 0, caps: ['py'], current: 'T', deps: 'completed', derived: 'ready' },
+      { retry_count: 2, exit: 1, caps: [], current: null, deps: 'running', derived: 'failed' },
+      { retry_count: 1, exit: 0, caps: ['py'], current: null, deps: 'completed', derived: 'validating' },
+      { retry_count: 0, exit: 0, caps: ['py'], current: 'T', deps: 'completed', derived: 'executing' },
+    ];
+    let compared = 0;
+    for (const kind of MACHINE_KINDS) {
+      for (const from of DEFINITIONS[kind].states) {
+        for (const trigger of DEFINITIONS[kind].triggers) {
+          for (const e of envs) {
+            const env = {
+              state: {
+                tasks: new Map([['D', { status: e.deps }]]),
+                workstreams: new Map(),
+                workers: new Map([['w1', { worker_id: 'w1', status: 'idle', capabilities: e.caps, current_task: null }]]),
+                last_seq: 0,
+                timestamp: '',
+              },
+              defs: new Map([['T', { dependencies: ['D'], worker_requirements: { capabilities: ['py'] } }]]),
+              req: { entity_type: kind, entity_id: 'T', trigger, timestamp: '', worker_id: 'w1', metadata: { exit_code: e.exit } },
+              task: { retry_count: e.retry_count, max_retries: 1 },
+              worker: { current_task: e.current },
+              derived: { status: e.derived, trigger: '' },
+            } as never;
+            const a = step(kind, from, trigger, env);
+            const b = stepPure(kind, from, trigger, env);
+            expect(a, `${kind} ${from} ${trigger}`).toEqual(b);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(500);
+  });
+});
