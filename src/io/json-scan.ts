@@ -48,44 +48,38 @@ export type QuickVerdict = 'clean' | 'suspect';
  */
 export function quickStructureCheck(text: string, value: unknown, maxDepth: number): QuickVerdict {
   if (text.includes('\\u')) return 'suspect';
-  let textColons = 0;
-  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) textColons++;
-  let counted = 0;
-  let bad = false;
-  const colonsIn = (s: string): number => {
-    let n = 0;
-    for (let i = s.indexOf(':'); i !== -1; i = s.indexOf(':', i + 1)) n++;
+  const counted = countKeysAndColons(value, 1, maxDepth);
+  return counted >= 0 && counted === colonsIn(text) ? 'clean' : 'suspect';
+}
+
+function colonsIn(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(':'); i !== -1; i = s.indexOf(':', i + 1)) n++;
+  return n;
+}
+
+/** Keys + colons inside keys and strings; negative when a forbidden key or excessive depth is seen. */
+function countKeysAndColons(v: unknown, depth: number, maxDepth: number): number {
+  if (typeof v === 'string') return colonsIn(v);
+  if (v === null || typeof v !== 'object') return 0;
+  if (depth > maxDepth) return -1;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const c = countKeysAndColons(v[i], depth + 1, maxDepth);
+      if (c < 0) return -1;
+      n += c;
+    }
     return n;
-  };
-  const walk = (v: unknown, depth: number): void => {
-    if (bad) return;
-    if (typeof v === 'string') {
-      counted += colonsIn(v);
-      return;
-    }
-    if (v === null || typeof v !== 'object') return;
-    if (depth > maxDepth) {
-      bad = true;
-      return;
-    }
-    if (Array.isArray(v)) {
-      for (const item of v) walk(item, depth + 1);
-      return;
-    }
-    const keys = Object.keys(v);
-    counted += keys.length;
-    for (const key of keys) {
-      if (FORBIDDEN_KEYS.has(key)) {
-        bad = true;
-        return;
-      }
-      counted += colonsIn(key);
-      walk((v as Record<string, unknown>)[key], depth + 1);
-    }
-  };
-  walk(value, 1);
-  if (bad) return 'suspect';
-  return counted === textColons ? 'clean' : 'suspect';
+  }
+  const obj = v as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return -1;
+    const c = countKeysAndColons(obj[key], depth + 1, maxDepth);
+    if (c < 0) return -1;
+    n += 1 + c + (key.includes(':') ? colonsIn(key) : 0);
+  }
+  return n;
 }
 
 export type StructureProblem =

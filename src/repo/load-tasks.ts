@@ -84,7 +84,7 @@ interface FileResult {
 /** Validate one parsed task file (no cross-file checks). */
 function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasksOptions): FileResult {
   const findings: Finding[] = [];
-  const read = readJsonFile(join(root, rel), rel, { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth });
+  const read = readJsonFile(`${root}/${rel}`, rel, { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth });
   if (!read.ok) return { findings: read.findings };
   findings.push(...read.notices);
   const value = read.value;
@@ -203,7 +203,7 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const ent of entries) {
       if (ent.name.startsWith('.')) continue; // .backups, editor temp dirs, hidden files
-      const abs = join(absDir, ent.name);
+      const abs = `${absDir}/${ent.name}`;
       const rel = `${relDir}/${ent.name}`;
       let isDir = ent.isDirectory();
       let isFile = ent.isFile();
@@ -285,6 +285,21 @@ export function expectedBlocks(tasks: ReadonlyMap<string, LoadedTask>): Map<stri
   return out;
 }
 
+/** Same elements (both lists are duplicate-free after schema validation); fast when the order matches too. */
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  let ordered = true;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      ordered = false;
+      break;
+    }
+  }
+  if (ordered) return true;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
+}
+
 export interface CrossCheckOptions {
   /** Ids that exist in files that did not validate: not reported as unknown. */
   knownIds?: ReadonlySet<string>;
@@ -334,11 +349,12 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
     });
     const want = expected.get(id) ?? [];
     const have = t.blocks;
-    const wantSet = new Set(want);
-    const haveSet = new Set(have);
-    const add = want.filter((x) => !haveSet.has(x));
-    const remove = have.filter((x) => !wantSet.has(x) && !known.has(x));
-    if (add.length > 0 || remove.length > 0) {
+    if (!sameMembers(want, have)) {
+      const wantSet = new Set(want);
+      const haveSet = new Set(have);
+      const add = want.filter((x) => !haveSet.has(x));
+      const remove = have.filter((x) => !wantSet.has(x) && !known.has(x));
+      if (add.length > 0 || remove.length > 0) {
       const parts: string[] = [];
       if (add.length) parts.push(`missing ${add.map((x) => `"${x}"`).join(', ')} (${add.length === 1 ? 'it depends' : 'they depend'} on this task)`);
       if (remove.length) parts.push(`lists ${remove.map((x) => `"${x}"`).join(', ')} (${remove.length === 1 ? 'it does' : 'they do'} not depend on this task)`);
@@ -348,6 +364,7 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
       findings.push(
         F('TASK-DEF-002', 'error', lt.file, lt.locate(['blocks']), `\`blocks\` must be the exact inverse of \`dependencies\`: ${parts.join('; ')}`, `${fixParts.join(' and ')} in "blocks" (or run \`orc-state validate --fix\`)`),
       );
+      }
     }
     const files: Array<[string, string[] | undefined, boolean]> = [
       ['required_files', t.context_requirements?.required_files, true],
