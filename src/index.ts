@@ -66,7 +66,7 @@ export {
 
 // Definitions, registries, config (A, C)
 export { loadTasks, loadTaskFile, crossCheckTasks, type TaskSet, type LoadedTask } from './repo/load-tasks.js';
-export { loadCapabilities, loadResources } from './registry/index.js';
+export { loadCapabilities, loadResources, checkTaskCapabilities, checkTaskResources, type Capability, type ResourceDef, type CapabilityRegistry, type ResourceRegistry } from './registry/index.js';
 export { loadConfig } from './config.js';
 
 // Derived views (B1, C)
