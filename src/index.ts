@@ -12,7 +12,10 @@
  *   - Definitions and registries (stable): loadTasks, loadTaskFile, loadCapabilities, loadResources, loadConfig.
  *   - Derived views (stable): buildIndices, writeIndices, computeMetrics, writeMetrics, toOpenMetrics, writeGraphFiles.
  *   - Compliance (stable): runCompliance, formatReport.
- *   - Migration (stable): migrateFiles, rollbackMigration.
+ *   - Migration (stable): migrateFiles, rollbackMigration, upgradeInMemory, migrateValue,
+ *     MigrationRegistry, DEFAULT_REGISTRY, reconcileJson, applyJsonEdits, unifiedDiff.
+ *   - Workers (stable): createWorker, ShellWorker, AiderWorker, runProcess, selectContext,
+ *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types.
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
  * Integration points: package.json "exports" → dist/src/index.js. Each part
  * owner may add re-export lines here; nothing else lives in this file.
@@ -79,3 +82,25 @@ export { writeGraphFiles, buildDagFile, buildExecutionPlan } from './graph/files
 export { runCompliance } from './compliance/runner.js';
 export { formatReport } from './compliance/formatters/index.js';
 export { migrateFiles, rollbackMigration } from './migrate/run.js';
+export { upgradeInMemory, migrateValue, MigrationRegistry, DEFAULT_REGISTRY, FILE_KINDS, type FileKind, type MigrationStep } from './migrate/chain.js';
+export { reconcileJson, applyJsonEdits, detectStyle, type JsonEdit, type JsonStyle } from './migrate/json-edit.js';
+export { unifiedDiff } from './migrate/diff.js';
+
+// Workers (E)
+export {
+  createWorker,
+  ShellWorker,
+  AiderWorker,
+  runProcess,
+  selectContext,
+  matchesGlob,
+  validateWorkerOutput,
+  writeWorkerOutput,
+  triggerFor,
+  WORKER_OUTPUT_FIELDS,
+  type Worker,
+  type RunContext,
+  type WorkerOutput,
+  type WorkerOutputStatus,
+  type WorkerErrorType,
+} from './runner/index.js';

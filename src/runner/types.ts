@@ -1,7 +1,7 @@
 /**
  * The generic worker interface and the worker output contract (AIDER-INT-001, -003).
  *
- * Public API (stable): Worker, RunContext, WorkerOutput, WorkerStatus,
+ * Public API (stable): Worker, RunContext, WorkerOutput, WorkerOutputStatus,
  * WorkerErrorType, WORKER_ERROR_TYPES, ValidationStatus, WORKER_OUTPUT_FIELDS,
  * WORKER_OUTPUT_SCHEMA_VERSION, WORKER_OUTPUT_SCHEMA_URL, RETRYABLE_ERRORS.
  * Contract: `run(task, ctx)` runs one attempt within `execution.timeout_seconds`
@@ -48,7 +48,7 @@ export type WorkerErrorType = (typeof WORKER_ERROR_TYPES)[number];
 /** Errors another attempt may fix; the others need a change to the task or the repo. */
 export const RETRYABLE_ERRORS: ReadonlySet<WorkerErrorType> = new Set(['timeout', 'nonzero_exit', 'spawn_failed', 'validation_failed']);
 
-export type WorkerStatus = 'success' | 'failed' | 'timeout';
+export type WorkerOutputStatus = 'success' | 'failed' | 'timeout';
 export type ValidationStatus = 'passed' | 'failed' | 'skipped';
 
 export interface WorkerOutput {
@@ -57,7 +57,7 @@ export interface WorkerOutput {
   task_id: string;
   worker_id: string;
   worker_type?: string;
-  status: WorkerStatus;
+  status: WorkerOutputStatus;
   files_modified: string[];
   diff_summary: { files_changed: number; insertions: number | null; deletions: number | null; text?: string };
   validation_status: ValidationStatus;
