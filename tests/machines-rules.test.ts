@@ -143,6 +143,18 @@ describe('findings are located and actionable', () => {
     expect(r.findings[0]!.message).toContain('not refreshed after the last transition');
   });
 
+  test('a missing lifecycle YAML fails SM-DEF-003 and --fix writes it from the package', async () => {
+    const dir = copyRepo(clean);
+    rmSync(join(dir, 'docs/state_machines/worker_lifecycle.yaml'));
+    const broken = (await statuses(dir)).get('SM-DEF-003')!;
+    expect(broken.status).toBe('WARN');
+    expect(broken.findings[0]!.message).toContain('docs/state_machines/worker_lifecycle.yaml is missing');
+    const fixed = (await statuses(dir, true)).get('SM-DEF-003')!;
+    expect(fixed.status).toBe('PASS');
+    expect(fixed.fixed?.map((f) => f.file)).toEqual(['docs/state_machines/worker_lifecycle.yaml']);
+    expect(readFileSync(join(dir, 'docs/state_machines/worker_lifecycle.yaml'), 'utf8')).toBe(readFileSync(join(packageRoot(), 'docs/state_machines/worker_lifecycle.yaml'), 'utf8'));
+  });
+
   test('rules skip, never pass, without a snapshot', async () => {
     const dir = copyRepo(clean);
     rmSync(join(dir, '.state'), { recursive: true, force: true });

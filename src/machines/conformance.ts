@@ -11,14 +11,18 @@
  *   - driftFindings(repoDef, engineDef, requirement, severity): repo YAML vs engine.
  *   - xstateFindings(kind, requirement, severity): built machine vs its YAML.
  *   - checkMachineRepo(root, kind, requirement, severity, inputs): all of the above
- *     plus docs and snapshot checks, as located Findings.
+ *     plus docs and snapshot checks, as located Findings; with inputs.fix a
+ *     missing YAML is written from the package (a notice), never overwritten.
  * Integration points: src/compliance/rules/SM-DEF-00{1,2,3}.ts.
  * Dependencies: node:fs, yaml (via ./definitions.js), ./build.js, ./index.js,
+ * ../io/atomic-write.js, ../paths.js,
  * ../io/located-json.js (locateInText), ../model.js.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileDurableSync } from '../io/atomic-write.js';
 import { locateInText } from '../io/located-json.js';
+import { packageRoot } from '../paths.js';
 import type { Finding, Severity, Snapshot, TaskDefinition } from '../model.js';
 import { XMACHINES } from './build.js';
 import { DEFINITIONS, machineFile, parseMachineYaml, type MachineDefinition, type MachineKind } from './definitions.js';
@@ -378,14 +382,21 @@ function snapshotFindings(
 export interface MachineCheckInputs {
   snapshot?: SnapshotInput | null;
   defs?: ReadonlyMap<string, TaskDefinition>;
+  /** --fix: write the engine's lifecycle YAML where the repository has none (never overwrites). */
+  fix?: boolean;
 }
 
 export function checkMachineRepo(root: string, kind: MachineKind, requirement: string, severity: FSev, inputs: MachineCheckInputs = {}): Finding[] {
   const file = machineFile(kind);
   const abs = join(root, file);
   const out: Finding[] = [];
+  if (!existsSync(abs) && inputs.fix) {
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileDurableSync(abs, readFileSync(join(packageRoot(), file)));
+    out.push(f(requirement, 'notice', file, 1, 1, `wrote ${file}: the ${kind} lifecycle the engine runs`, 'none needed'));
+  }
   if (!existsSync(abs)) {
-    out.push(f(requirement, severity, file, 1, 1, `${file} is missing: the ${kind} lifecycle must be documented as YAML`, `copy ${file} from the orc-state package (it is the definition the engine runs)`));
+    out.push(f(requirement, severity, file, 1, 1, `${file} is missing: the ${kind} lifecycle must be documented as YAML`, `run \`orc-state validate --fix\` to copy it from the orc-state package (it is the definition the engine runs)`));
   } else {
     const { definition, problems } = parseMachineYaml(readFileSync(abs, 'utf8'), file, kind);
     for (const p of problems) out.push(f(requirement, severity, file, p.line, p.column, p.message, `fix ${file}; see the layout comment at the top of the file`));

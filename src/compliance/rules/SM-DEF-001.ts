@@ -6,7 +6,8 @@
  * built from it agrees with it; docs/execution_model/STATE_MACHINE.md names
  * every state and trigger (warnings; EXEC-DOC-003 fails on them);
  * .state/current.json holds only known task states and satisfies the
- * machine's invariants.
+ * machine's invariants. Fixable: a missing YAML file is written from the
+ * package under --fix (an existing one is never overwritten).
  *
  * Public API (stable): rule.
  * Integration points: discovered by the compliance runner; memoised loads
@@ -21,6 +22,7 @@ export const rule: Rule = {
   id: 'SM-DEF-001',
   level: 'MUST',
   section: 'machines',
+  fixable: true,
   title: 'Task state machine',
   check(ctx) {
     return { findings: checkMachineRepo(ctx.root, 'task', 'SM-DEF-001', 'error', machineInputs(ctx)) };
