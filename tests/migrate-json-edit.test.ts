@@ -42,6 +42,15 @@ describe('applyJsonEdits', () => {
     expect(applyJsonEdits('{"only": 1}', [{ op: 'remove', path: ['only'] }])).toBe('{}');
   });
 
+  it('keeps one-line objects on one line inside a pretty file', () => {
+    const text = '{\n\t"wr": {"capabilities": ["python"]},\n\t"ex": {"command": "x", "n": 1}\n}';
+    const out = applyJsonEdits(text, [
+      { op: 'set', path: ['wr', 'min_version'], value: '1.0.0' },
+      { op: 'set', path: ['ex', 'command'], value: { argv: ['a', 'b'] } },
+    ]);
+    expect(out).toBe('{\n\t"wr": {"capabilities": ["python"], "min_version": "1.0.0"},\n\t"ex": {"command": {"argv": ["a", "b"]}, "n": 1}\n}');
+  });
+
   it('edits compact one-line documents compactly', () => {
     expect(applyJsonEdits('{"a":1}', [{ op: 'set', path: ['b'], value: [1] }])).toBe('{"a":1,"b":[1]}');
   });

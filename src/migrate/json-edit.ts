@@ -92,6 +92,15 @@ export function formatJsonValue(value: unknown, style: JsonStyle, depth: number)
   return walk(value, depth);
 }
 
+/** One-line JSON: `{"a": [1, 2]}` when spaced, `{"a":[1,2]}` otherwise. */
+export function formatInline(value: unknown, spaced: boolean): string {
+  if (isPrimitive(value)) return JSON.stringify(value) ?? 'null';
+  const comma = spaced ? ', ' : ',';
+  if (Array.isArray(value)) return `[${value.map((v) => formatInline(v, spaced)).join(comma)}]`;
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${spaced ? ' ' : ''}${formatInline(v, spaced)}`).join(comma)}}`;
+}
+
 function parseDocument(text: string): DocumentNode {
   try {
     JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -198,12 +207,16 @@ export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn
     }
 
     if (found) {
-      // Replace the value in place, indented like the line that holds it.
-      const lineIndent = lineIndentAt(text, start(member ?? node)) ?? depthIndent(Math.max(depth - 1, 0));
-      const formatted = formatJsonValue(edit.value, style, 0)
-        .split(style.newline)
-        .map((line, n) => (n === 0 ? line : lineIndent + line))
-        .join(style.newline);
+      // Replace the value in place, indented like the line that holds it; inside a
+      // one-line container (or where the old value was on one line with its neighbours) keep one line.
+      const lineIndent = lineIndentAt(text, start(member ?? node));
+      const oneLine = style.indent === '' || (lineIndent === undefined && node.loc.start.line === node.loc.end.line);
+      const formatted = oneLine
+        ? formatInline(edit.value, style.indent !== '')
+        : formatJsonValue(edit.value, style, 0)
+            .split(style.newline)
+            .map((line, n) => (n === 0 ? line : (lineIndent ?? depthIndent(Math.max(depth - 1, 0))) + line))
+            .join(style.newline);
       splices.push({ start: start(node), end: end(node), text: formatted, order: order++ });
       return;
     }
@@ -225,14 +238,20 @@ export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn
     }
     const closeIndent = lineIndentAt(text, end(obj) - 1);
     if (memberIndent === undefined) memberIndent = closeIndent !== undefined ? closeIndent + style.indent : depthIndent(depth + 1);
-    const compact = style.indent === '' || (obj.members.length > 0 && memberIndent === undefined);
+    // An object written on one line (`{"a": 1}` inside a pretty file) stays on one line.
+    const inline = style.indent === '' || (obj.members.length > 0 && obj.loc.start.line === obj.loc.end.line);
+    const spaced = inline ? /":\s/.test(text.slice(start(obj), end(obj))) || (obj.members.length === 0 && style.indent !== '') : true;
+    const compact = inline;
     const nl = compact ? '' : style.newline;
-    const sep = style.indent === '' ? '' : ' ';
-    const valueText = formatJsonValue(value, style, 0)
-      .split(style.newline)
-      .map((line, n) => (n === 0 ? line : memberIndent + line))
-      .join(style.newline);
+    const sep = spaced ? ' ' : '';
+    const valueText = inline
+      ? formatInline(value, spaced)
+      : formatJsonValue(value, style, 0)
+          .split(style.newline)
+          .map((line, n) => (n === 0 ? line : memberIndent + line))
+          .join(style.newline);
     const memberText = `${JSON.stringify(key)}:${sep}${valueText}`;
+    const comma = compact && spaced ? ', ' : ',';
     let anchor: MemberNode | undefined;
     for (const name of edit.after ?? []) {
       anchor = findMember(obj, name);
@@ -240,11 +259,11 @@ export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn
     }
     if (!anchor && obj.members.length > 0 && !(edit.after && edit.after.length === 0)) anchor = obj.members[obj.members.length - 1];
     if (anchor) {
-      splices.push({ start: end(anchor), end: end(anchor), text: `,${nl}${compact ? '' : memberIndent}${memberText}`, order: order++ });
+      splices.push({ start: end(anchor), end: end(anchor), text: `${comma}${nl}${compact ? '' : memberIndent}${memberText}`, order: order++ });
     } else if (obj.members.length > 0) {
       // `after: []` means "first".
       const first = obj.members[0] as MemberNode;
-      splices.push({ start: start(first), end: start(first), text: `${memberText},${nl}${compact ? '' : memberIndent}`, order: order++ });
+      splices.push({ start: start(first), end: start(first), text: `${memberText}${comma}${nl}${compact ? '' : memberIndent}`, order: order++ });
     } else {
       const ind = closeIndent ?? depthIndent(depth);
       splices.push({
