@@ -278,6 +278,13 @@ describe('creation, derived workstream events and applyEvent guards', () => {
     expect(state.tasks.get('a')!.max_retries).toBe(2);
   });
 
+  test('task_created drops a leftover worker of a non-running task and clamps retry_count (initial values, Decision 1)', () => {
+    const state = emptyState();
+    const defs = new Map([['a', def('a', { status: 'pending', state: { created_at: at(0), retry_count: 9, assigned_worker: 'w9' } })]]);
+    commit(state, defs, planTransition(state, { defs }, req('task', 'a', 'task_created')));
+    expect([state.tasks.get('a')!.assigned_worker, state.tasks.get('a')!.retry_count]).toEqual([null, 2]);
+  });
+
   test('a critical task failing with no retry left fails the workstream (Decision 7)', () => {
     const { state, defs } = taskScenario('running', { retry_count: 2 });
     const events = planTransition(state, { defs, criticalTasks: new Set(['T']) }, req('task', 'T', 'execution_failed', { error: 'boom' }));

@@ -293,8 +293,10 @@ function planTask(state: LiveState, ctx: PlanContext, req: TransitionRequest): P
       created_at: normTime(s.created_at) ?? req.timestamp,
       started_at: normTime(s.started_at),
       completed_at: normTime(s.completed_at),
-      worker_id: s.assigned_worker ?? null,
-      retry_count: s.retry_count ?? 0,
+      // initial values (Decision 1); a leftover worker on a task that is not running,
+      // or a retry count above the limit, would break the invariants on first sight
+      worker_id: def.status === 'running' ? (s.assigned_worker ?? null) : null,
+      retry_count: Math.max(0, Math.min(s.retry_count ?? 0, def.execution?.max_retries ?? 0)),
       max_retries: def.execution?.max_retries ?? 0,
       error: s.last_error ?? null,
     });
