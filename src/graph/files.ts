@@ -206,37 +206,38 @@ export function buildDagFile(analysis: Analysis, k: number, generatedAt: string)
   const level = levels.level;
   const nodes: DagNode[] = [];
   const edges: DagEdge[] = [];
-  const incoming: DagEdge[] = [];
   for (const v of members) {
     const t = graph.tasks[v] as TaskDefinition;
     nodes.push({ task_id: t.task_id, name: String(t.name ?? ''), type: String(t.type ?? ''), status: analysis.status(v), level: level[v] as number });
   }
+  // Edges sorted by (from, to): node numbers follow id order, so sort numeric keys from*n+to.
+  const n = graph.n;
+  let count = 0;
   for (const v of members) {
-    const from = graph.ids[v] as string;
-    const targets: Array<[string, number]> = [];
-    for (let e = graph.depStart[v] as number, end = graph.depStart[v + 1] as number; e < end; e++) {
-      const d = graph.deps[e] as number;
-      targets.push([graph.ids[d] as string, d]);
-    }
-    targets.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    for (const [to, d] of targets) {
-      const edge: DagEdge = { from, to, type: 'depends_on' };
-      if (graph.ws[d] !== k) {
-        edge.external = true;
-        edge.external_workstream = graph.workstreams[graph.ws[d] as number] as string;
-      }
-      edges.push(edge);
-    }
-    // Dependents in other workstreams (external edges pointing at this workstream).
+    count += (graph.depStart[v + 1] as number) - (graph.depStart[v] as number);
+    for (let e = graph.outStart[v] as number, end = graph.outStart[v + 1] as number; e < end; e++) if (graph.ws[graph.outs[e] as number] !== k) count++;
+  }
+  const keys = new Float64Array(count);
+  let c = 0;
+  for (const v of members) {
+    for (let e = graph.depStart[v] as number, end = graph.depStart[v + 1] as number; e < end; e++) keys[c++] = v * n + (graph.deps[e] as number);
     for (let e = graph.outStart[v] as number, end = graph.outStart[v + 1] as number; e < end; e++) {
       const w = graph.outs[e] as number;
-      if (graph.ws[w] === k) continue;
-      incoming.push({ from: graph.ids[w] as string, to: from, type: 'depends_on', external: true, external_workstream: graph.workstreams[graph.ws[w] as number] as string });
+      if (graph.ws[w] !== k) keys[c++] = w * n + v;
     }
   }
-  if (incoming.length > 0) {
-    edges.push(...incoming);
-    edges.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+  keys.sort();
+  for (let i = 0; i < count; i++) {
+    const key = keys[i] as number;
+    const from = Math.floor(key / n);
+    const to = key - from * n;
+    const edge: DagEdge = { from: graph.ids[from] as string, to: graph.ids[to] as string, type: 'depends_on' };
+    const other = graph.ws[from] !== k ? from : graph.ws[to] !== k ? to : -1;
+    if (other >= 0) {
+      edge.external = true;
+      edge.external_workstream = graph.workstreams[graph.ws[other] as number] as string;
+    }
+    edges.push(edge);
   }
   return {
     schema_version: DAG_VERSION,

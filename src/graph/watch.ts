@@ -29,7 +29,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Finding, Snapshot } from '../model.js';
 import { CONFIG_FILE, loadConfig, type LoadedConfig } from '../config.js';
@@ -321,6 +321,8 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     if (closed) return;
     const rel = toPosix(relative(root, absPath));
     if (isIgnoredPath(rel)) return;
+    const relevant = (rel.startsWith('tasks/') && rel.endsWith('.json')) || rel.startsWith('capabilities/') || rel === CONFIG_FILE;
+    if (!relevant) return;
     const prev = timers.get(rel);
     if (prev) clearTimeout(prev);
     timers.set(
@@ -371,6 +373,13 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     });
     watcher = w;
     w.on('add', schedule).on('change', schedule).on('unlink', schedule);
+    // chokidar drops a 'change' whose stat looks unchanged (5 ms throttle, mtime/atime test); the raw
+    // inotify event is the safety net: re-reading an unchanged file is harmless.
+    w.on('raw', (_event, evPath: string, details: unknown) => {
+      const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (!watched || !evPath) return;
+      schedule(basename(watched) === evPath ? watched : join(watched, evPath));
+    });
     w.on('error', (error) => emitter.emit('error', error));
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
     const interval = options.metricsIntervalMs ?? config.metrics_interval_seconds * 1000;
