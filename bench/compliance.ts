@@ -1,0 +1,253 @@
+/**
+ * Benchmark: `validate --compliance` (every rule) on a generated repo of
+ * 10,000 tasks in 100 workstreams with a 100,000-event log, next to the floor
+ * (reading and JSON-parsing every input once) measured in the same run.
+ *
+ * Usage: npm run bench:compliance [-- TASKS [EVENTS]] [--keep]
+ *   (defaults 10000 and 100000; e.g. `-- 1000 10000` for a quick run)
+ * The repo is generated through the engine's own commit path (openStore:
+ * syncDefinitions, then group-committed transitions: workers registered, every
+ * task scheduled, started, some failed and retried, completed and validated;
+ * worker health flaps to reach the event count), so the log, snapshot, indices,
+ * metrics, DAG and plan files are real and consistent. Docs, spec and
+ * registries are copied from the package.
+ * Prints: generation time; in-process floor vs runCompliance (first run and
+ * median of 3) with the slowest rules; whole-process floor (`node -e`) vs
+ * `orc-state validate --compliance --format json`.
+ * Public API: none (a script). Stability: internal.
+ * Integration points: npm script "bench:compliance".
+ * Dependencies: node:fs, node:child_process, ../src/engine/commit.js,
+ * ../src/compliance/runner.js, ../src/paths.js.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { openStore } from '../src/engine/commit.js';
+import type { TransitionRequest } from '../src/machines/index.js';
+import { runCompliance } from '../src/compliance/runner.js';
+import { packageRoot } from '../src/paths.js';
+
+const TYPES = ['aider', 'pytest', 'lint', 'custom'] as const;
+const CAPS: Record<(typeof TYPES)[number], string> = { aider: 'aider.edit', pytest: 'python.pytest', lint: 'node.typescript', custom: 'shell.exec' };
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function writeTasks(root: string, count: number): string[] {
+  const random = rng(7);
+  const wsCount = Math.max(1, Math.round(count / 100));
+  const perWs = Math.ceil(count / wsCount);
+  const order: string[] = [];
+  let made = 0;
+  for (let w = 0; w < wsCount && made < count; w++) {
+    const ws = `ws-${String(w).padStart(3, '0')}`;
+    mkdirSync(join(root, 'tasks', ws), { recursive: true });
+    const ids: string[] = [];
+    const deps = new Map<string, string[]>();
+    for (let k = 0; k < perWs && made < count; k++, made++) {
+      const id = `${ws}-t${String(k).padStart(4, '0')}`;
+      const d = new Set<string>();
+      const n = k === 0 ? 0 : 1 + Math.floor(random() * 2);
+      for (let j = 0; j < n; j++) d.add(ids[Math.max(0, k - 1 - Math.floor(random() * 8))]!);
+      deps.set(id, [...d].sort());
+      ids.push(id);
+    }
+    const blocks = new Map(ids.map((id) => [id, [] as string[]]));
+    for (const [id, ds] of deps) for (const d of ds) blocks.get(d)!.push(id);
+    for (const id of ids) {
+      const type = TYPES[Math.floor(random() * TYPES.length)]!;
+      const task = {
+        $schema: '../../schemas/task.v2.0.0.schema.json',
+        schema_version: '2.0.0',
+        schema_url: 'https://orc-state.dev/schemas/task/2.0.0.json',
+        task_id: id,
+        workstream_id: ws,
+        name: `Generated ${type} task ${id}`,
+        description: `Benchmark task ${id} of type ${type}.`,
+        type,
+        status: 'pending',
+        priority: Math.floor(random() * 10),
+        dependencies: deps.get(id)!,
+        blocks: blocks.get(id)!.sort(),
+        worker_requirements: { capabilities: [CAPS[type]], min_version: '1.0.0' },
+        execution: {
+          command: type === 'aider' ? `aider --yes --message 'Implement ${id}'` : type === 'pytest' ? `python -m pytest tests/${ws} -q` : type === 'lint' ? 'npx tsc --noEmit -p tsconfig.json' : `./scripts/${id}.sh`,
+          working_directory: '.',
+          timeout_seconds: 600,
+          max_retries: 2,
+          retry_delay_seconds: 10,
+          estimated_duration_seconds: 30 + Math.floor(random() * 600),
+        },
+        context_requirements: { max_context_tokens: 8000, required_files: [], optional_files: [], exclude_patterns: ['**/__pycache__/**', '**/*.pyc', '**/node_modules/**'] },
+        validation_rules: type === 'aider' ? { pre_execution: ['git_clean'], post_execution: ['no_lint_errors'] } : { pre_execution: [], post_execution: type === 'pytest' ? ['tests_passing'] : [] },
+        state: { created_at: '2026-11-20T09:00:00Z', started_at: null, completed_at: null, assigned_worker: null, retry_count: 0, last_error: null },
+      };
+      writeFileSync(join(root, 'tasks', ws, `${id}.json`), `${JSON.stringify(task, null, 2)}\n`);
+      order.push(id);
+    }
+  }
+  return order;
+}
+
+/** Drive the engine: every task through its lifecycle (some with a retry), then worker health flaps up to `target` events. */
+async function writeState(root: string, order: string[], target: number): Promise<number> {
+  const store = openStore(root, { actor: 'bench' });
+  let clock = Date.parse('2026-11-20T10:00:00Z');
+  const ts = () => new Date((clock += 1000)).toISOString();
+  let events = (await store.syncDefinitions({ derive: false })).events.length;
+  const BATCH = 250;
+  const workers = Array.from({ length: BATCH }, (_, i) => `worker-${String(i).padStart(3, '0')}`);
+  const reg: TransitionRequest[] = [];
+  for (const w of workers) {
+    reg.push({ entity_type: 'worker', entity_id: w, trigger: 'worker_registered', timestamp: ts(), metadata: { capabilities: Object.values(CAPS) } });
+    reg.push({ entity_type: 'worker', entity_id: w, trigger: 'registration_complete', timestamp: ts() });
+  }
+  events += (await store.applyTransitions(reg, { derive: false })).events.length;
+  const random = rng(11);
+  // Events per task: 1 created + ~8 lifecycle (incl. worker and workstream follow-ups); a retry adds ~5.
+  const spare = target - events - order.length * 8;
+  const retryShare = Math.max(0, Math.min(1, spare / 5 / order.length));
+  for (let start = 0; start < order.length; start += BATCH) {
+    const batch = order.slice(start, start + BATCH);
+    const requests: TransitionRequest[] = [];
+    batch.forEach((id, i) => {
+      const worker = workers[i]!;
+      const task = { entity_type: 'task' as const, entity_id: id };
+      requests.push({ ...task, trigger: 'scheduler_assigned', timestamp: ts() });
+      requests.push({ ...task, trigger: 'worker_started', timestamp: ts(), worker_id: worker });
+      if (random() < retryShare) {
+        requests.push({ ...task, trigger: 'execution_failed', timestamp: ts(), error: 'exit code 1: flaky test', metadata: { exit_code: 1 } });
+        requests.push({ ...task, trigger: 'retry_delay_elapsed', timestamp: ts() });
+        requests.push({ ...task, trigger: 'worker_started', timestamp: ts(), worker_id: worker });
+      }
+      requests.push({ ...task, trigger: 'execution_completed', timestamp: ts(), metadata: { exit_code: 0 } });
+      requests.push({ ...task, trigger: 'validation_passed', timestamp: ts() });
+    });
+    const last = start + BATCH >= order.length && events >= target;
+    events += (await store.applyTransitions(requests, { derive: last })).events.length;
+  }
+  let flap = 0;
+  while (events < target) {
+    const requests: TransitionRequest[] = [];
+    for (const w of workers) {
+      if (events + requests.length >= target) break;
+      requests.push({ entity_type: 'worker', entity_id: w, trigger: 'health_check_timeout', timestamp: ts() });
+      requests.push({ entity_type: 'worker', entity_id: w, trigger: 'health_check_recovered', timestamp: ts() });
+    }
+    flap++;
+    events += (await store.applyTransitions(requests, { derive: events + requests.length >= target })).events.length;
+  }
+  if (flap === 0 && events < target) await store.applyTransitions([], { derive: true });
+  return events;
+}
+
+/** The floor: read and parse every input the gate reads, once (same code as the `node -e` child). */
+const FLOOR_SRC = `
+const fs = require('fs'), path = require('path');
+const root = process.argv[1];
+let n = 0;
+const walk = (d, visit) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+  const p = path.join(d, e.name);
+  if (e.isDirectory()) walk(p, visit); else visit(p, e.name); } };
+walk(path.join(root, 'tasks'), (p, name) => { if (name.endsWith('.json')) { JSON.parse(fs.readFileSync(p, 'utf8')); n++; } });
+walk(path.join(root, '.state'), (p, name) => {
+  if (name.endsWith('.json')) { JSON.parse(fs.readFileSync(p, 'utf8')); n++; }
+  else if (name.endsWith('.jsonl')) { for (const line of fs.readFileSync(p, 'utf8').split('\\n')) if (line) { JSON.parse(line); n++; } }
+  else { fs.readFileSync(p); n++; }
+});
+for (const d of ['docs', 'specifications', 'capabilities']) walk(path.join(root, d), (p) => { fs.readFileSync(p, 'utf8'); n++; });
+if (n === 0) process.exit(3);
+`;
+const floorInProcess = new Function('require', 'process', FLOOR_SRC) as (req: NodeRequire, proc: { argv: string[]; exit(c: number): never }) => void;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (x: number) => `${x.toFixed(0).padStart(6)} ms`;
+
+function timeProcess(cmd: string, args: string[]): { ms: number; status: number | null; stdout: string } {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  return { ms: performance.now() - t, status: r.status, stdout: r.stdout };
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    total += st.isDirectory() ? dirBytes(p) : st.size;
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const keep = process.argv.includes('--keep');
+  const tasks = Number(args[0] ?? 10_000);
+  const target = Number(args[1] ?? tasks * 10);
+  const pkg = packageRoot();
+  const dir = mkdtempSync(join(tmpdir(), 'orc-bench-compliance-'));
+  try {
+    console.log(`bench:compliance — ${tasks} tasks, ${target} events (repo in ${dir})`);
+    let t = performance.now();
+    for (const d of ['docs', 'specifications', 'capabilities']) cpSync(join(pkg, d), join(dir, d), { recursive: true });
+    const order = writeTasks(dir, tasks);
+    const events = await writeState(dir, order, target);
+    const logBytes = statSync(join(dir, '.state/transitions.jsonl')).size;
+    console.log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s: ${order.length} task files (${(dirBytes(join(dir, 'tasks')) / 1e6).toFixed(1)} MB), ${events} events (${(logBytes / 1e6).toFixed(1)} MB log), .state ${(dirBytes(join(dir, '.state')) / 1e6).toFixed(1)} MB`);
+
+    // In-process: floor vs the gate, alternating so both see the same cache state.
+    const req = (await import('node:module')).createRequire(import.meta.url);
+    const floors: number[] = [];
+    const gates: number[] = [];
+    let first = 0;
+    let report = await (async () => {
+      t = performance.now();
+      const r = await runCompliance({ root: dir, sections: [] });
+      first = performance.now() - t;
+      return r;
+    })();
+    for (let i = 0; i < 3; i++) {
+      t = performance.now();
+      floorInProcess(req, { argv: ['', dir], exit: ((c: number) => { throw new Error(`floor exit ${c}`); }) as (c: number) => never });
+      floors.push(performance.now() - t);
+      t = performance.now();
+      report = await runCompliance({ root: dir, sections: [] });
+      gates.push(performance.now() - t);
+    }
+    const s = report.summary;
+    console.log(`\nverdict: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.skip} skip, ${s.error} error`);
+    for (const r of report.requirements.filter((x) => x.status !== 'PASS' && x.status !== 'SKIP')) {
+      console.log(`  ${r.status} ${r.id}: ${r.reason ?? r.findings.slice(0, 2).map((f) => `${f.file}:${f.line} ${f.message}`).join(' | ')}`);
+    }
+    const slow = [...report.requirements].sort((a, b) => b.duration_ms - a.duration_ms).slice(0, 6);
+    console.log(`slowest rules (last run): ${slow.map((r) => `${r.id} ${r.duration_ms.toFixed(0)} ms`).join(', ')}`);
+    const floor = median(floors);
+    const gate = median(gates);
+    console.log('\nin-process (median of 3):');
+    console.log(`  floor: read + JSON.parse every input once   ${ms(floor)}   (${((order.length + events) / (floor / 1000)).toFixed(0)} files+events/s)`);
+    console.log(`  runCompliance, all ${report.requirements.length} rules            ${ms(gate)}   = ${(gate / floor).toFixed(2)}x the floor (first run ${first.toFixed(0)} ms, incl. rule imports)`);
+
+    const floorProc = median([0, 1, 2].map(() => timeProcess(process.execPath, ['-e', FLOOR_SRC, dir]).ms));
+    const cliRuns = [0, 1, 2].map(() => timeProcess(process.execPath, [join(pkg, 'bin/orc-state.js'), 'validate', '--compliance', '--format', 'json', '--root', dir]));
+    const cli = median(cliRuns.map((r) => r.ms));
+    console.log('whole process (median of 3):');
+    console.log(`  floor: node -e read + JSON.parse            ${ms(floorProc)}`);
+    console.log(`  orc-state validate --compliance (json)      ${ms(cli)}   = ${(cli / floorProc).toFixed(2)}x the floor (exit ${cliRuns[0]!.status})`);
+    console.log('\ngoal: within 2x of the floor');
+  } finally {
+    if (keep) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
