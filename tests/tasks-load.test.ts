@@ -109,6 +109,15 @@ describe('loadTasks on a repo with one bad-input class per file', () => {
     expect(cross.find((f) => f.file === 'tasks/ws-a/a-ok.json')?.fix).toMatch(/remove "a-child"/);
   });
 
+  it('a tasks/ directory that is a symlink out of the repo is refused, not read', () => {
+    const root = join(tmp, 'linked-root');
+    mkdirSync(root);
+    symlinkSync(join(repo, 'tasks'), join(root, 'tasks'));
+    const linked = loadTasks(root);
+    expect(linked.findings.map(at)).toEqual(['tasks:1:1 TASK-DEF-001 error']);
+    expect(linked.filesRead).toBe(0);
+  });
+
   it('an empty or missing tasks/ gives an empty set, not an error', () => {
     const empty = loadTasks(join(tmp, 'nowhere'));
     expect(empty.tasks.size).toBe(0);

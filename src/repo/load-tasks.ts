@@ -233,7 +233,12 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
       else if (isFile && ent.name.endsWith('.json')) files.push(rel);
     }
   };
-  visited.add(realpathSync(top));
+  const realTop = realpathSync(top);
+  if (!isInside(realRoot, realTop)) {
+    set.findings.push(F('TASK-DEF-001', 'error', tasksDir, { line: 1, column: 1 }, `${tasksDir}/ is a symbolic link leading outside the repository (to ${realTop}); no task was read`, `keep the task files inside the repository under ${tasksDir}/`));
+    return set;
+  }
+  visited.add(realTop);
   walk(top, tasksDir);
 
   const depth = tasksDir.split('/').filter(Boolean).length + 2;
