@@ -21,9 +21,17 @@
  * Dependencies: node:fs, @humanwhocodes/momoa, ./json-scan.js, ../model.js.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { parse as momoaParse, type DocumentNode, type ValueNode } from '@humanwhocodes/momoa';
+import { createRequire } from 'node:module';
+import type { DocumentNode, ValueNode } from '@humanwhocodes/momoa';
 import type { Finding } from '../model.js';
 import { offsetToLineColumn, quickStructureCheck, scanStructure, type LineColumn } from './json-scan.js';
+
+// momoa is loaded on first use only: clean files never need a location tree.
+let momoa: typeof import('@humanwhocodes/momoa') | undefined;
+function momoaParse(text: string, options: { mode: 'json' }): DocumentNode {
+  momoa ??= createRequire(import.meta.url)('@humanwhocodes/momoa') as typeof import('@humanwhocodes/momoa');
+  return momoa.parse(text, options);
+}
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
@@ -150,7 +158,7 @@ export function parseJsonText(rawText: string, relPath: string, options: JsonRea
       ],
     };
   }
-  if (text.trim() === '') {
+  if (text.length === 0 || (text.length < 64 && text.trim() === '')) {
     return {
       ok: false,
       findings: [
@@ -163,6 +171,9 @@ export function parseJsonText(rawText: string, relPath: string, options: JsonRea
   try {
     value = JSON.parse(text);
   } catch (err) {
+    if (/^\s*$/.test(text)) {
+      return { ok: false, findings: [...notices, finding(requirement, 'error', relPath, { line: 1, column: 1 }, 'the file is empty (only white space): expected a JSON object', 'write the JSON content or delete the file')] };
+    }
     return { ok: false, findings: [...notices, syntaxFinding(text, relPath, requirement, err as Error)] };
   }
   if (quickStructureCheck(text, value, maxDepth) === 'suspect') {

@@ -27,6 +27,7 @@ import { readJsonFile, type Locate } from '../io/located-json.js';
 import type { Finding, TaskDefinition } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { taskV1ToV2 } from '../migrate/steps/task-v1-v2.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { getValidator, knownVersions } from '../schema/registry.js';
 import { closest, loadSchemaDocument, schemaFindings } from './schema-findings.js';
 
@@ -81,6 +82,8 @@ interface FileResult {
   findings: Finding[];
 }
 
+const validators = new Map<string, ValidateFunction>();
+
 /** Validate one parsed task file (no cross-file checks). */
 function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasksOptions): FileResult {
   const findings: Finding[] = [];
@@ -114,7 +117,11 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
     );
     return { declaredId, findings };
   }
-  const validator = getValidator('task', sv);
+  let validator = validators.get(sv);
+  if (!validator) {
+    validator = getValidator('task', sv);
+    if (validator) validators.set(sv, validator);
+  }
   if (!validator) throw new Error(`schemas/task.v${sv}.schema.json missing`);
   if (!validator(obj)) {
     findings.push(
