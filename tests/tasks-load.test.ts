@@ -49,6 +49,7 @@ describe('loadTasks on a repo with one bad-input class per file', () => {
         'tasks/ws-a/a-missing-file.json:26:7 TASK-DEF-002 error', // required file missing
         'tasks/ws-a/a-missing-file.json:29:7 TASK-DEF-002 warning', // optional file missing
         'tasks/ws-a/a-symfile.json:25:7 TASK-DEF-002 error', // required file is a symlink out of the repo
+        'tasks/ws-a/a-dir-file.json:25:7 TASK-DEF-002 error', // required "file" is a directory
         'tasks/ws-a/a-unknown-dep.json:11:5 TASK-DEF-002 error', // unknown dependency
       ].sort(),
     );
@@ -79,9 +80,9 @@ describe('loadTasks on a repo with one bad-input class per file', () => {
   });
 
   it('keeps only valid tasks, ignores tasks/.backups and non-JSON files, counts files read once', () => {
-    expect([...set.tasks.keys()].sort()).toEqual(['a-blocks', 'a-child', 'a-child2', 'a-missing-file', 'a-ok', 'a-symfile', 'a-unknown-dep', 'a-v1', 'b-other', 'dup']);
+    expect([...set.tasks.keys()].sort()).toEqual(['a-blocks', 'a-child', 'a-child2', 'a-dir-file', 'a-missing-file', 'a-ok', 'a-symfile', 'a-unknown-dep', 'a-v1', 'b-other', 'dup']);
     expect(set.tasks.get('dup')!.file).toBe('tasks/ws-a/dup.json');
-    expect(set.filesRead).toBe(17);
+    expect(set.filesRead).toBe(18);
     expect([...set.invalidIds].sort()).toEqual(['../evil', 'a-no-version', 'a-outside-file', 'a-unknown-version', 'a-wrong-types']);
     expect(set.byWorkstream.get('ws-a')!.map((t) => t.task.task_id)).toContain('a-ok');
     expect(set.findings.some((f) => f.file.includes('.backups'))).toBe(false);

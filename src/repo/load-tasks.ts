@@ -327,8 +327,9 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
   } catch {
     realRoot = resolve(root);
   }
-  const fileCache = new Map<string, 'ok' | 'missing' | 'outside' | 'notdir'>();
-  const checkPath = (p: string, wantDir: boolean): 'ok' | 'missing' | 'outside' | 'notdir' => {
+  type PathState = 'ok' | 'missing' | 'outside' | 'notdir' | 'notfile';
+  const fileCache = new Map<string, PathState>();
+  const checkPath = (p: string, wantDir: boolean): PathState => {
     const key = `${wantDir ? 'd' : 'f'}:${p}`;
     let r = fileCache.get(key);
     if (r) return r;
@@ -338,7 +339,10 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
       try {
         const real = realpathSync(abs);
         if (!isInside(realRoot, real)) r = 'outside';
-        else r = wantDir && !statSync(real).isDirectory() ? 'notdir' : 'ok';
+        else {
+          const isDir = statSync(real).isDirectory();
+          r = wantDir ? (isDir ? 'ok' : 'notdir') : isDir ? 'notfile' : 'ok';
+        }
       } catch {
         r = 'missing';
       }
@@ -387,6 +391,8 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
         const r = checkPath(p, false);
         if (r === 'outside') {
           findings.push(F('TASK-DEF-002', 'error', lt.file, lt.locate(['context_requirements', field, i]), `${field} entry "${p}" points outside the repository`, 'use a repo-relative path without ".." that stays inside the repository'));
+        } else if (r === 'notfile') {
+          findings.push(F('TASK-DEF-002', 'error', lt.file, lt.locate(['context_requirements', field, i]), `${field} entry "${p}" is a directory, not a file`, 'list the files themselves (context is passed file by file)'));
         } else if (r === 'missing') {
           findings.push(
             F('TASK-DEF-002', required ? 'error' : 'warning', lt.file, lt.locate(['context_requirements', field, i]), `${field} entry "${p}" does not exist`, required ? `create ${p}, correct the path, or move it to optional_files` : `correct the path or remove it`),
