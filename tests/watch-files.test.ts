@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, u
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isIgnoredPath, startWatch, type Watcher, type WatchUpdate } from '../src/graph/watch.js';
+import { findingKey, isIgnoredPath, startWatch, type Watcher, type WatchUpdate } from '../src/graph/watch.js';
+import { loadTasks } from '../src/repo/load-tasks.js';
 import type { Finding } from '../src/model.js';
 import { blocksOf, taskJson, writeTasks, type Spec } from './fixtures/graph/make-repo.js';
 
@@ -147,6 +148,24 @@ describe('watch', () => {
     await waitFor('w2 files removed', () => !existsSync(join(root, '.state/dag_w2.json')) && !existsSync(join(root, '.state/execution_plan_w2.json')));
     await waitFor('w1 without external edge', () => dag('w1')?.edges.every((e) => e.from !== 'x'));
     await waitFor('no error findings', () => watcher.findings().every((f) => f.severity !== 'error'));
+  });
+
+  it('cross-file findings are updated incrementally and agree with a full load', async () => {
+    // b gains a dependency on d without d listing b in `blocks`: the finding sits on d's file.
+    const path = join(root, 'tasks/w1/b.json');
+    const value = JSON.parse(readFileSync(path, 'utf8'));
+    value.dependencies = ['a', 'd', 'ghost'];
+    writeFileSync(path, JSON.stringify(value, null, 2));
+    await waitFor('blocks finding on d', () => watcher.findings().some((f) => f.file === 'tasks/w1/d.json' && /blocks/.test(f.message)));
+    await waitFor('missing dependency finding on b', () => watcher.findings().some((f) => f.file === 'tasks/w1/b.json' && /ghost/.test(f.message)));
+    const full = loadTasks(root).findings.map(findingKey).sort();
+    const watched = watcher.findings().filter((f) => f.requirement.startsWith('TASK-DEF')).map(findingKey).sort();
+    expect(watched).toEqual(full);
+    // Creating the missing task clears its finding; fixing d's blocks clears the other.
+    save([...specs.map((s) => (s.id === 'b' ? { ...s, deps: ['a', 'd', 'ghost'] } : s)), { id: 'ghost', ws: 'w3', seconds: 1 }]);
+    await waitFor('all clear', () => watcher.findings().every((f) => f.severity !== 'error'));
+    await waitFor('w3 derived with the external edge', () => dag('w3')?.edges.some((e) => e.from === 'b' && e.to === 'ghost'));
+    expect(watcher.findings().filter((f) => f.requirement.startsWith('TASK-DEF')).map(findingKey).sort()).toEqual(loadTasks(root).findings.map(findingKey).sort());
   });
 
   it('ignores editor temp files and backups by path', () => {

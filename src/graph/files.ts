@@ -26,7 +26,7 @@
  * ../config.js, ../io/atomic-write.js, ../registry/index.js (loadResources),
  * ../engine/log.js (readEvents), ../schema/registry.js, ../model.js.
  */
-import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding, Snapshot, TaskDefinition } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
@@ -304,21 +304,43 @@ export function serializeDerived(value: unknown): string {
 
 const GENERATED_AT = /"generated_at": "([^"]*)"/;
 
-/** Existing file content with the new generation time swapped in, to skip rewriting identical files. */
+/** Content without its generation time (a fixed-length ISO string near the top). */
+const normalise = (text: string): string => text.replace(GENERATED_AT, '"generated_at": ""');
+
+/** What this process last wrote per path, trusted while the file's size and mtime are unchanged. */
+const lastWritten = new Map<string, { text: string; size: number; mtimeMs: number }>();
+
+/** True when the file already holds `fresh` apart from generated_at (then it is not rewritten). */
 function unchanged(path: string, fresh: string): boolean {
+  let size: number;
+  let mtimeMs: number;
+  try {
+    const st = statSync(path);
+    size = st.size;
+    mtimeMs = st.mtimeMs;
+  } catch {
+    return false;
+  }
+  if (size !== Buffer.byteLength(fresh)) return false; // generated_at has a fixed length
+  const cached = lastWritten.get(path);
+  if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached.text === normalise(fresh);
   let old: string;
   try {
     old = readFileSync(path, 'utf8');
   } catch {
     return false;
   }
-  if (old.length !== fresh.length) {
-    // generated_at has a fixed length (ISO-8601 ms), so any length change means new content.
-    return false;
+  return normalise(old) === normalise(fresh);
+}
+
+async function writeDerived(path: string, text: string): Promise<void> {
+  await writeFileDurable(path, text);
+  try {
+    const st = statSync(path);
+    lastWritten.set(path, { text: normalise(text), size: st.size, mtimeMs: st.mtimeMs });
+  } catch {
+    lastWritten.delete(path);
   }
-  const oldAt = GENERATED_AT.exec(old.slice(0, 400))?.[1];
-  if (oldAt === undefined) return false;
-  return old === fresh.replace(GENERATED_AT, `"generated_at": "${oldAt}"`);
 }
 
 const historyCache = new Map<string, RunHistory>();
@@ -425,7 +447,7 @@ export async function writeAnalysisFiles(
       const path = join(stateDir, name);
       const text = serializeDerived(value);
       if (unchanged(path, text)) continue;
-      await writeFileDurable(path, text);
+      await writeDerived(path, text);
       written.push(`.state/${name}`);
     }
   }

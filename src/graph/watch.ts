@@ -110,8 +110,11 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
   let knownIds = new Set<string>();
   let capabilities: CapabilityRegistry = { file: null, capabilities: new Map(), findings: [] };
   let resources: ResourceRegistry = { file: null, resources: new Map(), findings: [] };
-  let crossFindings: Finding[] = [];
-  let registryFindings: Finding[] = [];
+  /** Cross-file findings by task file (recomputed only for the tasks a change can affect). */
+  const crossByFile = new Map<string, Finding[]>();
+  /** Capability/resource-name findings by task file. */
+  const regByFile = new Map<string, Finding[]>();
+  let registryOwnFindings: Finding[] = [];
   const planFindings = new Map<string, Finding[]>();
   let analysis: Analysis | undefined;
   let current = new Map<string, Finding>();
@@ -143,17 +146,59 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     resources = loadResources(root);
   };
 
-  const registryChecks = (): void => {
-    const list = [...tasks.values()];
-    registryFindings = [...capabilities.findings, ...resources.findings, ...checkTaskCapabilities(list, capabilities), ...checkTaskResources(list, resources), ...config.findings];
+  const groupByFile = (findings: Finding[], into: Map<string, Finding[]>, files: Iterable<string>): void => {
+    for (const f of files) into.delete(f);
+    for (const f of findings) into.set(f.file, [...(into.get(f.file) ?? []), f]);
+  };
+
+  /** Capability and resource names of these tasks (all when `only` is absent). */
+  const registryChecks = (only?: LoadedTask[]): void => {
+    const list = only ?? [...tasks.values()];
+    registryOwnFindings = [...capabilities.findings, ...resources.findings, ...config.findings];
+    if (!only) regByFile.clear();
+    groupByFile([...checkTaskCapabilities(list, capabilities), ...checkTaskResources(list, resources, knownIds)], regByFile, list.map((t) => t.file));
+  };
+
+  /**
+   * Cross-file checks (A's crossCheckTasks) for the tasks in `seeds` only, exactly as a full
+   * check would report them: the subset also holds their dependents and the tasks their
+   * `blocks` name, and every other existing id is passed as known.
+   */
+  const crossCheckSome = (seeds: Set<string>): void => {
+    const g = analysis?.graph;
+    const subset = new Map<string, LoadedTask>();
+    const addId = (id: string): void => {
+      const t = tasks.get(id);
+      if (t) subset.set(id, t);
+    };
+    for (const id of seeds) {
+      addId(id);
+      const t = tasks.get(id);
+      for (const b of t?.task.blocks ?? []) addId(b);
+      const v = g?.index.get(id);
+      if (g && v !== undefined) for (let e = g.outStart[v] as number, end = g.outStart[v + 1] as number; e < end; e++) addId(g.ids[g.outs[e] as number] as string);
+    }
+    const known = { has: (id: string) => (tasks.has(id) && !subset.has(id)) || knownIds.has(id) } as ReadonlySet<string>;
+    const findings = crossCheckTasks(root, subset, { knownIds: known });
+    const files = new Set<string>();
+    for (const id of seeds) {
+      const t = tasks.get(id);
+      if (t) files.add(t.file);
+    }
+    groupByFile(
+      findings.filter((f) => files.has(f.file)),
+      crossByFile,
+      files,
+    );
   };
 
   const allFindings = (): Map<string, Finding> => {
     const out = new Map<string, Finding>();
     const add = (f: Finding): void => void out.set(findingKey(f), f);
     for (const list of fileFindings.values()) list.forEach(add);
-    crossFindings.forEach(add);
-    registryFindings.forEach(add);
+    for (const list of crossByFile.values()) list.forEach(add);
+    for (const list of regByFile.values()) list.forEach(add);
+    registryOwnFindings.forEach(add);
     analysis?.findings.forEach(add);
     for (const list of planFindings.values()) list.forEach(add);
     return out;
@@ -209,15 +254,12 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
 
   const wsOfId = (id: string): string | undefined => tasks.get(id)?.task.workstream_id;
 
-  /** Workstreams touched by a task id: its own, its dependencies', its dependents'. */
-  const touched = (id: string, into: Set<string>): void => {
+  /** Workstreams whose DAG/plan files show something of task `id` (its own, and, via external edges, its neighbours'). */
+  const neighbourWorkstreams = (id: string, into: Set<string>): void => {
     const t = tasks.get(id);
-    if (t) {
-      into.add(t.task.workstream_id);
-      for (const d of t.task.dependencies ?? []) {
-        const ws = wsOfId(d);
-        if (ws) into.add(ws);
-      }
+    if (t) for (const d of t.task.dependencies ?? []) {
+      const ws = wsOfId(d);
+      if (ws) into.add(ws);
     }
     const g = analysis?.graph;
     const v = g?.index.get(id);
@@ -240,7 +282,11 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     const files = [...batch.keys()].sort();
     const started = Math.min(...batch.values());
     let affected: Set<string> | null = new Set<string>();
-    const changedIds = new Set<string>();
+    /** Ids added, removed, renamed or moved to another workstream: their dependents' files change too. */
+    const identityChanged = new Set<string>();
+    /** Tasks whose cross-file findings may change. */
+    const seeds = new Set<string>();
+    const changedTasks: LoadedTask[] = [];
     let registriesChanged = false;
     for (const rel of files) {
       if (rel.startsWith('capabilities/')) {
@@ -254,14 +300,16 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
       }
       if (!rel.startsWith('tasks/') || !rel.endsWith('.json')) continue;
       const oldId = idOfFile.get(rel);
-      if (oldId !== undefined) {
-        changedIds.add(oldId);
-        touched(oldId, affected);
-        if (tasks.get(oldId)?.file === rel) tasks.delete(oldId);
-        idOfFile.delete(rel);
+      const old = oldId !== undefined && tasks.get(oldId)?.file === rel ? tasks.get(oldId) : undefined;
+      const oldDeps = new Set(old?.task.dependencies ?? []);
+      if (old && oldId !== undefined) {
+        affected.add(old.task.workstream_id);
+        seeds.add(oldId);
+        for (const d of oldDeps) seeds.add(d);
       }
       const r = await readTask(rel);
       const own = [...r.findings];
+      let next: LoadedTask | undefined;
       if (r.task) {
         const id = r.task.task.task_id;
         const other = tasks.get(id);
@@ -276,12 +324,40 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
             message: `task id "${id}" is already defined by ${other.file}; this file is ignored`,
             fix: 'give one of the two tasks another id (file name and task_id), or delete the duplicate',
           });
+        } else next = r.task;
+      }
+      const sameIdentity = old !== undefined && next !== undefined && old.task.task_id === next.task.task_id && old.task.workstream_id === next.task.workstream_id;
+      if (old && oldId !== undefined && !sameIdentity) {
+        // Removed, renamed or moved: every workstream showing it changes.
+        neighbourWorkstreams(oldId, affected);
+        identityChanged.add(oldId);
+      }
+      if (old && oldId !== undefined) {
+        tasks.delete(oldId);
+        idOfFile.delete(rel);
+        crossByFile.delete(rel);
+        regByFile.delete(rel);
+      }
+      if (next) {
+        const id = next.task.task_id;
+        tasks.set(id, next);
+        idOfFile.set(rel, id);
+        knownIds.delete(id);
+        changedTasks.push(next);
+        affected.add(next.task.workstream_id);
+        seeds.add(id);
+        const newDeps = new Set(next.task.dependencies ?? []);
+        for (const d of newDeps) seeds.add(d);
+        if (!sameIdentity) {
+          identityChanged.add(id);
+          neighbourWorkstreams(id, affected);
         } else {
-          tasks.set(id, r.task);
-          idOfFile.set(rel, id);
-          changedIds.add(id);
-          touched(id, affected);
-          knownIds.delete(id);
+          // Same id and workstream: only dependencies that came or went touch other files.
+          for (const d of newDeps) if (!oldDeps.has(d)) affected.add(wsOfId(d) ?? next.task.workstream_id);
+          for (const d of oldDeps) if (!newDeps.has(d)) {
+            const ws = wsOfId(d);
+            if (ws) affected.add(ws);
+          }
         }
       }
       if (own.length > 0 && !r.gone) fileFindings.set(rel, own);
@@ -291,15 +367,30 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
       loadRegistries();
       affected = null; // resources or parallelism changed: every plan may change
     }
-    crossFindings = crossCheckTasks(root, tasks, { knownIds });
-    registryChecks();
     let written: string[] = [];
     let removed: string[] = [];
     try {
-      ({ written, removed } = await derive(affected, changedIds));
+      ({ written, removed } = await derive(affected, identityChanged));
     } catch (error) {
       emitter.emit('error', error);
     }
+    // Cross-file findings: the changed tasks, their old and new dependencies, and whoever names a changed id.
+    const g = analysis?.graph;
+    for (const id of identityChanged) {
+      const v = g?.index.get(id);
+      if (g && v !== undefined) for (let e = g.outStart[v] as number, end = g.outStart[v + 1] as number; e < end; e++) seeds.add(g.ids[g.outs[e] as number] as string);
+      for (const issue of g?.issues ?? []) if (issue.kind === 'missing' && issue.target === id) seeds.add(issue.task);
+    }
+    // Files of tasks named as missing dependencies before this change may be fixed now.
+    for (const [file, list] of crossByFile) {
+      if (list.some((f) => [...identityChanged].some((id) => f.message.includes(`"${id}"`)))) {
+        const id = idOfFile.get(file);
+        if (id) seeds.add(id);
+      }
+    }
+    if (registriesChanged) registryChecks();
+    else registryChecks(changedTasks);
+    crossCheckSome(seeds);
     const update = diff(files, written, removed, affected ? [...affected].sort() : analysis ? [...analysis.graph.workstreams] : [], started);
     emitter.emit('update', update);
   };
@@ -347,8 +438,9 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
       idOfFile.set(t.file, id);
     }
     loadRegistries();
-    crossFindings = crossCheckTasks(root, tasks, { knownIds });
-    const crossKeys = new Set(crossFindings.map(findingKey));
+    const cross = crossCheckTasks(root, tasks, { knownIds });
+    groupByFile(cross, crossByFile, []);
+    const crossKeys = new Set(cross.map(findingKey));
     for (const f of set.findings) {
       if (crossKeys.has(findingKey(f))) continue;
       fileFindings.set(f.file, [...(fileFindings.get(f.file) ?? []), f]);
