@@ -13,7 +13,7 @@
  *   - Derived views (stable): buildIndices, writeIndices, computeMetrics, writeMetrics, toOpenMetrics, writeGraphFiles.
  *   - Compliance (stable): runCompliance, formatReport.
  *   - Migration (stable): migrateFiles, rollbackMigration, upgradeInMemory, migrateValue,
- *     MigrationRegistry, DEFAULT_REGISTRY, reconcileJson, applyJsonEdits, unifiedDiff.
+ *     MigrationRegistry, DEFAULT_REGISTRY, reconcileJson, applyJsonEdits, unifiedDiff, migrateEventLog.
  *   - Workers (stable): createWorker, ShellWorker, AiderWorker, runProcess, selectContext,
  *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types.
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
@@ -85,6 +85,7 @@ export { migrateFiles, rollbackMigration } from './migrate/run.js';
 export { upgradeInMemory, migrateValue, MigrationRegistry, DEFAULT_REGISTRY, FILE_KINDS, type FileKind, type MigrationStep } from './migrate/chain.js';
 export { reconcileJson, applyJsonEdits, detectStyle, type JsonEdit, type JsonStyle } from './migrate/json-edit.js';
 export { unifiedDiff } from './migrate/diff.js';
+export { migrateEventLog, type EventLogMigration } from './migrate/event-log.js';
 
 // Workers (E)
 export {

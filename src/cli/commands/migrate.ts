@@ -6,12 +6,13 @@
  *   orc-state migrate [--from 1.0.0] --to 2.0.0 [--dir tasks] [--kind task] [--dry-run] [--no-backup] [--json] [--root DIR]
  *   orc-state migrate --from 2.0.0 --to 1.0.0 --yes        (lossy: states the fields removed, needs --yes)
  *   orc-state migrate --rollback [--backup <timestamp>] [--yes] [--dry-run]
+ *   orc-state migrate --kind event --to X [--from Y] [--dry-run]   (the live event log: a new log is written, the old one archived)
  *   orc-state migrate --list                                (registered steps and current versions per file kind)
  * Exit: 0 done (or nothing to do); 1 invalid input files or rollback
  * conflicts (each reported file:line:column, nothing written); 2 usage
  * (unknown version pair, lossy run without --yes, missing directory).
  * Integration points: src/cli/program.ts; the library in src/migrate/.
- * Dependencies: commander, ../../migrate/run.js, ../../migrate/chain.js, ../output.js.
+ * Dependencies: commander, ../../migrate/run.js, ../../migrate/event-log.js, ../../migrate/chain.js, ../output.js.
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
@@ -19,6 +20,7 @@ import { OrcError, EXIT } from '../../errors.js';
 import type { Finding } from '../../model.js';
 import { DEFAULT_REGISTRY, FILE_KINDS, type FileKind } from '../../migrate/chain.js';
 import { migrateFiles, rollbackMigration } from '../../migrate/run.js';
+import { migrateEventLog } from '../../migrate/event-log.js';
 import type { Output } from '../output.js';
 
 interface MigrateFlags {
@@ -124,6 +126,19 @@ export async function runMigrate(flags: MigrateFlags, output: Output): Promise<n
     if (!VERSION.test(v)) throw new OrcError('USAGE', `"${v}" is not a semantic version`, { fix: 'write versions as MAJOR.MINOR.PATCH, e.g. 2.0.0' });
   }
   if (backupName) throw new OrcError('USAGE', '--backup <timestamp> only goes with --rollback', { fix: 'use --no-backup to skip backups, or add --rollback' });
+
+  if (kind === 'event') {
+    const r = await migrateEventLog(root, { to: flags.to, ...(flags.from !== undefined ? { from: flags.from } : {}), dryRun: Boolean(flags.dryRun) });
+    if (flags.json) output.json(r);
+    else {
+      printFindings(r.findings, output);
+      if (!r.ok) output.err('event log migration refused; nothing was written');
+      else if (r.migrated === 0) output.out(`nothing to do: ${r.events} event(s) already at ${r.to}`);
+      else if (r.dry_run) output.out(`dry run: ${r.migrated} of ${r.events} event(s) would be migrated; nothing was written`);
+      else output.out(`migrated ${r.migrated} of ${r.events} event(s) to ${r.to} into a new live log; the original is kept as ${r.archived}`);
+    }
+    return r.ok ? EXIT.ok : EXIT.findings;
+  }
 
   const result = await migrateFiles({
     root,
