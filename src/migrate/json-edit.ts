@@ -160,6 +160,8 @@ export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn
   let order = 0;
 
   const depthIndent = (depth: number) => style.indent.repeat(depth);
+  // Removals are collected per container so runs of neighbours are cut as one range.
+  const removals = new Map<unknown, { parent: ValueNode; items: Array<{ loc: MemberNode['loc'] }>; removed: Set<unknown>; order: number }>();
 
   edits.forEach((edit) => {
     // Walk as far as the document goes.
@@ -194,15 +196,11 @@ export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn
       }
       const items: Array<{ loc: MemberNode['loc'] }> = parent.type === 'Object' ? parent.members : (parent as { elements: { loc: MemberNode['loc'] }[] }).elements;
       const target = parent.type === 'Object' ? member : items[edit.path[edit.path.length - 1] as number];
-      const idx = items.indexOf(target as (typeof items)[number]);
-      const next = items[idx + 1];
-      const prev = items[idx - 1];
-      if (next) splices.push({ start: start(target!), end: start(next), text: '', order: order++ });
-      else if (prev) splices.push({ start: end(prev), end: end(target!), text: '', order: order++ });
-      else {
-        // Only member: collapse the container to `{}` / `[]`.
-        splices.push({ start: start(parent) + 1, end: end(parent) - 1, text: '', order: order++ });
-      }
+      // Duplicate keys: every occurrence goes, as JSON.parse would have kept only the last.
+      const doomed = parent.type === 'Object' ? items.filter((m) => memberName(m as MemberNode) === memberName(member as MemberNode)) : [target];
+      const entry = removals.get(parent) ?? { parent, items, removed: new Set<unknown>(), order: order++ };
+      for (const d of doomed) entry.removed.add(d);
+      removals.set(parent, entry);
       return;
     }
 
@@ -275,7 +273,28 @@ export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn
     }
   });
 
-  splices.sort((a, b) => a.start - b.start || a.order - b.order);
+  for (const { parent, items, removed, order: o } of removals.values()) {
+    if (removed.size === items.length) {
+      // Everything goes: collapse the container to `{}` / `[]`.
+      splices.push({ start: start(parent) + 1, end: end(parent) - 1, text: '', order: o });
+      continue;
+    }
+    for (let i = 0; i < items.length; ) {
+      if (!removed.has(items[i])) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j + 1 < items.length && removed.has(items[j + 1])) j++;
+      const next = items[j + 1];
+      const prev = items[i - 1];
+      if (next) splices.push({ start: start(items[i] as MemberNode), end: start(next), text: '', order: o });
+      else if (prev) splices.push({ start: end(prev), end: end(items[j] as MemberNode), text: '', order: o });
+      i = j + 1;
+    }
+  }
+  // At one offset: insertions (zero-length) before a cut that starts there, then edit order.
+  splices.sort((a, b) => a.start - b.start || (a.end - a.start === 0 ? 0 : 1) - (b.end - b.start === 0 ? 0 : 1) || a.order - b.order);
   let out = '';
   let pos = 0;
   for (const s of splices) {
@@ -312,6 +331,8 @@ export function diffValues(current: unknown, target: unknown, options: Reconcile
   if (!isObj(current) || !isObj(target)) {
     return [{ op: 'set', path, value: target }];
   }
+  const kept = Object.keys(current).filter((k) => Object.hasOwn(target, k) && target[k] !== undefined);
+  if (kept.length === 0 && Object.keys(current).length > 0) return [{ op: 'set', path, value: target }]; // nothing to keep: rewrite it whole
   const edits: JsonEdit[] = [];
   for (const key of Object.keys(current)) {
     if (!Object.hasOwn(target, key) || target[key] === undefined) edits.push({ op: 'remove', path: [...path, key] });
