@@ -1,24 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, PROJECT } from './migrate-build-helper.js';
 
-const PROJECT = join(import.meta.dirname, '..');
 const BIN = join(PROJECT, 'bin/orc-state.js');
 const FIXTURE = join(import.meta.dirname, 'fixtures/migrate/v1/tasks');
-
-function ensureBuilt(): void {
-  const out = join(PROJECT, 'dist/src/cli/commands/migrate.js');
-  const sources = [join(PROJECT, 'src/cli/commands/migrate.ts'), ...readdirSync(join(PROJECT, 'src/migrate')).filter((f) => f.endsWith('.ts')).map((f) => join(PROJECT, 'src/migrate', f))];
-  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
-  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PROJECT, stdio: 'pipe' });
-  } catch {
-    // tsc emits even when another part of the tree has type errors.
-  }
-}
 
 function run(root: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, 'migrate', '--root', root, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -32,7 +20,7 @@ function repo(): string {
 }
 
 describe('orc-state migrate (CLI)', () => {
-  beforeAll(ensureBuilt);
+  beforeAll(() => ensureBuilt('dist/src/cli/commands/migrate.js', ['src/migrate', 'src/cli/commands', 'src/runner']));
 
   it('--dry-run prints unified diffs, writes nothing, exits 0', () => {
     const root = repo();

@@ -1,29 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validate } from '../src/schema/registry.js';
 import { migrateFiles, rollbackMigration } from '../src/migrate/run.js';
 import { generateV1Tasks } from '../bench/migrate-input.js';
+import { ensureBuilt } from './migrate-build-helper.js';
 
-const PROJECT = join(import.meta.dirname, '..');
 const CHILD = join(import.meta.dirname, 'fixtures/migrate/crash-child.mjs');
 const COUNT = 1000;
-
-/** Build dist/ when it is missing or older than the migration sources the child imports. */
-function ensureBuilt(): void {
-  const out = join(PROJECT, 'dist/src/migrate/run.js');
-  const srcDir = join(PROJECT, 'src/migrate');
-  const newest = Math.max(...readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(srcDir, f)).mtimeMs));
-  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PROJECT, stdio: 'pipe' });
-  } catch {
-    // tsc emits even when another part of the tree has type errors.
-  }
-  if (!existsSync(out)) throw new Error('dist/src/migrate/run.js was not built');
-}
 
 function files(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -54,7 +40,7 @@ describe('crash safety: SIGKILL during a migration of 1,000 files', () => {
   let template: string;
 
   beforeAll(async () => {
-    ensureBuilt();
+    ensureBuilt('dist/src/migrate/run.js', ['src/migrate', 'src/io']);
     template = mkdtempSync(join(tmpdir(), 'orc-crash-template-'));
     generateV1Tasks(join(template, 'tasks'), COUNT);
     original = files(join(template, 'tasks'));
