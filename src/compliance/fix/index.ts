@@ -17,7 +17,7 @@
  * Dependencies: node:fs, node:path, ./json-text-edit.js, ./write.js,
  * ../../schema/registry.js, ../../model.js.
  */
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Finding } from '../../model.js';
 import { knownVersions, schemaId, validate } from '../../schema/registry.js';
@@ -37,19 +37,19 @@ export interface TaskFileForFix {
 export function listTaskFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
-    for (const name of names.sort()) {
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const name = entry.name;
       if (name.startsWith('.')) continue;
       const abs = join(dir, name);
-      const st = lstatSync(abs);
-      if (st.isSymbolicLink()) continue;
-      if (st.isDirectory()) walk(abs);
-      else if (st.isFile() && name.endsWith('.json')) out.push(abs);
+      if (entry.isSymbolicLink()) continue;
+      if (entry.isDirectory()) walk(abs);
+      else if (entry.isFile() && name.endsWith('.json')) out.push(abs);
     }
   };
   walk(join(root, 'tasks'));

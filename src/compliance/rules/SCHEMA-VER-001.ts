@@ -116,16 +116,21 @@ export const rule: Rule = {
     // Task files: loaded ones from the shared load; files the loader refused are read here.
     const set = ctx.once('tasks', () => loadTasks(ctx.root));
     const loaded = new Set<string>();
+    const taskUrls = new Map(knownVersions('task').map((v) => [v, schemaId('task', v)]));
     for (const lt of set.tasks.values()) {
       loaded.add(lt.file);
       inspected++;
+      // Fast path: a file loaded at its own version whose pair is exactly a known schema.
+      if (lt.sourceVersion === lt.task.schema_version && taskUrls.get(lt.task.schema_version) === lt.task.schema_url) continue;
       const original =
         lt.sourceVersion === lt.task.schema_version
           ? (lt.task as unknown as Record<string, unknown>)
           : (JSON.parse(lt.text.replace(/^\uFEFF/, '')) as Record<string, unknown>);
       findings.push(...checkSchemaPair(lt.file, original, 'task', (key) => (key ? lt.locate([key]) : lt.locate([])), { what: `task file ${lt.file}`, fixable: true }));
     }
-    for (const abs of listTaskFiles(ctx.root)) {
+    // Only when the loader refused some files (it read more than it loaded) look for them.
+    const refused = set.filesRead > set.tasks.size ? listTaskFiles(ctx.root) : [];
+    for (const abs of refused) {
       const file = relPath(ctx.root, abs);
       if (loaded.has(file)) continue;
       let text: string;
@@ -174,8 +179,12 @@ export const rule: Rule = {
 
     // The event log (archives and live log), shared with the STATE-OBS/AUDIT rules.
     const log = await ctx.once('events', () => readLocatedEvents(ctx.root));
+    const eventUrls = new Map(knownVersions('event').map((v) => [v, schemaId('event', v)]));
     for (const { event, file, line } of log.events) {
       inspected++;
+      const known = eventUrls.get(event.schema_version);
+      const url = (event as unknown as { schema_url?: unknown }).schema_url;
+      if (known !== undefined && (url === undefined || url === known)) continue;
       const where: Where = () => ({ line, column: 1 });
       const problems = checkSchemaPair(file, event as unknown as Record<string, unknown>, 'event', where, { urlOptional: true, what: `event seq ${event.seq}` });
       findings.push(...problems);
