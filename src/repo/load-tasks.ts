@@ -19,14 +19,14 @@
  * Integration points: compliance rules (ctx.once('tasks', () => loadTasks(root))),
  * src/graph (C), src/engine sync (B2), watch.
  * Dependencies: node:fs, node:path, ../io/located-json.js, ../schema/registry.js,
- * ../migrate/steps/task-v1-v2.js, ./schema-findings.js, ../model.js.
+ * ../migrate/chain.js (in-memory upgrade through E's chain of A's steps), ./schema-findings.js, ../model.js.
  */
 import { existsSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { readJsonFile, type Locate } from '../io/located-json.js';
 import type { Finding, TaskDefinition } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
-import { taskV1ToV2 } from '../migrate/steps/task-v1-v2.js';
+import { upgradeInMemory } from '../migrate/chain.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { getValidator, knownVersions } from '../schema/registry.js';
 import { closest, loadSchemaDocument, schemaFindings } from './schema-findings.js';
@@ -137,10 +137,21 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
     return { declaredId, findings };
   }
   let task = obj as unknown as TaskDefinition;
-  if (sv !== '2.0.0') {
-    task = taskV1ToV2(obj) as unknown as TaskDefinition;
+  const current = known[known.length - 1] ?? '2.0.0';
+  if (sv !== current) {
+    // Older file: upgrade in memory through the migration chain (for 1.0.0: taskV1ToV2), never on disk.
+    const up = upgradeInMemory('task', obj, sv);
+    const currentValidator = getValidator('task', current);
+    if (up.to !== current || (currentValidator && !currentValidator(up.value))) {
+      findings.push(
+        F('TASK-DEF-002', 'error', rel, read.locate(['schema_version']), `schema_version ${sv} file could not be upgraded to ${current} in memory${currentValidator?.errors?.[0] ? ` (${currentValidator.errors[0].instancePath || '/'} ${currentValidator.errors[0].message ?? ''})` : ''}`, `run \`orc-state migrate --to ${current} --dry-run\` to see what the upgrade needs`),
+      );
+      return { declaredId, findings };
+    }
+    task = up.value as unknown as TaskDefinition;
+    const added = ['context_requirements', 'validation_rules'].filter((k) => !(k in obj) && k in up.value);
     findings.push(
-      F('TASK-DEF-002', 'notice', rel, read.locate(['schema_version']), `schema_version ${sv} file upgraded to 2.0.0 in memory (default context_requirements and validation_rules added)`, `run \`orc-state migrate --to 2.0.0\` to upgrade the file on disk`),
+      F('TASK-DEF-002', 'notice', rel, read.locate(['schema_version']), `schema_version ${sv} file upgraded to ${current} in memory (${up.steps.join(', ') || 'no steps'}${added.length ? `; defaults added for ${added.join(' and ')}` : ''})`, `run \`orc-state migrate --to ${current}\` to upgrade the file on disk`),
     );
   }
   // TASK-DEF-001: tasks/{workstream_id}/{task_id}.json
