@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,32 @@ describe('capability registry', () => {
     const unknownRes = checkTaskResources(set.tasks.values(), res);
     expect(unknownRes.map(at)).toEqual(['tasks/ws-r/r-unknown-cap.json:37:5 CONC-REG-001 error']);
     expect(unknownRes[0]!.message).toMatch(/resource "gpu" is not defined/);
+  });
+});
+
+describe('registry syntax errors in every accepted format are located', () => {
+  it('YAML, JSON and a missing registry', async () => {
+    const yamlRoot = join(tmp, 'bad-yaml');
+    mkdirSync(join(yamlRoot, 'capabilities'), { recursive: true });
+    writeFileSync(join(yamlRoot, 'capabilities/registry.yaml'), 'schema_version: "1.0.0"\nCapabilities:\n  - CapabilityId: a\n    Version: "1.0.0"\n    Version: "2.0.0"\n');
+    expect(loadCapabilities(yamlRoot).findings.map(at)).toEqual(['capabilities/registry.yaml:5:5 CAP-REG-001 error']);
+
+    const jsonRoot = join(tmp, 'bad-json');
+    mkdirSync(join(jsonRoot, 'capabilities'), { recursive: true });
+    writeFileSync(join(jsonRoot, 'capabilities/resources.json'), '{\n  "Resources": [\n    { "ResourceId": "a", },\n  ]\n}\n');
+    expect(loadResources(jsonRoot).findings.map(at)).toEqual(['capabilities/resources.json:3:24 CONC-REG-001 error']);
+
+    // tasks that need capabilities/resources but no registry at all: FAIL, located in the task
+    const none = join(tmp, 'no-registry');
+    cpSync(FX + 'repo/tasks', join(none, 'tasks'), { recursive: true });
+    const s = await statuses(none);
+    expect(s['CAP-REG-001']).toBe('FAIL');
+    expect(s['CONC-REG-001']).toBe('FAIL');
+    expect(s['CAP-REG-002']).toBe('SKIP');
+    const ctx = ctxFor(none);
+    const out = (await CONC_REG_001.check(ctx)) as { findings: Finding[] };
+    expect(out.findings.map(at)).toContain('tasks/ws-r/r-ok.json:37:5 CONC-REG-001 error');
+    expect(out.findings[0]!.message).toMatch(/no resource registry/);
   });
 });
 
