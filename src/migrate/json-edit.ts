@@ -20,9 +20,9 @@
  * machine edit of a hand-written file produces a reviewable diff.
  * Errors: a path that does not resolve, or a document that is not valid JSON,
  * throws OrcError('INVALID_INPUT').
- * Dependencies: @humanwhocodes/momoa (node offsets), ../errors.js.
+ * Dependencies: @humanwhocodes/momoa (node types only; offsets come from a small
+ * scanner run on text JSON.parse accepted), ../errors.js.
  */
-import { parse as parseMomoa } from '@humanwhocodes/momoa';
 import type { DocumentNode, MemberNode, ObjectNode, ValueNode } from '@humanwhocodes/momoa';
 import { OrcError } from '../errors.js';
 
@@ -102,12 +102,115 @@ export function formatInline(value: unknown, spaced: boolean): string {
 }
 
 function parseDocument(text: string): DocumentNode {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    return parseMomoa(text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text, { mode: 'json', ranges: true });
+    JSON.parse(body);
   } catch (error) {
     throw new OrcError('INVALID_INPUT', `cannot edit a document that is not valid JSON: ${(error as Error).message}`);
   }
+  // Offsets are taken on the original text (a BOM counts as one UTF-16 unit before the value).
+  return scanDocument(text, text.length - body.length);
+}
+
+interface Pos {
+  line: number;
+  column: number;
+  offset: number;
+}
+
+/**
+ * A minimal offset scanner for text that JSON.parse has accepted: it builds the
+ * node shapes of @humanwhocodes/momoa (type, loc, members/elements) that the
+ * editor needs, several times faster than a full parse with tokens.
+ */
+function scanDocument(text: string, from: number): DocumentNode {
+  let i = from;
+  let line = 1;
+  let lineStart = 0;
+  const pos = (): Pos => ({ line, column: i - lineStart + 1, offset: i });
+  const ws = () => {
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 10) {
+        i++;
+        line++;
+        lineStart = i;
+      } else if (c === 32 || c === 9 || c === 13) i++;
+      else return;
+    }
+  };
+  const stringEnd = () => {
+    i++; // opening quote
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 92) i += 2;
+      else if (c === 34) {
+        i++;
+        return;
+      } else i++;
+    }
+  };
+  const value = (): ValueNode => {
+    ws();
+    const startPos = pos();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const members: unknown[] = [];
+      ws();
+      if (text[i] === '}') i++;
+      else {
+        for (;;) {
+          ws();
+          const mStart = pos();
+          const kStart = i;
+          stringEnd();
+          const key = JSON.parse(text.slice(kStart, i)) as string;
+          const keyEnd = pos();
+          ws();
+          i++; // ':'
+          const v = value();
+          members.push({ type: 'Member', name: { type: 'String', value: key, loc: { start: mStart, end: keyEnd } }, value: v, loc: { start: mStart, end: v.loc.end } });
+          ws();
+          if (text[i] === ',') {
+            i++;
+            continue;
+          }
+          i++; // '}'
+          break;
+        }
+      }
+      return { type: 'Object', members, loc: { start: startPos, end: pos() } } as unknown as ValueNode;
+    }
+    if (c === '[') {
+      i++;
+      const elements: unknown[] = [];
+      ws();
+      if (text[i] === ']') i++;
+      else {
+        for (;;) {
+          const v = value();
+          elements.push({ type: 'Element', value: v, loc: v.loc });
+          ws();
+          if (text[i] === ',') {
+            i++;
+            continue;
+          }
+          i++; // ']'
+          break;
+        }
+      }
+      return { type: 'Array', elements, loc: { start: startPos, end: pos() } } as unknown as ValueNode;
+    }
+    if (c === '"') {
+      stringEnd();
+      return { type: 'String', loc: { start: startPos, end: pos() } } as unknown as ValueNode;
+    }
+    while (i < text.length && !/[\s,\]}]/.test(text[i] as string)) i++;
+    return { type: 'Number', loc: { start: startPos, end: pos() } } as unknown as ValueNode;
+  };
+  const body = value();
+  return { type: 'Document', body, loc: body.loc } as unknown as DocumentNode;
 }
 
 function memberName(member: MemberNode): string {
