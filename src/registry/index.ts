@@ -25,7 +25,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node as YamlNode } from 'yaml';
 import type { Finding } from '../model.js';
 import { parseJsonText } from '../io/located-json.js';
 import { getValidator } from '../schema/registry.js';
@@ -118,7 +119,12 @@ function readRegistryFile(root: string, candidates: readonly string[], requireme
   return parseYaml(text, file, requirement);
 }
 
+// yaml is loaded only when a registry is written in YAML.
+let yamlLib: typeof import('yaml') | undefined;
+
 function parseYaml(text: string, file: string, requirement: string): Parsed {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  const { isMap, isSeq, LineCounter, parseDocument } = yamlLib;
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
   const pos = (offset: number) => {
