@@ -92,8 +92,8 @@ describe('orc-state validate (process)', () => {
     expect(readFileSync(summary, 'utf8')).toContain('## orc-state compliance: passed');
   });
 
-  it('default selection is the tasks and registry sections', () => {
-    const r = cli(['validate', '--root', clean, '--json']);
+  it('default selection is the tasks and registry sections', async () => {
+    const r = await cliInProcess(['validate', '--root', clean, '--json']);
     const sections = new Set((JSON.parse(r.stdout).requirements as Array<{ section: string }>).map((x) => x.section));
     expect([...sections].sort()).toEqual(['registry', 'tasks']);
     expect(r.code).toBe(0);
@@ -114,9 +114,10 @@ describe('orc-state validate (process)', () => {
     const d = await withState(copyExampleRepo('orc-cli-warn-'));
     dirs.push(d);
     (await import('./fixtures/compliance/breakers/ERR-FM-003.ts')).breakRepo(d);
-    expect(cli(['validate', '--section', 'failure-modes', '--root', d]).code).toBe(0);
-    expect(cli(['validate', '--section', 'failure-modes', '--root', d, '--strict']).code).toBe(1);
-    expect(cli(['validate', '--section', 'failure-modes', '--root', d, '--max-warnings', '0']).code).toBe(1);
+    expect((await cliInProcess(['validate', '--section', 'failure-modes', '--root', d])).code).toBe(0);
+    expect((await cliInProcess(['validate', '--section', 'failure-modes', '--root', d, '--strict'])).code).toBe(1);
+    expect((await cliInProcess(['validate', '--section', 'failure-modes', '--root', d, '--max-warnings', '0'])).code).toBe(1);
+    expect((await cliInProcess(['validate', '--section', 'failure-modes', '--root', d, '--max-warnings', '1'])).code).toBe(0);
   });
 });
 
