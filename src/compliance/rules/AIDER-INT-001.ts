@@ -6,8 +6,10 @@
  *    (registry entry with Provider `aider`, or id `aider` / `aider.*` when no
  *    registry lists it);
  *  - every `aider` task's execution.command starts with the aider executable
- *    (the adapter runs it directly, no shell) and has a positive
- *    timeout_seconds and a max_retries the engine can enforce.
+ *    (the adapter runs it directly, no shell);
+ *  - its estimated_duration_seconds (when given) fits within timeout_seconds,
+ *    else every attempt would end as a timeout (the adapter kills the process
+ *    group at timeout_seconds; retries up to max_retries are the engine's).
  *
  * Public API (stable): rule, isAiderCapability(id, registry).
  * Integration points: discovered by the compliance runner; shares
@@ -78,11 +80,16 @@ export const rule: Rule = {
           ),
         );
       }
-      if (!(t.execution?.timeout_seconds > 0)) {
-        findings.push(at(lt, ['execution', 'timeout_seconds'], `aider task ${t.task_id} has no positive timeout_seconds: a hung aider would never be stopped`, 'set execution.timeout_seconds, e.g. 900'));
-      }
-      if (!(Number.isInteger(t.execution?.max_retries) && t.execution.max_retries >= 0)) {
-        findings.push(at(lt, ['execution', 'max_retries'], `aider task ${t.task_id} has no max_retries the engine can enforce`, 'set execution.max_retries (0 for no retry)'));
+      const estimate = t.execution?.estimated_duration_seconds;
+      if (typeof estimate === 'number' && estimate > t.execution.timeout_seconds) {
+        findings.push(
+          at(
+            lt,
+            ['execution', 'estimated_duration_seconds'],
+            `aider task ${t.task_id} is expected to take ${estimate} s but its timeout_seconds is ${t.execution.timeout_seconds}: every attempt would be killed as a timeout`,
+            `raise execution.timeout_seconds above ${estimate}, or lower the estimate`,
+          ),
+        );
       }
     }
     return { findings };
