@@ -145,3 +145,20 @@ describe('read-only unless --fix', () => {
     expect(hashTree(dir)).toEqual(before);
   });
 });
+
+describe('--fix plumbing for rule-owned repairs', () => {
+  it('a rule repairing under ctx.fix (stale index, STATE-OBS-006) is reported in `fixed` and passes', async () => {
+    const dir = tempRepo();
+    const engine = await import('../src/engine/init.js');
+    const commit = await import('../src/engine/commit.js');
+    await engine.initStore(dir);
+    await commit.syncDefinitions(dir);
+    (await import('./fixtures/compliance/breakers/STATE-OBS-006.ts')).breakRepo(dir);
+    const before = await runCompliance({ root: dir, requirements: ['STATE-OBS-006'] });
+    expect(before.requirements[0]!.status).toBe('FAIL');
+    const fixed = await runCompliance({ root: dir, requirements: ['STATE-OBS-006'], fix: true });
+    expect(fixed.requirements[0]!.status).toBe('PASS');
+    expect(fixed.requirements[0]!.fixed?.length).toBeGreaterThan(0);
+    expect((await runCompliance({ root: dir, requirements: ['STATE-OBS-006'] })).requirements[0]!.status).toBe('PASS');
+  });
+});
