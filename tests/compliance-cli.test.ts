@@ -150,3 +150,18 @@ describe('drop-in scripts give the same verdicts as the CLI', () => {
     expect(run(join(DROP, 'validate_task_defs'), ['-Bogus', 'x']).code).toBe(2);
   });
 });
+
+describe('drop-in parameter parsing', () => {
+  it('accepts PowerShell forms: -Name value, -Name:value, switches, -Switch:$false, any case', async () => {
+    const { parseParams } = (await import('../scripts/validate/drop-in.mjs')) as { parseParams(argv: string[]): Record<string, unknown> };
+    expect(parseParams(['-tasksdir', 'repo/tasks', '-StateDir:repo/.state', '-JSONOUTPUT', '-VerboseOutput:$false', '-RequirementFilter', 'TASK-*'])).toEqual({
+      TasksDir: 'repo/tasks',
+      StateDir: 'repo/.state',
+      JsonOutput: true,
+      VerboseOutput: false,
+      RequirementFilter: 'TASK-*',
+    });
+    expect(() => parseParams(['-TasksDir'])).toThrow(/needs a value/);
+    expect(() => parseParams(['stray'])).toThrow(/unexpected argument/);
+  });
+});
