@@ -210,6 +210,7 @@ async function watchLatency(n: number, saves: number): Promise<void> {
     const r = rng(3);
     const endToEnd: number[] = [];
     const processing: number[] = [];
+    const phaseRuns: Array<WatchUpdate['phases']> = [];
     for (let i = 0; i < saves; i++) {
       const t = tasks[Math.floor(r() * n)] as TaskDefinition;
       t.execution.estimated_duration_seconds = 1 + ((t.execution.estimated_duration_seconds ?? 0) + 97) % 900;
@@ -226,11 +227,14 @@ async function watchLatency(n: number, saves: number): Promise<void> {
       }
       endToEnd.push(performance.now() - start);
       processing.push(u.elapsedMs);
+      phaseRuns.push(u.phases);
       await new Promise((res) => setTimeout(res, 5));
     }
     await watcher.close();
     console.log(`save → plan file rewritten (end to end, includes the ${debounceMs} ms debounce and fs event delivery): median ${ms(median(endToEnd))}, p95 ${ms(pct(endToEnd, 95))}  (${endToEnd.length} saves)`);
     console.log(`processing only (re-read, cross-checks, graph, affected plan, durable writes): median ${ms(median(processing))}, p95 ${ms(pct(processing, 95))}`);
+    const phase = (k: keyof WatchUpdate['phases']): string => `${k} ${ms(median(phaseRuns.map((p) => p[k])))}`;
+    console.log(`  median by phase: ${phase('read')}, ${phase('derive')} (graph + affected plans), ${phase('write')} (durable, under the lock), ${phase('checks')} (cross-file)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
  *
  * Public API:
  *   - analyze(input): Analysis                          (stable) graph + estimates + statuses + graph findings
+ *   - reanalyze(prev, input, changed): Analysis         (stable) reuses the graph when no id/workstream/dependency changed
  *   - buildDagFile(analysis, k, generatedAt): DagFile | null       (stable, pure; null when the workstream has a cycle)
  *   - buildExecutionPlan(analysis, k, generatedAt): { plan?, problems, findings } (stable, pure)
  *   - writeGraphFiles(root, taskSet, snapshot, options?): Promise<{ written; removed; findings }> (stable)
@@ -35,7 +36,7 @@ import { writeFileDurable } from '../io/atomic-write.js';
 import { loadConfig } from '../config.js';
 import { readEvents } from '../engine/log.js';
 import { loadResources } from '../registry/index.js';
-import { RunHistory } from './estimates.js';
+import { RunHistory, estimateTask } from './estimates.js';
 import type { Estimate } from './estimates.js';
 import { buildGraph, formatCycle, type CycleIssue, type TaskGraph } from './graph.js';
 import { estimateAll, planWorkstream, type PlanData, type PlanProblem, type ResourceLike } from './plan.js';
@@ -112,8 +113,44 @@ export interface Analysis {
 export function analyze(input: AnalysisInput): Analysis {
   const defs: TaskDefinition[] = [];
   for (const loaded of input.taskSet.tasks.values()) defs.push(loaded.task);
-  const graph = buildGraph(defs);
-  const { seconds: est, info } = estimateAll(graph, input.history);
+  return fromGraph(input, buildGraph(defs));
+}
+
+/**
+ * A new analysis after some task files changed. When none of them changed
+ * identity (id, workstream) or dependency lists, the graph structure is
+ * reused (only the changed definitions and their estimates are swapped in:
+ * O(changes) instead of O(tasks + edges)); otherwise the graph is rebuilt.
+ */
+export function reanalyze(prev: Analysis | undefined, input: AnalysisInput, changed: ReadonlyArray<{ before?: TaskDefinition; after?: TaskDefinition }>): Analysis {
+  const sameShape =
+    prev !== undefined &&
+    prev.input.history === input.history &&
+    prev.input.resources === input.resources &&
+    prev.input.snapshot === input.snapshot &&
+    prev.input.maxParallel === input.maxParallel &&
+    changed.every(({ before, after }) => {
+      if (!before || !after || before.task_id !== after.task_id || before.workstream_id !== after.workstream_id) return false;
+      const a = before.dependencies;
+      const b = after.dependencies;
+      return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]);
+    });
+  if (!sameShape || !prev) return analyze(input);
+  const graph = prev.graph;
+  const est = prev.est;
+  const info = prev.info;
+  for (const { after } of changed) {
+    const v = graph.index.get((after as TaskDefinition).task_id) as number;
+    graph.tasks[v] = after as TaskDefinition;
+    const e = estimateTask(after as TaskDefinition, input.history);
+    info[v] = e;
+    est[v] = e.seconds;
+  }
+  return fromGraph(input, graph, { est, info });
+}
+
+function fromGraph(input: AnalysisInput, graph: TaskGraph<TaskDefinition>, estimates?: { est: Float64Array; info: Estimate[] }): Analysis {
+  const { seconds: est, info } = estimates ? { seconds: estimates.est, info: estimates.info } : estimateAll(graph, input.history);
   const snapStatus = new Map<string, string>();
   for (const t of input.snapshot?.tasks ?? []) snapStatus.set(t.task_id, t.status);
   const status = (v: number): string => snapStatus.get(graph.ids[v] as string) ?? String((graph.tasks[v] as TaskDefinition).status ?? 'pending');
@@ -297,9 +334,34 @@ export function buildExecutionPlan(
   return { plan, problems: result.problems, findings };
 }
 
-/** The exact bytes of a derived file. */
+/**
+ * The exact bytes of a derived file: top-level fields one per line, and each
+ * element of a top-level array (or member of a top-level object) compact on
+ * its own line: readable, diff-friendly (one node, edge or stage per line)
+ * and about a third of the size of fully indented JSON.
+ */
 export function serializeDerived(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return `${JSON.stringify(value, null, 2)}\n`;
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  const lines: string[] = ['{'];
+  entries.forEach(([key, v], i) => {
+    const comma = i < entries.length - 1 ? ',' : '';
+    const k = JSON.stringify(key);
+    if (Array.isArray(v) && v.length > 0) {
+      lines.push(`  ${k}: [`);
+      v.forEach((el, j) => lines.push(`    ${JSON.stringify(el)}${j < v.length - 1 ? ',' : ''}`));
+      lines.push(`  ]${comma}`);
+    } else if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) {
+      const members = Object.entries(v as Record<string, unknown>);
+      lines.push(`  ${k}: {`);
+      members.forEach(([mk, mv], j) => lines.push(`    ${JSON.stringify(mk)}: ${JSON.stringify(mv)}${j < members.length - 1 ? ',' : ''}`));
+      lines.push(`  }${comma}`);
+    } else {
+      lines.push(`  ${k}: ${JSON.stringify(v)}${comma}`);
+    }
+  });
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
 }
 
 const GENERATED_AT = /"generated_at": "([^"]*)"/;
@@ -343,21 +405,42 @@ async function writeDerived(path: string, text: string): Promise<void> {
   }
 }
 
-const historyCache = new Map<string, RunHistory>();
+const historyCache = new Map<string, { history: RunHistory; key: string }>();
+
+/** Changes when the live log or the archive directory changes. */
+function logKey(root: string): string {
+  const part = (p: string): string => {
+    try {
+      const st = statSync(p);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return '-';
+    }
+  };
+  return `${part(join(root, '.state', 'transitions.jsonl'))}|${part(join(root, '.state', 'archive'))}`;
+}
 
 /**
- * Past run durations for estimates. Kept per process and root: when the
- * snapshot's `last_events` continue what was already read, only they are
- * applied; otherwise the whole log (archives included) is streamed once.
+ * Past run durations for estimates. Kept per process and root: reused while
+ * the log is unchanged; when the snapshot's `last_events` continue what was
+ * already read, only they are applied; otherwise the whole log (archives
+ * included) is streamed once.
  */
 export async function historyFor(root: string, snapshot: Snapshot | null): Promise<RunHistory> {
+  const key = logKey(root);
   const cached = historyCache.get(root);
+  if (cached && cached.key === key) return cached.history;
   if (cached && snapshot) {
-    if (snapshot.last_seq === cached.lastSeq) return cached;
-    const fresh = (snapshot.last_events ?? []).filter((e) => e.seq > cached.lastSeq).sort((a, b) => a.seq - b.seq);
-    if (fresh.length > 0 && fresh[0]!.seq === cached.lastSeq + 1 && fresh[fresh.length - 1]!.seq === snapshot.last_seq) {
-      for (const e of fresh) cached.apply(e);
-      return cached;
+    const h = cached.history;
+    if (snapshot.last_seq === h.lastSeq) {
+      cached.key = key;
+      return h;
+    }
+    const fresh = (snapshot.last_events ?? []).filter((e) => e.seq > h.lastSeq).sort((a, b) => a.seq - b.seq);
+    if (fresh.length > 0 && fresh[0]!.seq === h.lastSeq + 1 && fresh[fresh.length - 1]!.seq === snapshot.last_seq) {
+      for (const e of fresh) h.apply(e);
+      cached.key = key;
+      return h;
     }
   }
   const history = new RunHistory();
@@ -368,7 +451,7 @@ export async function historyFor(root: string, snapshot: Snapshot | null): Promi
       // An unreadable log only costs history-based estimates; the log's own rules report it.
     }
   }
-  historyCache.set(root, history);
+  historyCache.set(root, { history, key });
   return history;
 }
 
@@ -412,7 +495,7 @@ export async function writeGraphFiles(
 export async function writeAnalysisFiles(
   root: string,
   analysis: Analysis,
-  options: { workstreams?: Iterable<string>; now?: Date } = {},
+  options: { workstreams?: Iterable<string>; now?: Date; /** false: the caller knows the DAG files are unchanged. */ dag?: boolean } = {},
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
   const findings: Finding[] = [];
   const stateDir = join(root, '.state');
@@ -437,19 +520,22 @@ export async function writeAnalysisFiles(
       });
       continue;
     }
-    const dag = buildDagFile(analysis, k, generatedAt);
+    const dag = options.dag === false ? null : buildDagFile(analysis, k, generatedAt);
     const planned = buildExecutionPlan(analysis, k, generatedAt);
     findings.push(...planned.findings);
     const jobs: Array<[string, unknown]> = [];
     if (dag) jobs.push([dagFileName(ws), dag]);
     if (planned.plan) jobs.push([planFileName(ws), planned.plan]);
+    const writes: Promise<void>[] = [];
     for (const [name, value] of jobs) {
       const path = join(stateDir, name);
       const text = serializeDerived(value);
       if (unchanged(path, text)) continue;
-      await writeDerived(path, text);
+      writes.push(writeDerived(path, text));
       written.push(`.state/${name}`);
     }
+    // A workstream's two files are written (and fsynced) concurrently.
+    await Promise.all(writes);
   }
   if (existsSync(stateDir)) {
     const names = wanted

@@ -31,7 +31,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Finding, Snapshot } from '../model.js';
+import type { Finding, Snapshot, TaskDefinition } from '../model.js';
 import { CONFIG_FILE, loadConfig, type LoadedConfig } from '../config.js';
 import { computeMetrics, writeMetrics } from '../derive/metrics.js';
 import { recentEvents } from '../engine/derive.js';
@@ -39,7 +39,7 @@ import { readSnapshot } from '../engine/snapshot.js';
 import { withLock } from '../io/lock.js';
 import { checkTaskCapabilities, checkTaskResources, loadCapabilities, loadResources, type CapabilityRegistry, type ResourceRegistry } from '../registry/index.js';
 import { crossCheckTasks, loadTaskFile, loadTasks, type LoadedTask } from '../repo/load-tasks.js';
-import { analyze, buildExecutionPlan, historyFor, writeAnalysisFiles, type Analysis } from './files.js';
+import { analyze, buildExecutionPlan, historyFor, reanalyze, writeAnalysisFiles, type Analysis } from './files.js';
 
 export interface WatchOptions {
   /** Per-file debounce (default: config watch_debounce_ms, 150). */
@@ -63,6 +63,8 @@ export interface WatchUpdate {
   workstreams: string[];
   /** Milliseconds from the first event of the batch (after debounce) to files written. */
   elapsedMs: number;
+  /** Where the time went (ms): reading files, graph + plans, writing files, cross-file checks. */
+  phases: { read: number; derive: number; write: number; checks: number };
 }
 
 export interface Watcher {
@@ -204,16 +206,24 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     return out;
   };
 
-  const derive = async (affected: Set<string> | null, changedIds: Iterable<string> = []): Promise<{ written: string[]; removed: string[] }> => {
+  let phases = { read: 0, derive: 0, write: 0, checks: 0 };
+  const derive = async (
+    affected: Set<string> | null,
+    changedIds: Iterable<string> = [],
+    changed: Array<{ before?: TaskDefinition; after?: TaskDefinition }> | null = null,
+  ): Promise<{ written: string[]; removed: string[] }> => {
+    let mark = performance.now();
     const snap = readSnapshotCached();
     const history = await historyFor(root, snap);
-    analysis = analyze({
+    const input = {
       taskSet: { tasks },
       snapshot: snap,
       resources: resources.resources,
       history,
       maxParallel: options.maxParallel ?? config.max_parallelism,
-    });
+    };
+    const previousGraph = analysis?.graph;
+    analysis = changed ? reanalyze(analysis, input, changed) : analyze(input);
     const graph = analysis.graph;
     if (affected) {
       // Tasks that (now) depend on a changed id, e.g. a dependency that just appeared.
@@ -231,9 +241,21 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
       if (affected && !affected.has(ws) && planFindings.has(ws)) return;
       planFindings.set(ws, buildExecutionPlan(analysis as Analysis, k, now).findings);
     });
-    if (!write || !existsSync(stateDir)) return { written: [], removed: [] };
-    const current = analysis;
-    return withLock(stateDir, {}, () => writeAnalysisFiles(root, current, affected ? { workstreams: affected } : {}));
+    phases.derive += performance.now() - mark;
+    mark = performance.now();
+    try {
+      if (!write || !existsSync(stateDir)) return { written: [], removed: [] };
+      const current = analysis;
+      // Same graph and same node fields (name, type, status): the DAG files cannot have changed.
+      const dagUnchanged =
+        changed !== null &&
+        affected !== null &&
+        current.graph === previousGraph &&
+        changed.every((c) => c.before !== undefined && c.after !== undefined && c.before.name === c.after.name && c.before.type === c.after.type && c.before.status === c.after.status);
+      return await withLock(stateDir, {}, () => writeAnalysisFiles(root, current, { ...(affected ? { workstreams: affected } : {}), ...(dagUnchanged ? { dag: false } : {}) }));
+    } finally {
+      phases.write += performance.now() - mark;
+    }
   };
 
   const diff = (files: string[], written: string[], removed: string[], workstreams: string[], started: number): WatchUpdate => {
@@ -243,7 +265,10 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     for (const [k, f] of next) if (!current.has(k)) added.push(f);
     for (const [k, f] of current) if (!next.has(k)) cleared.push(f);
     current = next;
-    return { files, added, cleared, written, removed, workstreams, elapsedMs: performance.now() - started };
+    const round = (x: number): number => Math.round(x * 10) / 10;
+    const result = { files, added, cleared, written, removed, workstreams, elapsedMs: performance.now() - started, phases: { read: round(phases.read), derive: round(phases.derive), write: round(phases.write), checks: round(phases.checks) } };
+    phases = { read: 0, derive: 0, write: 0, checks: 0 };
+    return result;
   };
 
   // ---- change processing -------------------------------------------------
@@ -287,6 +312,7 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     /** Tasks whose cross-file findings may change. */
     const seeds = new Set<string>();
     const changedTasks: LoadedTask[] = [];
+    const changedPairs: Array<{ before?: TaskDefinition; after?: TaskDefinition }> = [];
     let registriesChanged = false;
     for (const rel of files) {
       if (rel.startsWith('capabilities/')) {
@@ -307,7 +333,9 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
         seeds.add(oldId);
         for (const d of oldDeps) seeds.add(d);
       }
+      const readStart = performance.now();
       const r = await readTask(rel);
+      phases.read += performance.now() - readStart;
       const own = [...r.findings];
       let next: LoadedTask | undefined;
       if (r.task) {
@@ -362,6 +390,7 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
       }
       if (own.length > 0 && !r.gone) fileFindings.set(rel, own);
       else fileFindings.delete(rel);
+      changedPairs.push({ ...(old ? { before: old.task } : {}), ...(next ? { after: next.task } : {}) });
     }
     if (registriesChanged) {
       loadRegistries();
@@ -370,7 +399,7 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     let written: string[] = [];
     let removed: string[] = [];
     try {
-      ({ written, removed } = await derive(affected, identityChanged));
+      ({ written, removed } = await derive(affected, identityChanged, registriesChanged ? null : changedPairs));
     } catch (error) {
       emitter.emit('error', error);
     }
@@ -388,9 +417,11 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
         if (id) seeds.add(id);
       }
     }
+    const checksStart = performance.now();
     if (registriesChanged) registryChecks();
     else registryChecks(changedTasks);
     crossCheckSome(seeds);
+    phases.checks += performance.now() - checksStart;
     const update = diff(files, written, removed, affected ? [...affected].sort() : analysis ? [...analysis.graph.workstreams] : [], started);
     emitter.emit('update', update);
   };
