@@ -15,7 +15,8 @@
  *   - Migration (stable): migrateFiles, rollbackMigration, upgradeInMemory, migrateValue,
  *     MigrationRegistry, DEFAULT_REGISTRY, reconcileJson, applyJsonEdits, unifiedDiff, migrateEventLog.
  *   - Workers (stable): createWorker, ShellWorker, AiderWorker, runProcess, selectContext,
- *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types.
+ *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types;
+ *     executeTask (experimental: one attempt through the commit path).
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
  * Integration points: package.json "exports" → dist/src/index.js. Each part
  * owner may add re-export lines here; nothing else lives in this file.
@@ -105,3 +106,4 @@ export {
   type WorkerOutputStatus,
   type WorkerErrorType,
 } from './runner/index.js';
+export { executeTask, type ExecuteResult } from './runner/execute.js';

@@ -10,6 +10,8 @@
  *   - matchesGlob, globToRegExp, matchesAny (stable) from ./glob.js
  *   - validateWorkerOutput, writeWorkerOutput, workerOutputPath, triggerFor (stable) from ./output.js
  *   - createWorker(type, id, capabilities?) → Worker (stable): 'shell' | 'aider'
+ * (executeTask lives in ./execute.ts and is exported from src/index.ts, not
+ * here, so the compliance rules that import this module do not load the engine.)
  * Integration points: the engine schedules a task, picks a Worker whose
  * capabilities cover the task (canRun), awaits run(), records the output and
  * applies triggerFor(output) through the commit path; retries are the task
