@@ -192,6 +192,18 @@ describe('backups and rollback', () => {
     expect(readFileSync(join(root, forced.saved as string, 'ws-b/lint-all.json'))).toEqual(edited);
   });
 
+  it('a backup whose manifest does not follow the schema is not trusted', async () => {
+    const root = repo();
+    const result = await migrateFiles({ root, from: '1.0.0', to: '2.0.0' });
+    const manifest = join(root, result.backup as string, 'manifest.json');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/"sha256_before": "[0-9a-f]+"/, '"sha256_before": "edited"'));
+    const name = (result.backup as string).split('/').pop() as string;
+    const error = await rollbackMigration({ root, backup: name }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OrcError);
+    expect((error as OrcError).message).toMatch(/has no valid manifest\.json/);
+    await expect(rollbackMigration({ root })).rejects.toThrow(/no migration backup/);
+  });
+
   it('2.0.0 → 1.0.0 states the data loss, needs yes, and restores v1 content', async () => {
     const root = repo();
     const original = snapshotFiles(join(root, 'tasks'));

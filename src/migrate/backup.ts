@@ -19,13 +19,15 @@
  * kind/from/to resumes into it, so the backup keeps every original.
  * Integration points: ./run.ts (migrate and rollback), the rule and docs
  * that describe the backup layout (docs/schema_migrations/).
- * Dependencies: node:fs, node:path, node:crypto, ../io/atomic-write.js.
+ * Manifests follow schemas/migration-manifest.v1.0.0.schema.json; one that does not is ignored.
+ * Dependencies: node:fs, node:path, node:crypto, ../io/atomic-write.js, ../schema/registry.js.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fsyncDir, writeFileDurable } from '../io/atomic-write.js';
+import { validate } from '../schema/registry.js';
 
 export const BACKUPS_DIR = '.backups';
 export const MANIFEST_NAME = 'manifest.json';
@@ -83,14 +85,15 @@ export function createBackupDir(dirAbs: string, date: Date): { name: string; abs
   }
 }
 
+/** The manifest of a backup, or null when it is missing, unreadable or does not follow schemas/migration-manifest. */
 export function readManifest(backupAbs: string): BackupManifest | null {
+  let value: unknown;
   try {
-    const value = JSON.parse(readFileSync(join(backupAbs, MANIFEST_NAME), 'utf8')) as BackupManifest;
-    if (!value || typeof value !== 'object' || !Array.isArray(value.files)) return null;
-    return value;
+    value = JSON.parse(readFileSync(join(backupAbs, MANIFEST_NAME), 'utf8'));
   } catch {
     return null;
   }
+  return validate('migration-manifest', MANIFEST_SCHEMA_VERSION, value).valid ? (value as BackupManifest) : null;
 }
 
 export async function writeManifest(backupAbs: string, manifest: BackupManifest): Promise<void> {

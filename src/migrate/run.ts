@@ -33,6 +33,7 @@ import { diffValues, reconcileJson } from './json-edit.js';
 import { unifiedDiff } from './diff.js';
 import {
   BACKUPS_DIR,
+  MANIFEST_NAME,
   MANIFEST_SCHEMA_URL,
   MANIFEST_SCHEMA_VERSION,
   createBackupDir,
@@ -457,6 +458,15 @@ export async function rollbackMigration(options: RollbackOptions): Promise<Rollb
   const now = options.now ?? (() => new Date());
   const backups = listBackups(dirAbs).filter((b) => b.manifest);
   const chosen = options.backup ? backups.find((b) => b.name === options.backup) : backups.filter((b) => b.manifest?.operation === 'migrate').pop();
+  if (options.backup && !chosen) {
+    const broken = listBackups(dirAbs).find((b) => b.name === options.backup);
+    if (broken) {
+      throw new OrcError('INVALID_INPUT', `backup ${options.backup} has no valid ${MANIFEST_NAME}, so what it holds cannot be trusted`, {
+        location: { file: `${dirRepoRel}/${BACKUPS_DIR}/${options.backup}/${MANIFEST_NAME}` },
+        fix: 'restore the files by hand from that directory, or pick another backup',
+      });
+    }
+  }
   if (!chosen || !chosen.manifest) {
     const names = backups.map((b) => b.name);
     throw new OrcError('NOT_FOUND', options.backup ? `no backup ${options.backup} under ${dirRepoRel}/${BACKUPS_DIR}/` : `no migration backup under ${dirRepoRel}/${BACKUPS_DIR}/`, {
