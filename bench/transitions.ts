@@ -35,6 +35,7 @@ const CLI = join(HERE, '..', '..', 'bin', 'orc-state.js');
 
 async function replayChild(mode: string, root: string): Promise<void> {
   const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let events = 0;
   if (mode === 'floor') {
     const decoder = new StringDecoder('utf8');
@@ -54,7 +55,8 @@ async function replayChild(mode: string, root: string): Promise<void> {
     events = state.last_seq;
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  process.stdout.write(JSON.stringify({ events, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(JSON.stringify({ events, ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
 }
 
 // ---------------------------------------------------------------------------
@@ -100,7 +102,7 @@ function makeTaskRepo(root: string, tasks: number): string[] {
  * A legal log of `total` events: 1,000 tasks and 16 workers; tasks cycle queued → running → retrying → queued
  * (worker assigned and released each time), the shape of a busy system.
  */
-async function makeReplayLog(root: string, total: number): Promise<void> {
+export async function makeReplayLog(root: string, total: number): Promise<void> {
   mkdirSync(join(root, '.state'), { recursive: true });
   const out = createWriteStream(join(root, '.state/transitions.jsonl'));
   let seq = 0;
@@ -252,8 +254,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--replay-child') {
+const invoked = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+if (invoked && process.argv[2] === '--replay-child') {
   await replayChild(process.argv[3] as string, process.argv[4] as string);
-} else {
+} else if (invoked) {
   await main();
 }

@@ -48,7 +48,7 @@ import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
 import { deriveAll, type DeriveReport } from './derive.js';
 import { lastLoggedSeq } from './log.js';
 import { replayInto } from './replay.js';
-import { readSnapshot, EVENT_VERSION } from './snapshot.js';
+import { readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
 import { rel, statePaths, type StatePaths } from './paths.js';
 
 export interface CommitOptions {
@@ -249,7 +249,7 @@ class StoreImpl implements Store {
   /** Write the snapshot, then append the events (STATE-OBS-003 order); remember the state. */
   async writeSnapshotAndAppend(state: LiveState, events: OrcEvent[], previousLastEvents: OrcEvent[] | null): Promise<Snapshot> {
     const snapshot = toSnapshot(state, events.length ? events : (previousLastEvents ?? []));
-    await writeFileDurable(this.paths.current, JSON.stringify(snapshot, null, 2) + '\n');
+    await writeFileDurable(this.paths.current, serializeSnapshot(snapshot));
     if (events.length) await appendDurable(this.paths.log, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const key = fileKey(this.paths.current);
     this.cache = key ? { key, state } : undefined;
@@ -357,11 +357,12 @@ export function planBatch(
     let firstId: string | null = null;
     const touched = new Set<string>();
     for (const p of pending) {
+      // seq and event_id lead each line (key order is the line's reading order).
       const event: OrcEvent = {
-        ...p,
-        schema_version: p.schema_version ?? EVENT_VERSION,
+        schema_version: EVENT_VERSION,
         seq: ++seq,
         event_id: randomUUID(),
+        ...p,
         caused_by: firstId ?? p.caused_by ?? req.caused_by ?? null,
         actor: p.actor ?? req.actor ?? actor,
       } as OrcEvent;

@@ -35,7 +35,7 @@ import { deriveAll } from './derive.js';
 import { eventBatches, prunedBaseSeq } from './log.js';
 import { rel, statePaths } from './paths.js';
 import { startingCheckpoint } from './replay.js';
-import { readSnapshot } from './snapshot.js';
+import { readSnapshot, serializeSnapshot } from './snapshot.js';
 
 export type DoctorCheck =
   | 'stale_lock'
@@ -335,7 +335,7 @@ async function repairLocked(root: string, repaired: string[], refused: string[])
   if (snapIssue || rewrite || (snap && compareWithReplay(snap, scan.state, 1).length > 0)) {
     const kept = await saveAside(root, paths.current, 'current.json');
     snap = toSnapshot(scan.state, scan.lastEvent ? [scan.lastEvent] : []);
-    await writeFileDurable(paths.current, JSON.stringify(snap, null, 2) + '\n');
+    await writeFileDurable(paths.current, serializeSnapshot(snap));
     repaired.push(`rebuilt ${rel(root, paths.current)} from the log at seq ${snap.last_seq}${kept ? ` (previous file kept as ${rel(root, kept)})` : ''}`);
   }
   // 4. derived files.

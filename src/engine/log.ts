@@ -26,6 +26,9 @@ import type { OrcEvent } from '../model.js';
 import { inspectTail, readLineBatches } from '../io/jsonl-log.js';
 import { ARCHIVE_PATTERN, CHECKPOINT_PATTERN, rel, statePaths } from './paths.js';
 
+/** Events handed over per batch (see eventBatches). */
+const YIELD_EVERY = 512;
+
 export interface LogSource {
   /** Repo-relative, '/'. */
   file: string;
@@ -136,9 +139,15 @@ export async function* eventBatches(root: string, opts: ReadOptions = {}): Async
     try {
       for await (const batch of readLineBatches(source.abs, { gzip: source.gzip, onTorn: torn })) {
         lastLine = batch.firstLine + batch.lines.length - 1;
-        const events: OrcEvent[] = [];
-        const lines: number[] | undefined = opts.withLines ? [] : undefined;
+        let events: OrcEvent[] = [];
+        let lines: number[] | undefined = opts.withLines ? [] : undefined;
         for (let i = 0; i < batch.lines.length; i++) {
+          // Hand over small batches: parsed events die young, which keeps GC cheap and memory flat.
+          if (events.length >= YIELD_EVERY) {
+            yield lines ? { events, file: source.file, lines } : { events, file: source.file };
+            events = [];
+            lines = opts.withLines ? [] : undefined;
+          }
           const text = batch.lines[i] as string;
           const lineNo = batch.firstLine + i;
           if (text === '' || text === '\r') continue;

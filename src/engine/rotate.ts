@@ -36,7 +36,7 @@ import { listLogSources } from './log.js';
 import { loadTasks } from '../repo/load-tasks.js';
 import { archiveName, CHECKPOINT_PATTERN, rel, statePaths } from './paths.js';
 import { replay } from './replay.js';
-import { EVENT_VERSION } from './snapshot.js';
+import { EVENT_VERSION, serializeSnapshot } from './snapshot.js';
 
 export const MIN_RETENTION_DAYS = 90;
 
@@ -128,7 +128,7 @@ export async function rotateLog(root: string, options: CommitOptions = {}): Prom
     };
     applyEvent(state, event);
     const snapshot = toSnapshot(state, [event]);
-    await writeFileDurable(paths.current, JSON.stringify(snapshot, null, 2) + '\n');
+    await writeFileDurable(paths.current, serializeSnapshot(snapshot));
     await writeFileDurable(paths.log, JSON.stringify(event) + '\n');
     await store.deriveSafely(loadTasks(root), snapshot, [event], options, []);
     return { rotated: true, archive: rel(root, archiveAbs), first_seq: info.first, last_seq: info.last, events: info.count, rotation_event: event };
@@ -162,7 +162,7 @@ export async function pruneArchives(root: string, opts: { olderThanDays: number;
     const boundary = victims[victims.length - 1]?.lastSeq as number;
     const state = await replay(root, { seq: boundary });
     const checkpointAbs = join(paths.archiveDir, `checkpoint.${boundary}.json`);
-    await writeFileDurable(checkpointAbs, JSON.stringify(toSnapshot(state, []), null, 2) + '\n');
+    await writeFileDurable(checkpointAbs, serializeSnapshot(toSnapshot(state, [])));
     const removed: string[] = [];
     for (const v of victims) {
       unlinkSync(v.abs);
