@@ -6,6 +6,7 @@
  *   - estimateAll(graph, history): { seconds: Float64Array; info: Estimate[] }   (stable)
  *   - criticalPath(graph, order, included, est): CpmResult                       (stable; CPM, iterative, linear)
  *   - planWorkstream(graph, k, options): { plan?: PlanData; problems: PlanProblem[] } (stable)
+ *   - scheduleWorkstream(graph, k, options): Schedule (stable; the same computation without output objects)
  *   - claimsOf(task, resources): { claims; problems }                            (stable)
  *   - lptMakespan(durations, slots)                                              (stable)
  *   - types PlanData, PlanStage, StageResource, PlanProblem, ResourceLike, PlanTask (stable)
@@ -296,29 +297,44 @@ export interface PlanOptions {
 }
 
 /** Plan one workstream (index k into graph.workstreams). */
-export function planWorkstream(
-  graph: TaskGraph<PlanTask>,
-  k: number,
-  options: PlanOptions,
-): { plan?: PlanData; problems: PlanProblem[]; order?: Int32Array; level?: Int32Array } {
+export interface Schedule {
+  problems: PlanProblem[];
+  order?: Int32Array;
+  level?: Int32Array;
+  cpm?: CpmResult;
+  onPath?: Uint8Array;
+  maxParallel: number;
+  /** Stages in order: node numbers (ascending), duration (s), LPT makespan (s), rate-limit floor (s). */
+  stages?: Array<{ tasks: number[]; duration: number; makespan: number; wait: number; use: OpenStage['use'] }>;
+  claimsByNode?: Map<number, NormalClaim[]>;
+}
+
+/**
+ * The scheduling itself, without building any output object: order, levels,
+ * critical path, and the packing of each level into stages. Linear apart
+ * from the per-level sort.
+ */
+export function scheduleWorkstream(graph: TaskGraph<PlanTask>, k: number, options: PlanOptions): Schedule {
   const wsName = graph.workstreams[k] as string;
   const members = graph.members[k] as Int32Array;
   const problems: PlanProblem[] = [];
+  const maxParallel = Math.max(1, Math.floor(options.maxParallel));
   const cyclicMembers: string[] = [];
   for (const v of members) if (graph.cyclic[v]) cyclicMembers.push(graph.ids[v] as string);
-  if (cyclicMembers.length > 0) return { problems: [{ kind: 'cycle', workstream: wsName, tasks: cyclicMembers }] };
+  if (cyclicMembers.length > 0) return { problems: [{ kind: 'cycle', workstream: wsName, tasks: cyclicMembers }], maxParallel };
   const wo = workstreamOrder(graph, k, options.scratch);
   if (!wo.acyclic) {
-    return { problems: [{ kind: 'cycle', workstream: wsName, tasks: members.length ? [graph.ids[members[0] as number] as string] : [] }] };
+    return { problems: [{ kind: 'cycle', workstream: wsName, tasks: members.length ? [graph.ids[members[0] as number] as string] : [] }], maxParallel };
   }
 
   const claimsByNode = new Map<number, NormalClaim[]>();
   for (const v of members) {
+    if ((graph.tasks[v] as PlanTask).resource_requirements === undefined) continue;
     const { claims, problems: p } = claimsOf(graph.tasks[v] as PlanTask, options.resources);
     if (claims.length > 0) claimsByNode.set(v, claims);
     problems.push(...p);
   }
-  if (problems.length > 0) return { problems, order: wo.order, level: wo.level };
+  if (problems.length > 0) return { problems, order: wo.order, level: wo.level, maxParallel };
 
   const { ws } = graph;
   const est = options.est;
@@ -326,15 +342,13 @@ export function planWorkstream(
   const cpm = criticalPath(graph, wo.order, inWs, est);
   const onPath = new Uint8Array(graph.n);
   for (const v of cpm.path) onPath[v] = 1;
-  const maxParallel = Math.max(1, Math.floor(options.maxParallel));
 
-  // Level buckets are contiguous in wo.order.
-  const stages: PlanStage[] = [];
-  const stageOf = new Int32Array(graph.n);
+  const stages: NonNullable<Schedule['stages']> = [];
   const priorityOf = (v: number): number => {
     const p = (graph.tasks[v] as PlanTask).priority;
     return typeof p === 'number' && Number.isFinite(p) ? p : 0;
   };
+  // Level buckets are contiguous in wo.order.
   let i = 0;
   const order = wo.order;
   while (i < order.length) {
@@ -343,13 +357,15 @@ export function planWorkstream(
     while (j < order.length && wo.level[order[j] as number] === lv) j++;
     const bucket = Array.from(order.subarray(i, j));
     i = j;
-    if (bucket.length > 1) bucket.sort(
-      (a, b) =>
-        (cpm.slack[a] as number) - (cpm.slack[b] as number) ||
-        priorityOf(b) - priorityOf(a) ||
-        (est[b] as number) - (est[a] as number) ||
-        a - b,
-    );
+    if (bucket.length > 1) {
+      bucket.sort(
+        (a, b) =>
+          (cpm.slack[a] as number) - (cpm.slack[b] as number) ||
+          priorityOf(b) - priorityOf(a) ||
+          (est[b] as number) - (est[a] as number) ||
+          a - b,
+      );
+    }
     const open: OpenStage[] = [];
     let firstOpen = 0;
     let firstFree: Map<string, number> | undefined;
@@ -375,45 +391,90 @@ export function planWorkstream(
       while (firstOpen < open.length && (open[firstOpen] as OpenStage).tasks.length >= maxParallel) firstOpen++;
     }
     for (const stage of open) {
-      const number = stages.length + 1;
-      const tasks = stage.tasks.length > 1 ? stage.tasks.slice().sort((a, b) => a - b) : stage.tasks;
-      const resourceReq: Record<string, StageResource> = {};
+      const tasks = stage.tasks.length > 1 ? stage.tasks.sort((a, b) => a - b) : stage.tasks;
       let wait = 0;
-      for (const resource of stage.use.size > 0 ? [...stage.use.keys()].sort() : NO_KEYS) {
-        const holders: StageResource['holders'] = [];
-        let def: ResourceLike | undefined;
+      for (const resource of stage.use.keys()) {
         let units = 0;
+        let def: ResourceLike | undefined;
         for (const v of tasks) {
-          for (const c of claimsByNode.get(v) ?? []) {
+          for (const c of claimsByNode.get(v) ?? NO_CLAIMS) {
             if (c.resource !== resource) continue;
-            holders.push({ task_id: graph.ids[v] as string, claim: c.claim });
             units += c.units;
             def = c.def;
           }
         }
-        if (!def) continue;
-        resourceReq[resource] = { type: def.Type, capacity: capacityOf(def), units, holders };
-        if (def.Type === 'rate_limited' && typeof def.RefillRate === 'number' && def.RefillRate > 0) {
-          wait = Math.max(wait, units / def.RefillRate);
+        if (def && def.Type === 'rate_limited' && typeof def.RefillRate === 'number' && def.RefillRate > 0) wait = Math.max(wait, units / def.RefillRate);
+      }
+      let makespan: number;
+      if (tasks.length <= maxParallel) {
+        makespan = 0;
+        for (const v of tasks) if ((est[v] as number) > makespan) makespan = est[v] as number;
+      } else {
+        makespan = lptMakespan(
+          tasks.map((v) => est[v] as number),
+          maxParallel,
+        );
+      }
+      stages.push({ tasks, duration: round3(Math.max(makespan, wait)), makespan, wait, use: stage.use });
+    }
+  }
+  return { problems, order: wo.order, level: wo.level, cpm, onPath, maxParallel, stages, claimsByNode };
+}
+
+/** Plan one workstream (index k into graph.workstreams): the schedule, then the plan object. */
+export function planWorkstream(
+  graph: TaskGraph<PlanTask>,
+  k: number,
+  options: PlanOptions,
+): { plan?: PlanData; problems: PlanProblem[]; order?: Int32Array; level?: Int32Array } {
+  const sched = scheduleWorkstream(graph, k, options);
+  const { problems, order, level } = sched;
+  const base = { problems, ...(order ? { order } : {}), ...(level ? { level } : {}) };
+  if (!sched.stages || !sched.cpm || !sched.onPath || !sched.claimsByNode) return base;
+  const { cpm, onPath, claimsByNode, maxParallel } = sched;
+  const est = options.est;
+  const ws = graph.ws;
+  const wsName = graph.workstreams[k] as string;
+  const members = graph.members[k] as Int32Array;
+  const stages: PlanStage[] = [];
+  const stageOf = new Int32Array(graph.n);
+  for (const raw of sched.stages) {
+    const number = stages.length + 1;
+    const tasks = raw.tasks;
+    const resourceReq: Record<string, StageResource> = {};
+    for (const resource of raw.use.size > 0 ? [...raw.use.keys()].sort() : NO_KEYS) {
+      const holders: StageResource['holders'] = [];
+      let def: ResourceLike | undefined;
+      let units = 0;
+      for (const v of tasks) {
+        for (const c of claimsByNode.get(v) ?? NO_CLAIMS) {
+          if (c.resource !== resource) continue;
+          holders.push({ task_id: graph.ids[v] as string, claim: c.claim });
+          units += c.units;
+          def = c.def;
         }
       }
-      const makespan = lptMakespan(
-        tasks.map((v) => est[v] as number),
-        maxParallel,
-      );
-      const duration = round3(Math.max(makespan, wait));
-      const entry: PlanStage = {
-        stage: number,
-        parallel_tasks: tasks.map((v) => graph.ids[v] as string),
-        max_parallelism: maxParallel,
-        estimated_duration_seconds: duration,
-        critical_path: tasks.some((v) => onPath[v] === 1),
-        resource_requirements: resourceReq,
-      };
-      if (wait > makespan) entry.rate_limit_wait_seconds = round3(wait - makespan);
-      stages.push(entry);
-      for (const v of tasks) stageOf[v] = number;
+      if (!def) continue;
+      resourceReq[resource] = { type: def.Type, capacity: capacityOf(def), units, holders };
     }
+    let critical = false;
+    const ids: string[] = new Array(tasks.length);
+    for (let t = 0; t < tasks.length; t++) {
+      const v = tasks[t] as number;
+      ids[t] = graph.ids[v] as string;
+      if (onPath[v] === 1) critical = true;
+      stageOf[v] = number;
+    }
+    const entry: PlanStage = {
+      stage: number,
+      parallel_tasks: ids,
+      max_parallelism: maxParallel,
+      estimated_duration_seconds: raw.duration,
+      critical_path: critical,
+      resource_requirements: resourceReq,
+    };
+    if (raw.wait > raw.makespan) entry.rate_limit_wait_seconds = round3(raw.wait - raw.makespan);
+    stages.push(entry);
   }
 
   const taskInfo: Record<string, PlanTaskInfo> = {};
@@ -438,8 +499,9 @@ export function planWorkstream(
   }
   external.sort((a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : a.depends_on < b.depends_on ? -1 : a.depends_on > b.depends_on ? 1 : 0));
   let total = 0;
-  for (const s of stages) total += s.estimated_duration_seconds;
+  for (const s2 of stages) total += s2.estimated_duration_seconds;
   return {
+    ...base,
     plan: {
       workstream_id: wsName,
       max_parallelism: maxParallel,
@@ -450,8 +512,5 @@ export function planWorkstream(
       tasks: taskInfo,
       external_dependencies: external,
     },
-    problems,
-    order: wo.order,
-    level: wo.level,
   };
 }
