@@ -125,6 +125,7 @@ function getIn(value: unknown, path: ReadonlyArray<string | number>): unknown {
 }
 
 function article(t: string): string {
+  if (t === 'null') return 'null';
   return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
 }
 
