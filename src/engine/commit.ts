@@ -358,11 +358,12 @@ export function planBatch(
     const touched = new Set<string>();
     for (const p of pending) {
       // seq and event_id lead each line (key order is the line's reading order).
+      const { schema_version: version, ...rest } = p;
       const event: OrcEvent = {
-        schema_version: EVENT_VERSION,
+        schema_version: version ?? EVENT_VERSION,
         seq: ++seq,
         event_id: randomUUID(),
-        ...p,
+        ...rest,
         caused_by: firstId ?? p.caused_by ?? req.caused_by ?? null,
         actor: p.actor ?? req.actor ?? actor,
       } as OrcEvent;
