@@ -122,6 +122,17 @@ describe('--fix: missing schema_version / schema_url', () => {
     expect(after.requirements[0]!.findings.filter((f) => f.file === 'tasks/release-0-2/rel-tag.json')).toEqual([]);
   });
 
+  it('also under TASK-DEF-002 alone (the loader reports a missing schema_version there)', async () => {
+    const dir = tempRepo();
+    const file = join(dir, 'tasks/release-0-2/rel-tag.json');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace(/\n  "schema_version": "2\.0\.0",/, ''));
+    expect((await runCompliance({ root: dir, sections: ['tasks'], requirements: ['TASK-DEF-002'] })).requirements[0]!.status).toBe('FAIL');
+    const after = await runCompliance({ root: dir, requirements: ['TASK-DEF-002'], fix: true });
+    expect(after.requirements[0]).toMatchObject({ status: 'PASS', fixed: [expect.objectContaining({ requirement: 'TASK-DEF-002', message: expect.stringContaining('added schema_version "2.0.0"') })] });
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
   it('never guesses: content that matches no known version is left for the rule to report', () => {
     const dir = tempRepo();
     const file = join(dir, 'tasks/release-0-2/rel-tag.json');

@@ -4,7 +4,8 @@
  *  - TASK-DEF-002: make every task's `blocks` the exact inverse of the
  *    `dependencies` that name it (existing correct entries keep their order,
  *    missing ones are appended sorted, stale ones removed);
- *  - SCHEMA-VER-001: add a missing `schema_version`/`schema_url` when the
+ *  - SCHEMA-VER-001 (or TASK-DEF-002, under which the task loader reports a
+ *    missing schema_version): add a missing `schema_version`/`schema_url` when the
  *    file's content validates against exactly that task schema version
  *    (never guessed: a file matching no known version is left for the rule to report).
  *
@@ -72,7 +73,9 @@ function readForFix(root: string, abs: string): TaskFileForFix | undefined {
 export function runGenericFixes(root: string, selected: ReadonlySet<string>): Map<string, Finding[]> {
   const out = new Map<string, Finding[]>();
   const wantBlocks = selected.has('TASK-DEF-002');
-  const wantSchema = selected.has('SCHEMA-VER-001');
+  // The task loader reports a missing schema_version under TASK-DEF-002, so either id brings the repair.
+  const schemaOwner = selected.has('SCHEMA-VER-001') ? 'SCHEMA-VER-001' : wantBlocks ? 'TASK-DEF-002' : undefined;
+  const wantSchema = schemaOwner !== undefined;
   if (!wantBlocks && !wantSchema) return out;
   let files = listTaskFiles(root)
     .map((abs) => readForFix(root, abs))
@@ -83,13 +86,13 @@ export function runGenericFixes(root: string, selected: ReadonlySet<string>): Ma
       const result = fixSchemaFields(f);
       if (!result) return f;
       writeFileDurableSync(f.abs, result.text);
-      repairs.push(result.repair);
+      repairs.push({ ...result.repair, requirement: schemaOwner! });
       return readForFix(root, f.abs) ?? f;
     });
-    if (repairs.length) out.set('SCHEMA-VER-001', repairs);
+    if (repairs.length) out.set(schemaOwner!, repairs);
   }
   if (wantBlocks) {
-    const repairs: Finding[] = [];
+    const repairs: Finding[] = [...(out.get('TASK-DEF-002') ?? [])];
     for (const edit of fixBlocksInverse(files)) {
       writeFileDurableSync(edit.file.abs, edit.text);
       repairs.push(edit.repair);
