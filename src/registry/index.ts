@@ -196,7 +196,7 @@ export function loadCapabilities(root: string): CapabilityRegistry {
       }),
     );
   }
-  const list = (value as { Capabilities?: unknown }).Capabilities;
+  const list = value !== null && typeof value === 'object' ? (value as { Capabilities?: unknown }).Capabilities : undefined;
   if (!Array.isArray(list)) return out;
   list.forEach((entry, i) => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
@@ -251,7 +251,7 @@ export function loadResources(root: string): ResourceRegistry {
       }),
     );
   }
-  const list = (value as { Resources?: unknown }).Resources;
+  const list = value !== null && typeof value === 'object' ? (value as { Resources?: unknown }).Resources : undefined;
   if (!Array.isArray(list)) return out;
   list.forEach((entry, i) => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;

@@ -212,6 +212,7 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
   const owner = nodes[nodes.length - 1];
   const requirement = requirementFor(e, nodes, o);
   const where = displayPath(path);
+  const q = path.length > 0 ? `\`${where}\`` : 'the top level of the file';
   const actual = getIn(o.value, path);
   let loc = o.locate(path);
   let message: string;
@@ -225,7 +226,7 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
       message =
         path.length === 0
           ? `required property \`${missing}\` is missing`
-          : `\`${where}\` is missing the required property \`${missing}\``;
+          : `${q} is missing the required property \`${missing}\``;
       const cond = e.schemaPath.endsWith('/then/required') ? nodes[nodes.length - 2]?.if : undefined;
       if (cond && typeof cond === 'object') {
         const conds = Object.entries(((cond as Json).properties as Record<string, Json> | undefined) ?? {})
@@ -250,7 +251,7 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
     }
     case 'type': {
       const t = String(p.type).split(',').map(article).join(' or ');
-      message = `\`${where}\` must be ${t}, got ${describeValue(actual)}`;
+      message = `${q} must be ${t}, got ${describeValue(actual)}`;
       if (typeof actual === 'string' && /^-?\d+(\.\d+)?$/.test(actual) && /integer|number/.test(String(p.type))) {
         fix = `write the number without quotes: ${actual}`;
       } else if ((typeof actual === 'number' || typeof actual === 'boolean') && String(p.type).includes('string')) {
@@ -265,12 +266,12 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]) ?? [];
       const guess = typeof actual === 'string' ? closest(actual, allowed.map(String)) : undefined;
-      message = `\`${where}\` must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${describeValue(actual)}`;
+      message = `${q} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${describeValue(actual)}`;
       fix = guess ? `use ${JSON.stringify(guess)}` : `use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
       break;
     }
     case 'const':
-      message = `\`${where}\` must be ${JSON.stringify(p.allowedValue)}, got ${describeValue(actual)}`;
+      message = `${q} must be ${JSON.stringify(p.allowedValue)}, got ${describeValue(actual)}`;
       fix = `set it to ${JSON.stringify(p.allowedValue)}`;
       break;
     case 'pattern': {
@@ -278,13 +279,13 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
       const isId = String(p.pattern).includes('A-Za-z0-9._-');
       const isPath = desc.includes('repo-relative');
       if (isPath) {
-        message = `\`${where}\` ${describeValue(actual)} must be a repo-relative path that stays inside the repository (no leading "/", no drive letter, no "..")`;
+        message = `${q} ${describeValue(actual)} must be a repo-relative path that stays inside the repository (no leading "/", no drive letter, no "..")`;
         fix = 'write the path relative to the repository root, e.g. "src/module.py"';
         break;
       }
       message = isId
-        ? `\`${where}\` ${describeValue(actual)} is not a safe id: use letters, digits, ".", "_" and "-", start with a letter or digit, at most 128 characters, no ".." or path separators`
-        : `\`${where}\` ${describeValue(actual)} has the wrong form${desc ? `: ${desc}` : ''}`;
+        ? `${q} ${describeValue(actual)} is not a safe id: use letters, digits, ".", "_" and "-", start with a letter or digit, at most 128 characters, no ".." or path separators`
+        : `${q} ${describeValue(actual)} has the wrong form${desc ? `: ${desc}` : ''}`;
       fix = isId
         ? `rename it, e.g. ${JSON.stringify(String(actual ?? '').replace(/\.\.+/g, '.').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'task-1')}`
         : String(p.pattern).includes('(0|[1-9]') ? 'use a semantic version such as "1.2.0"' : `make it match ${String(p.pattern)}`;
@@ -296,34 +297,34 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
     case 'exclusiveMaximum': {
       const sym = { minimum: '≥', maximum: '≤', exclusiveMinimum: '>', exclusiveMaximum: '<' }[e.keyword];
       const typeWord = owner?.type === 'integer' ? 'an integer' : 'a number';
-      message = `\`${where}\` must be ${typeWord} ${sym} ${String(p.limit)}, got ${describeValue(actual)}`;
+      message = `${q} must be ${typeWord} ${sym} ${String(p.limit)}, got ${describeValue(actual)}`;
       fix = `set it to a value ${sym} ${String(p.limit)}`;
       break;
     }
     case 'minLength':
-      message = `\`${where}\` must not be empty`;
+      message = `${q} must not be empty`;
       fix = typeof owner?.description === 'string' ? `write a value: ${owner.description}` : 'write a non-empty value';
       break;
     case 'maxLength':
-      message = `\`${where}\` is longer than ${String(p.limit)} characters`;
+      message = `${q} is longer than ${String(p.limit)} characters`;
       fix = 'shorten it (put details in description)';
       break;
     case 'format':
-      message = `\`${where}\` must be ${p.format === 'date-time' ? 'an ISO-8601 date-time with a timezone' : `in ${String(p.format)} format`}, got ${describeValue(actual)}`;
+      message = `${q} must be ${p.format === 'date-time' ? 'an ISO-8601 date-time with a timezone' : `in ${String(p.format)} format`}, got ${describeValue(actual)}`;
       fix = p.format === 'date-time' ? 'write it like "2026-01-05T09:00:00Z"' : `use a valid ${String(p.format)}`;
       break;
     case 'uniqueItems': {
       const i = Math.max(Number(p.i), Number(p.j));
       const j = Math.min(Number(p.i), Number(p.j));
       loc = o.locate([...path, i]);
-      message = `\`${where}\` lists ${describeValue(getIn(actual, [i]))} twice (items ${j} and ${i})`;
+      message = `${q} lists ${describeValue(getIn(actual, [i]))} twice (items ${j} and ${i})`;
       fix = `remove the repeated entry at position ${i}`;
       break;
     }
     case 'propertyNames': {
       const name = String(p.propertyName);
       loc = o.locate([...path, name], { key: true });
-      message = `\`${where}\` has a key ${JSON.stringify(name)} that is not a valid id`;
+      message = `${q} has a key ${JSON.stringify(name)} that is not a valid id`;
       fix = 'use an id made of letters, digits, ".", "_" and "-"';
       break;
     }
@@ -332,16 +333,16 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
       const branches = ((owner?.[e.keyword] as Json[] | undefined) ?? []).map((b) =>
         Array.isArray(b.enum) ? b.enum.map((x) => JSON.stringify(x)).join(' or ') : b.type === 'integer' ? `a ${typeof b.minimum === 'number' && b.minimum >= 1 ? 'positive ' : ''}integer` : String(b.type ?? 'another form'),
       );
-      message = `\`${where}\` must be ${branches.join(', or ')}; got ${describeValue(actual)}`;
+      message = `${q} must be ${branches.join(', or ')}; got ${describeValue(actual)}`;
       fix = `use ${branches.join(' or ')}`;
       break;
     }
     case 'minItems':
-      message = `\`${where}\` must have at least ${String(p.limit)} item(s)`;
+      message = `${q} must have at least ${String(p.limit)} item(s)`;
       fix = 'add the missing entries';
       break;
     default:
-      message = `\`${where}\` ${e.message ?? 'is invalid'}`;
+      message = `${q} ${e.message ?? 'is invalid'}`;
       fix = typeof owner?.description === 'string' ? `expected: ${owner.description}` : 'correct the value';
   }
   return { requirement, severity: o.severity ?? 'error', file: o.file, line: loc.line, column: loc.column, message, fix };
