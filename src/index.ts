@@ -11,6 +11,8 @@
  *     emptyState, fromSnapshot, toSnapshot, MACHINES, LiveState, TransitionRequest.
  *   - Definitions and registries (stable): loadTasks, loadTaskFile, loadCapabilities, loadResources, loadConfig.
  *   - Derived views (stable): buildIndices, writeIndices, computeMetrics, writeMetrics, toOpenMetrics, writeGraphFiles.
+ *   - Graph (stable, C): analyze, reanalyze, writeAnalysisFiles, buildGraph, planWorkstream, scheduleWorkstream,
+ *     criticalPath, criticalPathTaskIds, computeReady, startWatch, loadGraphInputs, renderers, RunHistory.
  *   - Compliance (stable): runCompliance, formatReport.
  *   - Migration (stable): migrateFiles, rollbackMigration, upgradeInMemory, migrateValue,
  *     MigrationRegistry, DEFAULT_REGISTRY, reconcileJson, applyJsonEdits, unifiedDiff, migrateEventLog.
@@ -78,6 +80,14 @@ export { buildIndices, writeIndices } from './derive/indices.js';
 export { computeMetrics, writeMetrics } from './derive/metrics.js';
 export { toOpenMetrics } from './derive/openmetrics.js';
 export { writeGraphFiles, buildDagFile, buildExecutionPlan } from './graph/files.js';
+export { analyze, reanalyze, writeAnalysisFiles, serializeDerived, criticalPathTaskIds, dagFileName, planFileName, type Analysis, type DagFile, type ExecutionPlanFile } from './graph/files.js';
+export { buildGraph, formatCycle, type TaskGraph, type GraphIssue, type CycleIssue } from './graph/graph.js';
+export { planWorkstream, scheduleWorkstream, criticalPath, claimsOf, type PlanData, type PlanStage, type PlanProblem } from './graph/plan.js';
+export { RunHistory, estimateTask, type Estimate, type EstimateSource } from './graph/estimates.js';
+export { computeReady, type ReadyReport, type ReadyTask, type BlockedTask } from './graph/ready.js';
+export { startWatch, type Watcher, type WatchUpdate, type WatchOptions } from './graph/watch.js';
+export { loadGraphInputs, type GraphInputs } from './graph/repo.js';
+export { renderPlanText, renderMermaid, renderDot } from './graph/render.js';
 
 // Compliance (D) and migration (E)
 export { runCompliance } from './compliance/runner.js';

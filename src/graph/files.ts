@@ -11,6 +11,7 @@
  *   - writeGraphFiles(root, taskSet, snapshot, options?): Promise<{ written; removed; findings }> (stable)
  *   - writeAnalysisFiles(root, analysis, options?): same, from an analysis already made (stable; watch)
  *   - serializeDerived(value): string                   (stable) the exact bytes written
+ *   - criticalPathTaskIds(analysis): Set<string>        (stable) Decision 7's "lies on the critical path"
  *   - dagFileName(ws), planFileName(ws), DAG_VERSION, DAG_URL, PLAN_VERSION, PLAN_URL (stable)
  *   - historyFor(root, snapshot): Promise<RunHistory>   (internal; incremental per process)
  * Determinism: same tasks/statuses/estimates → same bytes apart from
@@ -332,6 +333,19 @@ export function buildExecutionPlan(
     ...rest,
   };
   return { plan, problems: result.problems, findings };
+}
+
+/**
+ * Tasks on their workstream's critical path (Decision 7 counts them as
+ * critical, next to `critical: true`). Workstreams that cannot be planned add none.
+ */
+export function criticalPathTaskIds(analysis: Analysis): Set<string> {
+  const out = new Set<string>();
+  for (let k = 0; k < analysis.graph.workstreams.length; k++) {
+    const r = computed(analysis, k);
+    for (const id of r.plan?.critical_path_tasks ?? []) out.add(id);
+  }
+  return out;
 }
 
 /**
