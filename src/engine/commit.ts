@@ -45,7 +45,7 @@ import {
   type TransitionRequest,
 } from '../machines/index.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
-import { deriveAll, type DeriveReport } from './derive.js';
+import { affectedWorkstreams, deriveAll, type DeriveReport } from './derive.js';
 import { lastLoggedSeq } from './log.js';
 import { replayInto } from './replay.js';
 import { readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
@@ -273,7 +273,7 @@ class StoreImpl implements Store {
   async deriveSafely(taskSet: TaskSet, snapshot: Snapshot, events: OrcEvent[], options: CommitOptions, notices: CommitNotice[]): Promise<DeriveReport | null> {
     if (options.derive === false) return null;
     try {
-      return await deriveAll(this.root, taskSet, snapshot);
+      return await deriveAll(this.root, taskSet, snapshot, events.length ? affectedWorkstreams(events, taskSet) : undefined);
     } catch (error) {
       // The commit is durable already; stale derived files are detected by readers and fixed by doctor.
       const n: CommitNotice = { kind: 'derive_failed', message: `derived files not refreshed: ${(error as Error).message}` };
