@@ -12,6 +12,7 @@
  * Dependencies: ../../graph/checks.js, ../types.js.
  */
 import { checkDagFreshness, graphRuleInputs, regenerate } from '../../graph/checks.js';
+import { existsSync } from 'node:fs';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -23,6 +24,7 @@ export const rule: Rule = {
   async check(ctx) {
     const inputs = await graphRuleInputs(ctx);
     if ('skip' in inputs) return inputs;
+    if (!existsSync(inputs.stateDir)) return { skip: 'no .state/ directory yet (run `orc-state init`; STATE-OBS-001 reports it)' };
     const { findings, repairable } = checkDagFreshness(inputs);
     if (!ctx.fix || repairable === 0) return { findings };
     const repaired = await regenerate(inputs);

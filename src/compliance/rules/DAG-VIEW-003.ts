@@ -11,6 +11,7 @@
  * Dependencies: ../../graph/checks.js, ../types.js.
  */
 import { checkPlanFiles, graphRuleInputs } from '../../graph/checks.js';
+import { existsSync } from 'node:fs';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -21,6 +22,7 @@ export const rule: Rule = {
   async check(ctx) {
     const inputs = await graphRuleInputs(ctx);
     if ('skip' in inputs) return inputs;
+    if (!existsSync(inputs.stateDir)) return { skip: 'no .state/ directory yet (run `orc-state init`; STATE-OBS-001 reports it)' };
     const { findings, checked } = checkPlanFiles(inputs);
     if (checked === 0) return { skip: 'no execution plan to check (no plannable workstream and no plan file)' };
     return { findings };
