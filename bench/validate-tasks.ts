@@ -7,7 +7,8 @@
  * Prints, from one run on one generated repo:
  *   in-process: floor read+parse, loadTasks + TASK-DEF rules (first run and median of 5)
  *   whole process: floor `node -e` child, our child (same loader), `orc-state validate`
- *   CLI for the tasks rules, ajv-cli validating the same files against the same schema.
+ *   CLI for the tasks rules, ajv-cli validating the same files against the same schema;
+ *   and the per-file cost of each step (JSON.parse, structure check, token scan, momoa).
  * Public API: none (a script). Stability: internal.
  * Dependencies: node:child_process, node:fs, ../src/repo/load-tasks.js,
  * ../src/compliance/rules/TASK-DEF-00{1,2}.js, ajv-cli (dev dependency).
@@ -24,6 +25,8 @@ import { rule as TASK_DEF_001 } from '../src/compliance/rules/TASK-DEF-001.js';
 import { rule as TASK_DEF_002 } from '../src/compliance/rules/TASK-DEF-002.js';
 import type { RuleContext, RuleOutcome } from '../src/compliance/types.js';
 import { packageRoot } from '../src/paths.js';
+import { quickStructureCheck, scanStructure } from '../src/io/json-scan.js';
+import { locateInText } from '../src/io/located-json.js';
 
 const TYPES = ['aider', 'pytest', 'lint', 'custom'] as const;
 
@@ -205,6 +208,19 @@ async function main(): Promise<void> {
     console.log(`  floor: read + JSON.parse            median ${fmt(median(floorRuns), files)}   (CPU ${median(floorCpu).toFixed(0)} ms)`);
     console.log(`  loadTasks + TASK-DEF-001/002, 1st run     ${fmt(ours[0]!, files)}   (includes schema compile and JIT warm-up)`);
     console.log(`  loadTasks + TASK-DEF-001/002      median ${fmt(median(ours), files)}   = ${(median(ours) / median(floorRuns)).toFixed(2)}x the floor (CPU ${median(oursCpu).toFixed(0)} ms = ${(median(oursCpu) / median(floorCpu)).toFixed(2)}x)`);
+
+    // What each per-file step costs, on the texts the loader kept (why momoa trees are built lazily).
+    const loaded = [...loadTasks(root).tasks.values()];
+    const timeIt = (fn: () => void): number => {
+      const s = performance.now();
+      fn();
+      return performance.now() - s;
+    };
+    const parseMs = timeIt(() => loaded.forEach((lt) => JSON.parse(lt.text)));
+    const quickMs = timeIt(() => loaded.forEach((lt) => quickStructureCheck(lt.text, lt.task, 64)));
+    const scanMs = timeIt(() => loaded.forEach((lt) => scanStructure(lt.text, 64)));
+    const momoaMs = timeIt(() => loaded.forEach((lt) => locateInText(lt.text, ['execution', 'timeout_seconds'])));
+    console.log(`  per-step on ${loaded.length} texts: JSON.parse ${parseMs.toFixed(0)} ms; structure check (duplicates, __proto__, depth) ${quickMs.toFixed(0)} ms; full token scan ${scanMs.toFixed(0)} ms; momoa tree + locate ${momoaMs.toFixed(0)} ms (built only for files with a finding)`);
 
     console.log('\nwhole process (start-up included; median of 3)');
     const proc = (cmd: string, a: string[]) => median([0, 1, 2].map(() => timeProcess(cmd, a, pkg).ms));
