@@ -96,15 +96,20 @@ export function defaultActor(): string {
   return cachedActor;
 }
 
-/** Definitions by id, plus the set of tasks marked critical. */
+/** Definitions by id, plus the set of tasks marked critical (memoised per loaded TaskSet). */
+const definitionsCache = new WeakMap<TaskSet, { defs: Map<string, TaskDefinition>; critical: Set<string> }>();
 function definitionsOf(taskSet: TaskSet): { defs: Map<string, TaskDefinition>; critical: Set<string> } {
+  const cached = definitionsCache.get(taskSet);
+  if (cached) return cached;
   const defs = new Map<string, TaskDefinition>();
   const critical = new Set<string>();
   for (const [id, loaded] of taskSet.tasks) {
     defs.set(id, loaded.task);
     if (loaded.task.critical === true) critical.add(id);
   }
-  return { defs, critical };
+  const out = { defs, critical };
+  definitionsCache.set(taskSet, out);
+  return out;
 }
 
 interface CachedState {
@@ -312,8 +317,11 @@ class StoreImpl implements Store {
         if (isOrphan) orphaned.push(id);
         if (Boolean(task.orphaned) !== isOrphan) {
           flagsChanged = true;
-          if (isOrphan) task.orphaned = true;
-          else delete task.orphaned;
+          // Replace, never mutate: the snapshot serialiser caches each entity object's JSON.
+          const next = { ...task };
+          if (isOrphan) next.orphaned = true;
+          else delete next.orphaned;
+          state.tasks.set(id, next);
         }
       }
       const events = planBatch(state, defs, critical, requests, options.actor ?? this.opts.actor ?? defaultActor());

@@ -71,14 +71,16 @@ export function affectedWorkstreams(events: OrcEvent[], taskSet: TaskSet): Set<s
 export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapshot, affected?: Set<string>): Promise<DeriveReport> {
   const { stateDir } = statePaths(root);
   const now = new Date();
-  await writeIndices(stateDir, snapshot);
-  await writeMetrics(stateDir, computeMetrics(snapshot, recentEvents(root, now), now));
-  const graph =
+  // Independent files: write them concurrently so their fsyncs overlap.
+  const [, , graph] = await Promise.all([
+    writeIndices(stateDir, snapshot),
+    writeMetrics(stateDir, computeMetrics(snapshot, recentEvents(root, now), now)),
     affected === undefined
-      ? await writeGraphFiles(root, taskSet, snapshot)
+      ? writeGraphFiles(root, taskSet, snapshot)
       : affected.size === 0
-        ? { written: [], findings: [] }
-        : await writeGraphFiles(root, taskSet, snapshot, { workstreams: affected });
+        ? Promise.resolve({ written: [] as string[], findings: [] as Finding[] })
+        : writeGraphFiles(root, taskSet, snapshot, { workstreams: affected }),
+  ]);
   return {
     written: ['.state/by_workstream.json', '.state/by_status.json', '.state/by_worker.json', '.state/metrics.json', ...graph.written],
     findings: graph.findings,

@@ -111,11 +111,29 @@ export function loadSnapshotFile(root: string): SnapshotRead {
   return { file, exists: true, snapshot: ok ? (value as Snapshot) : null, text, findings };
 }
 
+/**
+ * JSON text of each entity object, keyed by identity. The machines replace an
+ * entity's object whenever it changes (applyEvent never mutates in place), so
+ * an unchanged task serialises once, not on every commit of a 10,000-task state.
+ */
+const entityJson = new WeakMap<object, string>();
+
+function jsonOf(value: unknown, cache: boolean): string {
+  if (!cache || value === null || typeof value !== 'object') return JSON.stringify(value);
+  let text = entityJson.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    entityJson.set(value, text);
+  }
+  return text;
+}
+
 export function serializeSnapshot(snapshot: Snapshot): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(snapshot)) {
     if (Array.isArray(value)) {
-      parts.push(value.length === 0 ? `  ${JSON.stringify(key)}: []` : `  ${JSON.stringify(key)}: [\n${value.map((v) => `    ${JSON.stringify(v)}`).join(',\n')}\n  ]`);
+      const cache = key === 'tasks' || key === 'workers' || key === 'workstreams';
+      parts.push(value.length === 0 ? `  ${JSON.stringify(key)}: []` : `  ${JSON.stringify(key)}: [\n${value.map((v) => `    ${jsonOf(v, cache)}`).join(',\n')}\n  ]`);
     } else {
       parts.push(`  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
     }
