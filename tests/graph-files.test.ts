@@ -8,7 +8,8 @@ import { loadConfig } from '../src/config.js';
 import { applyTransitions, syncDefinitions } from '../src/engine/commit.js';
 import { initStore } from '../src/engine/init.js';
 import { RunHistory, estimateTask, median } from '../src/graph/estimates.js';
-import { analyze, buildDagFile, buildExecutionPlan, serializeDerived, type ExecutionPlanFile } from '../src/graph/files.js';
+import { analyze, buildDagFile, buildExecutionPlan, serializeDerived, writeGraphFiles, type ExecutionPlanFile } from '../src/graph/files.js';
+import { readSnapshot } from '../src/engine/snapshot.js';
 import { computeReady } from '../src/graph/ready.js';
 import type { TransitionRequest } from '../src/machines/index.js';
 import type { OrcEvent, Snapshot, TaskDefinition } from '../src/model.js';
@@ -78,6 +79,7 @@ describe('estimates (Decision 6)', () => {
     const root = tempRepo([
       { id: 'a', ws: 'w' },
       { id: 'b', ws: 'w', deps: ['a'], seconds: 5 },
+      { id: 'other', ws: 'v', seconds: 5 },
     ]);
     await initStore(root);
     await syncDefinitions(root);
@@ -88,7 +90,15 @@ describe('estimates (Decision 6)', () => {
     await applyTransitions(root, [req('worker', 'w1', 'worker_registered', 0, { metadata: { capabilities: [] } }), req('worker', 'w1', 'registration_complete', 1)]);
     await applyTransitions(root, [req('task', 'a', 'scheduler_assigned', 1), req('task', 'a', 'worker_started', 1, { worker_id: 'w1' })]);
     await applyTransitions(root, [req('task', 'a', 'execution_completed', 40, { metadata: { exit_code: 0 } })]);
-    await applyTransitions(root, [req('task', 'a', 'validation_passed', 2)]);
+    const last = await applyTransitions(root, [req('task', 'a', 'validation_passed', 2)]);
+    // Incremental derive: only the touched task's workstream is rewritten.
+    const written = last.derived?.written ?? [];
+    expect(written).toContain('.state/dag_w.json');
+    expect(written).toContain('.state/execution_plan_w.json');
+    expect(written.some((f) => f.includes('_v.json'))).toBe(false);
+    // And what the incremental path left equals a full regeneration (which then has nothing to write).
+    const full = await writeGraphFiles(root, loadTasks(root), readSnapshot(root), { maxParallel: loadConfig(root).max_parallelism });
+    expect(full.written).toEqual([]);
     const plan = JSON.parse(readFileSync(join(root, '.state/execution_plan_w.json'), 'utf8')) as ExecutionPlanFile;
     expect(plan.tasks.a).toMatchObject({ estimated_duration_seconds: 42, estimate_source: 'history', estimate_runs: 1 });
     expect(plan.tasks.b).toMatchObject({ estimated_duration_seconds: 5, estimate_source: 'explicit' });

@@ -16,6 +16,10 @@
  *   - historyFor(root, snapshot): Promise<RunHistory>   (internal; incremental per process)
  * Determinism: same tasks/statuses/estimates → same bytes apart from
  * `generated_at`; a file whose content would not change is not rewritten.
+ * The engine's derive step after a commit is incremental: when definitions,
+ * registry and config are unchanged since the previous derive in this
+ * process, the graph is reused and only the workstreams of tasks whose
+ * runtime state changed are re-derived.
  * A workstream with a cycle gets no DAG and no plan (findings instead); a
  * plan that can never run (unknown resource, claim above capacity) is not
  * written either. Files of workstreams that no longer have tasks are removed.
@@ -30,13 +34,13 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Finding, Snapshot, TaskDefinition } from '../model.js';
+import type { Finding, Snapshot, TaskDefinition, TaskState } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { schemaId } from '../schema/registry.js';
 import { writeFileDurable } from '../io/atomic-write.js';
-import { loadConfig } from '../config.js';
+import { CONFIG_FILE, loadConfig } from '../config.js';
 import { readEvents } from '../engine/log.js';
-import { loadResources } from '../registry/index.js';
+import { REGISTRY_FILES, loadResources } from '../registry/index.js';
 import { RunHistory, estimateTask } from './estimates.js';
 import type { Estimate } from './estimates.js';
 import { buildGraph, formatCycle, type CycleIssue, type TaskGraph } from './graph.js';
@@ -56,6 +60,8 @@ export const PLAN_FILE_PATTERN = /^execution_plan_(.+)\.json$/;
 export interface LoadedTaskLike {
   task: TaskDefinition;
   file: string;
+  /** The file's text (A's LoadedTask has it): lets the engine's derive step skip unchanged definitions. */
+  text?: string;
   locate(path: ReadonlyArray<string | number>, opts?: { key?: boolean }): { line: number; column: number };
 }
 export interface TaskSetLike {
@@ -478,12 +484,51 @@ export interface WriteGraphOptions {
   now?: Date;
 }
 
+interface DeriveCache {
+  texts: Map<string, string>;
+  analysis: Analysis;
+  resKey: string;
+  planFindings: Map<string, Finding[]>;
+}
+
+/** Per root: what the last full derive saw, so the engine's next commit only re-derives what its events touched. */
+const deriveCache = new Map<string, DeriveCache>();
+
+function registryKey(root: string): string {
+  return [...REGISTRY_FILES.resources, CONFIG_FILE]
+    .map((f) => {
+      try {
+        const st = statSync(join(root, f));
+        return `${st.ino}:${st.size}:${st.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
+}
+
+function definitionTexts(taskSet: TaskSetLike): Map<string, string> | null {
+  const out = new Map<string, string>();
+  for (const [id, lt] of taskSet.tasks) {
+    if (typeof lt.text !== 'string') return null;
+    out.set(id, `${lt.file}\u0000${lt.text}`);
+  }
+  return out;
+}
+
 export async function writeGraphFiles(
   root: string,
   taskSet: TaskSetLike,
   snapshot: Snapshot | null,
   options: WriteGraphOptions = {},
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
+  const plain = !options.resources && !options.history && options.maxParallel === undefined && !options.now;
+  const texts = plain ? definitionTexts(taskSet) : null;
+  const resKey = plain ? registryKey(root) : '';
+  if (plain && texts && snapshot) {
+    const fast = await incrementalDerive(root, taskSet, snapshot, texts, resKey, options.workstreams);
+    if (fast) return fast;
+  }
   const findings: Finding[] = [];
   let maxParallel = options.maxParallel;
   if (maxParallel === undefined) {
@@ -498,6 +543,74 @@ export async function writeGraphFiles(
   findings.push(...analysis.findings);
   const result = await writeAnalysisFiles(root, analysis, options);
   findings.push(...result.findings);
+  if (plain && texts) {
+    // Plan findings per workstream (by name: a full rebuild may renumber them); the ones not visited keep their last value.
+    const previous = deriveCache.get(root)?.planFindings;
+    const wanted = options.workstreams ? new Set(options.workstreams) : null;
+    const planFindings = new Map<string, Finding[]>();
+    analysis.graph.workstreams.forEach((ws, k) => {
+      const kept = wanted && !wanted.has(ws) ? previous?.get(ws) : undefined;
+      planFindings.set(ws, kept ?? buildExecutionPlan(analysis, k, '').findings);
+    });
+    deriveCache.set(root, { texts, analysis, resKey, planFindings });
+  } else {
+    deriveCache.delete(root);
+  }
+  return { written: result.written, removed: result.removed, findings };
+}
+
+/**
+ * The engine's common case: same definitions, registry and config as the
+ * last derive. Only tasks whose runtime state changed in the snapshot can
+ * change a derived file (status in the DAG file, history-based estimate in
+ * the plan), so the graph is reused and only their workstreams (plus any the
+ * caller names) are re-derived. Returns null when the fast path does not apply.
+ */
+async function incrementalDerive(
+  root: string,
+  taskSet: TaskSetLike,
+  snapshot: Snapshot,
+  texts: Map<string, string>,
+  resKey: string,
+  also: Iterable<string> | undefined,
+): Promise<{ written: string[]; removed: string[]; findings: Finding[] } | null> {
+  const cache = deriveCache.get(root);
+  if (!cache || cache.resKey !== resKey || cache.texts.size !== texts.size) return null;
+  for (const [id, text] of texts) if (cache.texts.get(id) !== text) return null;
+  const prev = cache.analysis;
+  const history = await historyFor(root, snapshot);
+  const { graph } = prev;
+  // Tasks whose runtime state differs from the previous snapshot.
+  const before = new Map<string, TaskState>();
+  for (const t of prev.input.snapshot?.tasks ?? []) before.set(t.task_id, t);
+  const touched = new Set<number>();
+  for (const t of snapshot.tasks) {
+    const old = before.get(t.task_id);
+    if (old && old.status === t.status && old.updated_at === t.updated_at && old.retry_count === t.retry_count) continue;
+    const v = graph.index.get(t.task_id);
+    if (v !== undefined) touched.add(v);
+  }
+  if (history !== prev.input.history) {
+    // The run history was re-read (not continued): every history-based estimate may differ.
+    for (let v = 0; v < graph.n; v++) if (prev.info[v]?.source !== 'explicit') touched.add(v);
+  }
+  const est = prev.est;
+  const info = prev.info;
+  for (const v of touched) {
+    const e = estimateTask(graph.tasks[v] as TaskDefinition, history);
+    info[v] = e;
+    est[v] = e.seconds;
+  }
+  const analysis = fromGraph({ ...prev.input, taskSet, snapshot, history }, graph, { est, info });
+  const affected = new Set<string>(also ?? []);
+  for (const v of touched) affected.add(graph.workstreams[graph.ws[v] as number] as string);
+  const result = affected.size > 0 ? await writeAnalysisFiles(root, analysis, { workstreams: affected }) : { written: [], removed: [], findings: [] };
+  graph.workstreams.forEach((ws, k) => {
+    if (affected.has(ws)) cache.planFindings.set(ws, buildExecutionPlan(analysis, k, '').findings);
+  });
+  cache.analysis = analysis;
+  const findings = [...analysis.findings];
+  for (const list of cache.planFindings.values()) findings.push(...list);
   return { written: result.written, removed: result.removed, findings };
 }
 
