@@ -178,3 +178,29 @@ describe('watch', () => {
     expect(isIgnoredPath('tasks')).toBe(false);
   });
 });
+
+describe('watch metrics (OBS-001)', () => {
+  it('refreshes .state/metrics.json on its interval while running', async () => {
+    const { initStore } = await import('../src/engine/init.js');
+    const { syncDefinitions } = await import('../src/engine/commit.js');
+    const { statSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'orc-watch-metrics-'));
+    try {
+      writeTasks(dir, [{ id: 'm1', ws: 'mw', seconds: 1 }]);
+      await initStore(dir);
+      await syncDefinitions(dir);
+      const before = statSync(join(dir, '.state/metrics.json')).mtimeMs;
+      const w = startWatch(dir, { debounceMs: 40, metricsIntervalMs: 100 });
+      let refreshed = 0;
+      w.on('metrics', () => refreshed++);
+      await w.ready;
+      await waitFor('two metric refreshes', () => refreshed >= 2);
+      expect(statSync(join(dir, '.state/metrics.json')).mtimeMs).toBeGreaterThan(before);
+      const metrics = JSON.parse(readFileSync(join(dir, '.state/metrics.json'), 'utf8'));
+      expect(metrics.tasks.pending).toBe(1);
+      await w.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
