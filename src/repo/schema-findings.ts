@@ -186,7 +186,7 @@ export function schemaFindings(errors: readonly ErrorObject[], o: SchemaFindingO
     seen.add(key);
     out.push(f);
   }
-  return out;
+  return out.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 function requirementFor(e: ErrorObject, nodes: Json[], o: SchemaFindingOptions): string {
@@ -256,6 +256,8 @@ function oneFinding(e: ErrorObject, o: SchemaFindingOptions): Finding {
         fix = `write the number without quotes: ${actual}`;
       } else if ((typeof actual === 'number' || typeof actual === 'boolean') && String(p.type).includes('string')) {
         fix = `put the value in double quotes: "${String(actual)}"`;
+      } else if (p.type === 'boolean') {
+        fix = typeof actual === 'string' && /^(true|false)$/i.test(actual) ? `write ${actual.toLowerCase()} without quotes` : 'write true or false (without quotes)';
       } else if (String(p.type).includes('array') && typeof actual === 'string') {
         fix = `wrap the value in a list: [${JSON.stringify(actual)}]`;
       } else {
