@@ -75,6 +75,13 @@ describe('capability registry', () => {
     expect([...reg.capabilities.keys()]).toEqual(['shell.exec', 'py.test']);
   });
 
+  it('a second registry of the same kind is reported as ignored', () => {
+    const reg = loadCapabilities(repoWith('two-registries', { 'repo/capabilities/registry.psd1': 'registry.psd1', 'registry.yaml': 'registry.yaml' }));
+    expect(reg.file).toBe('capabilities/registry.psd1');
+    expect(reg.findings.map(at)).toEqual(['capabilities/registry.yaml:1:1 CAP-REG-001 warning']);
+    expect(reg.findings[0]!.message).toMatch(/ignored: capabilities\/registry\.psd1 takes precedence/);
+  });
+
   it('a registry that does not parse is one located finding', () => {
     const reg = loadCapabilities(repoWith('unparsable', { 'bad-variable.psd1': 'registry.psd1' }));
     expect(reg.findings.map(at)).toEqual(['capabilities/registry.psd1:3:12 CAP-REG-001 error']);

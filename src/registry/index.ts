@@ -91,32 +91,37 @@ function F(requirement: string, severity: Finding['severity'], file: string, at:
 
 /** Read and parse the first registry file that exists (psd1, yaml, yml, json). */
 function readRegistryFile(root: string, candidates: readonly string[], requirement: string): Parsed | null {
-  const file = candidates.find((c) => existsSync(join(root, c)));
+  const present = candidates.filter((c) => existsSync(join(root, c)));
+  const file = present[0];
   if (!file) return null;
+  const ignored: Finding[] = present.slice(1).map((other) =>
+    F(requirement, 'warning', other, { line: 1, column: 1 }, `${other} is ignored: ${file} takes precedence (one registry per kind)`, `merge its entries into ${file} and delete ${other}`),
+  );
   let buf: Buffer;
   try {
     buf = readFileSync(join(root, file));
   } catch (err) {
-    return { file, findings: [F(requirement, 'error', file, { line: 1, column: 1 }, `cannot read the registry (${(err as Error).message})`, 'check that it is a readable file')] };
+    return { file, findings: [...ignored, F(requirement, 'error', file, { line: 1, column: 1 }, `cannot read the registry (${(err as Error).message})`, 'check that it is a readable file')] };
   }
   if (buf.length > 4 * 1024 * 1024) {
-    return { file, findings: [F(requirement, 'error', file, { line: 1, column: 1 }, `registry is ${buf.length} bytes, over the 4 MiB limit`, 'split or trim the registry')] };
+    return { file, findings: [...ignored, F(requirement, 'error', file, { line: 1, column: 1 }, `registry is ${buf.length} bytes, over the 4 MiB limit`, 'split or trim the registry')] };
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
-    return { file, findings: [F(requirement, 'error', file, { line: 1, column: 1 }, 'the registry is not valid UTF-8', 'save it as UTF-8')] };
+    return { file, findings: [...ignored, F(requirement, 'error', file, { line: 1, column: 1 }, 'the registry is not valid UTF-8', 'save it as UTF-8')] };
   }
   if (file.endsWith('.psd1')) {
     const r = parsePsd1(text, file, requirement);
-    return r.ok ? { file, value: r.value, locate: r.locate, findings: [] } : { file, findings: r.findings };
+    return r.ok ? { file, value: r.value, locate: r.locate, findings: ignored } : { file, findings: [...ignored, ...r.findings] };
   }
   if (file.endsWith('.json')) {
     const r = parseJsonText(text, file, { requirement, maxBytes: 4 * 1024 * 1024 });
-    return r.ok ? { file, value: r.value, locate: r.locate, findings: r.notices } : { file, findings: r.findings };
+    return r.ok ? { file, value: r.value, locate: r.locate, findings: [...ignored, ...r.notices] } : { file, findings: [...ignored, ...r.findings] };
   }
-  return parseYaml(text, file, requirement);
+  const y = parseYaml(text, file, requirement);
+  return { ...y, findings: [...ignored, ...y.findings] };
 }
 
 // yaml is loaded only when a registry is written in YAML.
