@@ -22,7 +22,7 @@
  * runtime state changed are re-derived.
  * A workstream with a cycle gets no DAG and no plan (findings instead); a
  * plan that can never run (unknown resource, claim above capacity) is not
- * written either. Files of workstreams that no longer have tasks are removed.
+ * written either. Files of workstreams whose tasks/<ws>/ holds no .json file any more are removed.
  * Writes go through writeFileDurable; this module takes no lock: the engine
  * calls writeGraphFiles inside its commit lock, `orc-state plan` and `watch`
  * wrap it in withLock when .state/ exists.
@@ -665,11 +665,20 @@ export async function writeAnalysisFiles(
     await Promise.all(writes);
   }
   if (existsSync(stateDir)) {
+    // A workstream whose directory still holds task files keeps its derived files: they may be mid-edit or invalid for a moment.
+    const gone = (ws: string): boolean => {
+      if (live.has(ws)) return false;
+      try {
+        return !readdirSync(join(root, 'tasks', ws)).some((f) => f.endsWith('.json'));
+      } catch {
+        return true;
+      }
+    };
     const names = wanted
-      ? [...wanted].filter((ws) => !live.has(ws) && TASK_ID_PATTERN.test(ws)).flatMap((ws) => [dagFileName(ws), planFileName(ws)])
+      ? [...wanted].filter((ws) => TASK_ID_PATTERN.test(ws) && gone(ws)).flatMap((ws) => [dagFileName(ws), planFileName(ws)])
       : readdirSync(stateDir).filter((name) => {
           const m = DAG_FILE_PATTERN.exec(name) ?? PLAN_FILE_PATTERN.exec(name);
-          return m !== null && !live.has(m[1] as string);
+          return m !== null && gone(m[1] as string);
         });
     for (const name of names) {
       try {
