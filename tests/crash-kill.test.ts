@@ -2,7 +2,7 @@
 // moments, at least 200 times; after each kill `doctor --repair` must leave snapshot == replay(log), every
 // acknowledged event present exactly once, a gap-free seq and no temp file.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyTransitions, syncDefinitions } from '../src/engine/commit.js';
@@ -12,6 +12,7 @@ import { readLocatedEvents } from '../src/engine/log.js';
 import { replay } from '../src/engine/replay.js';
 import { readSnapshot } from '../src/engine/snapshot.js';
 import { isTempFileName } from '../src/io/atomic-write.js';
+import { loadTasks } from '../src/repo/load-tasks.js';
 import { childBundle, privateBuild, rng } from './fixtures/engine/build.js';
 // @ts-expect-error plain JS fixture
 import { flatSpec, makeRepo } from './fixtures/engine/make-repo.mjs';
@@ -29,9 +30,9 @@ interface Cycle {
   exitedBeforeKill: boolean;
 }
 
-function runAndKill(root: string, seed: number, delayMs: number): Promise<Cycle> {
+function runAndKill(root: string, seed: number, delayMs: number, taskSetFile: string): Promise<Cycle> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, root, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORC_BUILD: build, ...(bundle ? { ORC_CHILD_BUNDLE: bundle } : {}) } });
+    const child = spawn(process.execPath, [CHILD, root, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORC_BUILD: build, ORC_TASKSET: taskSetFile, ...(bundle ? { ORC_CHILD_BUNDLE: bundle, ORC_CHILD_CJS: bundle.replace(/\.mjs$/, '.cjs') } : {}) } });
     const acked: string[] = [];
     let buf = '';
     let err = '';
@@ -60,8 +61,10 @@ function runAndKill(root: string, seed: number, delayMs: number): Promise<Cycle>
   });
 }
 
-async function prepare(): Promise<string> {
+async function prepare(): Promise<{ root: string; taskSetFile: string }> {
   const root = makeRepo(flatSpec('ws', 40, { maxRetries: 2 })) as string;
+  const taskSetFile = `${root}.taskset.json`;
+  writeFileSync(taskSetFile, JSON.stringify([...loadTasks(root).tasks.values()].map((t) => ({ task: t.task, file: t.file }))));
   await syncDefinitions(root);
   const now = () => new Date().toISOString();
   const reqs = [];
@@ -70,7 +73,7 @@ async function prepare(): Promise<string> {
     reqs.push({ entity_type: 'worker' as const, entity_id: `w${i}`, trigger: 'registration_complete', timestamp: now() });
   }
   await applyTransitions(root, reqs);
-  return root;
+  return { root, taskSetFile };
 }
 
 function tempFiles(root: string): string[] {
@@ -83,12 +86,12 @@ function tempFiles(root: string): string[] {
 }
 
 async function lane(index: number, repairs: Map<string, number>): Promise<{ kills: number; acked: number }> {
-  const root = await prepare();
+  const { root, taskSetFile } = await prepare();
   const random = rng(1000 + index);
   const ackedAll: string[] = [];
   for (let k = 0; k < KILLS_PER_LANE; k++) {
     const t0 = Date.now();
-    const cycle = await runAndKill(root, Math.floor(random() * 2 ** 31), Math.floor(random() * 160));
+    const cycle = await runAndKill(root, Math.floor(random() * 2 ** 31), Math.floor(random() * 180), taskSetFile);
     timing.child += Date.now() - t0;
     const t1 = Date.now();
     ackedAll.push(...cycle.acked);
