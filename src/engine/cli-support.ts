@@ -25,7 +25,8 @@ export interface EngineFlags {
 
 export function engineOptions(cmd: Command, opts: { lock?: boolean } = {}): Command {
   cmd.option('--root <dir>', 'repository root (holds tasks/ and .state/)', process.cwd()).option('--json', 'machine-readable output on stdout');
-  if (opts.lock !== false) cmd.option('--lock-timeout <ms>', 'how long to wait for the .state lock before exit 3', '10000');
+  // Every command accepts --lock-timeout; read-only ones (lock: false) never take the lock, so it has no effect there.
+  cmd.option('--lock-timeout <ms>', opts.lock === false ? 'accepted for uniformity; this read-only command never takes the lock' : 'how long to wait for the .state lock before exit 3', '10000');
   return cmd;
 }
 
