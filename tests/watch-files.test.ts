@@ -204,3 +204,37 @@ describe('watch metrics (OBS-001)', () => {
     }
   });
 });
+
+describe('watch registry changes', () => {
+  it('a resource registry edit re-derives every plan and reports impossible claims', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orc-watch-reg-'));
+    const registry = (max: number): string =>
+      `${JSON.stringify({ schema_version: '1.0.0', schema_url: 'https://orc-state.dev/schemas/resource-registry/1.0.0.json', Resources: [{ ResourceId: 'pool', Type: 'shared', Description: 'A pool.', MaxHolders: max }] }, null, 2)}\n`;
+    try {
+      writeTasks(dir, [
+        { id: 'p1', ws: 'pw', seconds: 1, resources: { pool: 2 } },
+        { id: 'p2', ws: 'pw', seconds: 1, resources: { pool: 2 } },
+      ]);
+      mkdirSync(join(dir, 'capabilities'));
+      writeFileSync(join(dir, 'capabilities/resources.json'), registry(4));
+      mkdirSync(join(dir, '.state'));
+      const w = startWatch(dir, { debounceMs: 40, metricsIntervalMs: 0 });
+      await w.ready;
+      const stages = (): number | undefined => {
+        try {
+          return JSON.parse(readFileSync(join(dir, '.state/execution_plan_pw.json'), 'utf8')).stages.length;
+        } catch {
+          return undefined;
+        }
+      };
+      expect(stages()).toBe(1); // 2 + 2 units fit a capacity of 4
+      writeFileSync(join(dir, 'capabilities/resources.json'), registry(3));
+      await waitFor('split into two stages', () => stages() === 2);
+      writeFileSync(join(dir, 'capabilities/resources.json'), registry(1));
+      await waitFor('impossible claim reported', () => w.findings().some((f) => f.requirement === 'CONC-REG-002' && f.file === 'tasks/pw/p1.json'));
+      await w.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
