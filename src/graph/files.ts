@@ -425,6 +425,9 @@ async function writeDerived(path: string, text: string): Promise<void> {
   }
 }
 
+/** Durable writes in flight at once when many derived files change. */
+const WRITE_CONCURRENCY = 8;
+
 const historyCache = new Map<string, { history: RunHistory; key: string }>();
 
 /** Changes when the live log or the archive directory changes. */
@@ -630,6 +633,8 @@ export async function writeAnalysisFiles(
   const wanted = options.workstreams ? new Set(options.workstreams) : null;
   const written: string[] = [];
   const removed: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const failures: unknown[] = [];
   const { graph } = analysis;
   const live = new Set(graph.workstreams);
   for (let k = 0; k < graph.workstreams.length; k++) {
@@ -653,17 +658,21 @@ export async function writeAnalysisFiles(
     const jobs: Array<[string, unknown]> = [];
     if (dag) jobs.push([dagFileName(ws), dag]);
     if (planned.plan) jobs.push([planFileName(ws), planned.plan]);
-    const writes: Promise<void>[] = [];
     for (const [name, value] of jobs) {
       const path = join(stateDir, name);
       const text = serializeDerived(value);
       if (unchanged(path, text)) continue;
-      writes.push(writeDerived(path, text));
+      // Up to WRITE_CONCURRENCY durable writes in flight, so their fsyncs overlap.
+      if (inFlight.size >= WRITE_CONCURRENCY) await Promise.race(inFlight);
+      const p: Promise<void> = writeDerived(path, text)
+        .catch((error: unknown) => void failures.push(error))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
       written.push(`.state/${name}`);
     }
-    // A workstream's two files are written (and fsynced) concurrently.
-    await Promise.all(writes);
   }
+  await Promise.all(inFlight);
+  if (failures.length > 0) throw failures[0];
   if (existsSync(stateDir)) {
     // A workstream whose directory still holds task files keeps its derived files: they may be mid-edit or invalid for a moment.
     const gone = (ws: string): boolean => {
