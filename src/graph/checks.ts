@@ -210,7 +210,6 @@ export function checkDagFreshness(inputs: GraphRuleInputs): { findings: Finding[
     }
     if (problems.length > 0) repairable++;
     findings.push(...problems);
-    void wsIdx;
   }
   // Files of workstreams that have no tasks any more.
   for (const name of inputs.dagFiles.keys()) {
