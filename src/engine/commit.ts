@@ -45,7 +45,7 @@ import {
   type TransitionRequest,
 } from '../machines/index.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
-import { affectedWorkstreams, deriveAll, type DeriveReport } from './derive.js';
+import { affectedWorkstreams, deriveAll, recentEvents, type DeriveReport } from './derive.js';
 import { lastLoggedSeq } from './log.js';
 import { replayInto } from './replay.js';
 import { readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
@@ -144,10 +144,28 @@ export interface StoreOptions {
   cacheDefinitions?: boolean;
 }
 
+/** The last day's events (for metrics), kept by a store between its commits while the log is only ours. */
+interface RecentCache {
+  /** Size of the live log right after our last append; another writer changes it. */
+  logSize: number;
+  events: OrcEvent[];
+}
+const RECENT_WINDOW_MS = 24 * 3600_000;
+const RECENT_MAX = 50_000;
+
+function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+}
+
 class StoreImpl implements Store {
   readonly paths: StatePaths;
   private taskSet: TaskSet | undefined;
   private cache: CachedState | undefined;
+  private recent: RecentCache | undefined;
 
   constructor(readonly root: string, private readonly opts: StoreOptions) {
     this.paths = statePaths(root);
@@ -255,10 +273,23 @@ class StoreImpl implements Store {
   async writeSnapshotAndAppend(state: LiveState, events: OrcEvent[], previousLastEvents: OrcEvent[] | null): Promise<Snapshot> {
     const snapshot = toSnapshot(state, events.length ? events : (previousLastEvents ?? []));
     await writeFileDurable(this.paths.current, serializeSnapshot(snapshot));
+    const sizeBefore = this.recent ? logSize(this.paths.log) : -1;
     if (events.length) await appendDurable(this.paths.log, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const key = fileKey(this.paths.current);
     this.cache = key ? { key, state } : undefined;
+    this.rememberRecent(events, sizeBefore);
     return snapshot;
+  }
+
+  /** Keep the last day's events in memory while no other process appended to the log since our last commit. */
+  private rememberRecent(events: OrcEvent[], sizeBefore: number): void {
+    if (!this.recent || this.recent.logSize !== sizeBefore) {
+      this.recent = { logSize: logSize(this.paths.log), events: recentEvents(this.root, new Date(), RECENT_WINDOW_MS) };
+      return;
+    }
+    const since = Date.now() - RECENT_WINDOW_MS;
+    const kept = this.recent.events.concat(events).filter((e) => Date.parse(e.timestamp) >= since);
+    this.recent = { logSize: logSize(this.paths.log), events: kept.length > RECENT_MAX ? kept.slice(-RECENT_MAX) : kept };
   }
 
   async applyTransitions(requests: TransitionRequest[], options: CommitOptions = {}): Promise<CommitResult> {
@@ -278,7 +309,7 @@ class StoreImpl implements Store {
   async deriveSafely(taskSet: TaskSet, snapshot: Snapshot, events: OrcEvent[], options: CommitOptions, notices: CommitNotice[]): Promise<DeriveReport | null> {
     if (options.derive === false) return null;
     try {
-      return await deriveAll(this.root, taskSet, snapshot, events.length ? affectedWorkstreams(events, taskSet) : undefined);
+      return await deriveAll(this.root, taskSet, snapshot, events.length ? affectedWorkstreams(events, taskSet) : undefined, this.recent?.events);
     } catch (error) {
       // The commit is durable already; stale derived files are detected by readers and fixed by doctor.
       const n: CommitNotice = { kind: 'derive_failed', message: `derived files not refreshed: ${(error as Error).message}` };

@@ -4,7 +4,8 @@
  * execution-plan files (C's src/graph/files.ts), all written durably.
  *
  * Public API:
- *   - deriveAll(root, taskSet, snapshot, affected?): Promise<DeriveReport> (internal; engine and doctor)
+ *   - deriveAll(root, taskSet, snapshot, affected?, recent?): Promise<DeriveReport> (internal; engine and doctor;
+ *     `recent` = the last day's events when the caller keeps them, else read from the log tail)
  *   - affectedWorkstreams(events, taskSet): Set<string> | undefined (internal) which DAG/plan files a commit can change
  * DAG and plan files are rewritten only for the workstreams a commit can
  * affect (those of its task and workstream events, plus those holding tasks
@@ -68,13 +69,13 @@ export function affectedWorkstreams(events: OrcEvent[], taskSet: TaskSet): Set<s
   return out;
 }
 
-export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapshot, affected?: Set<string>): Promise<DeriveReport> {
+export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapshot, affected?: Set<string>, recent?: OrcEvent[]): Promise<DeriveReport> {
   const { stateDir } = statePaths(root);
   const now = new Date();
   // Independent files: write them concurrently so their fsyncs overlap.
   const [, , graph] = await Promise.all([
     writeIndices(stateDir, snapshot),
-    writeMetrics(stateDir, computeMetrics(snapshot, recentEvents(root, now), now)),
+    writeMetrics(stateDir, computeMetrics(snapshot, recent ?? recentEvents(root, now), now)),
     affected === undefined
       ? writeGraphFiles(root, taskSet, snapshot)
       : affected.size === 0
