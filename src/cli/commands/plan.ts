@@ -23,7 +23,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { OrcError } from '../../errors.js';
 import type { Finding } from '../../model.js';
 import { withLock } from '../../io/lock.js';
-import { buildDagFile, buildExecutionPlan, writeGraphFiles, type DagFile, type ExecutionPlanFile } from '../../graph/files.js';
+import { buildDagFile, buildExecutionPlan, writeAnalysisFiles, type DagFile, type ExecutionPlanFile } from '../../graph/files.js';
 import { loadGraphInputs } from '../../graph/repo.js';
 import { renderDot, renderMermaid, renderPlanText } from '../../graph/render.js';
 import type { Output } from '../output.js';
@@ -102,14 +102,8 @@ export function register(program: Command, output: Output): void {
       let removed: string[] = [];
       if (write) {
         mkdirSync(stateDir, { recursive: true });
-        const result = await withLock(stateDir, {}, () =>
-          writeGraphFiles(root, inputs.taskSet, inputs.snapshot, {
-            maxParallel: inputs.maxParallel,
-            resources: inputs.registry.resources,
-            history: inputs.history,
-            ...(workstream !== undefined ? { workstreams: selectedNames } : {}),
-          }),
-        );
+        // The analysis printed above is the one written (same inputs, no second pass).
+        const result = await withLock(stateDir, {}, () => writeAnalysisFiles(root, analysis, workstream !== undefined ? { workstreams: selectedNames } : {}));
         written = result.written;
         removed = result.removed;
       }
