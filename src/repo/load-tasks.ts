@@ -23,7 +23,7 @@
  */
 import { existsSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { readJsonFile, type Locate } from '../io/located-json.js';
+import { readJsonFile, type JsonReadOptions, type Locate } from '../io/located-json.js';
 import type { Finding, TaskDefinition } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { upgradeInMemory } from '../migrate/chain.js';
@@ -85,11 +85,10 @@ interface FileResult {
 const validators = new Map<string, ValidateFunction>();
 
 /** Validate one parsed task file (no cross-file checks). */
-function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasksOptions): FileResult {
-  const findings: Finding[] = [];
-  const read = readJsonFile(`${root}/${rel}`, rel, { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth });
+function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasksOptions, readOptions?: JsonReadOptions): FileResult {
+  const read = readJsonFile(`${root}/${rel}`, rel, readOptions ?? { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth });
   if (!read.ok) return { findings: read.findings };
-  findings.push(...read.notices);
+  const findings: Finding[] = read.notices.length ? [...read.notices] : [];
   const value = read.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     findings.push(
@@ -155,11 +154,11 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
     );
   }
   // TASK-DEF-001: tasks/{workstream_id}/{task_id}.json
-  const parts = rel.split('/');
-  const base = tasksDir.split('/').filter(Boolean).length;
-  const fileName = parts[parts.length - 1] ?? '';
-  const dirName = parts[parts.length - 2] ?? '';
-  if (parts.length === base + 2) {
+  const slash = rel.lastIndexOf('/');
+  const dirStart = rel.lastIndexOf('/', slash - 1);
+  const fileName = rel.slice(slash + 1);
+  const dirName = rel.slice(dirStart + 1, slash);
+  if (rel.slice(0, Math.max(dirStart, 0)) === tasksDir) {
     if (fileName !== `${task.task_id}.json`) {
       findings.push(
         F('TASK-DEF-001', 'error', rel, read.locate(['task_id']), `file name "${fileName}" does not match task_id "${task.task_id}"`, `rename the file to ${tasksDir}/${dirName}/${task.task_id}.json, or set "task_id": "${fileName.replace(/\.json$/, '')}"`),
@@ -209,8 +208,9 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
     realRoot = resolve(root);
   }
   const files: string[] = [];
+  const levels: number[] = [];
   const visited = new Set<string>();
-  const walk = (absDir: string, relDir: string): void => {
+  const walk = (absDir: string, relDir: string, level: number): void => {
     let entries: Dirent[];
     try {
       entries = readdirSync(absDir, { withFileTypes: true });
@@ -247,8 +247,11 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
           visited.add(real);
         }
       }
-      if (isDir) walk(abs, rel);
-      else if (isFile && ent.name.endsWith('.json')) files.push(rel);
+      if (isDir) walk(abs, rel, level + 1);
+      else if (isFile && ent.name.endsWith('.json')) {
+        files.push(rel);
+        levels.push(level);
+      }
     }
   };
   const realTop = realpathSync(top);
@@ -257,20 +260,22 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
     return set;
   }
   visited.add(realTop);
-  walk(top, tasksDir);
+  walk(top, tasksDir, 0);
 
-  const depth = tasksDir.split('/').filter(Boolean).length + 2;
+  const readOptions = { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth };
   const firstFile = new Map<string, string>();
-  for (const rel of files) {
+  for (let k = 0; k < files.length; k++) {
+    const rel = files[k]!;
+    const level = levels[k]!;
     set.filesRead++;
-    if (rel.split('/').length !== depth) {
+    if (level !== 1) {
       set.findings.push(
-        F('TASK-DEF-001', 'error', rel, { line: 1, column: 1 }, `task files live exactly at ${tasksDir}/{workstream_id}/{task_id}.json; this file is ${rel.split('/').length < depth ? 'not inside a workstream directory' : 'nested too deep'} and was not loaded`, `move it to ${tasksDir}/<workstream_id>/<task_id>.json`),
+        F('TASK-DEF-001', 'error', rel, { line: 1, column: 1 }, `task files live exactly at ${tasksDir}/{workstream_id}/{task_id}.json; this file is ${level < 1 ? 'not inside a workstream directory' : 'nested too deep'} and was not loaded`, `move it to ${tasksDir}/<workstream_id>/<task_id>.json`),
       );
       continue;
     }
-    const r = loadOne(root, rel, tasksDir, options);
-    set.findings.push(...r.findings);
+    const r = loadOne(root, rel, tasksDir, options, readOptions);
+    if (r.findings.length) set.findings.push(...r.findings);
     if (!r.task) {
       if (r.declaredId) set.invalidIds.add(r.declaredId);
       continue;
