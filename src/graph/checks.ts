@@ -331,6 +331,7 @@ export function checkPlanFiles(inputs: GraphRuleInputs): { findings: Finding[]; 
       if (!hasTaskFiles(inputs.root, ws)) findings.push(F('DAG-VIEW-003', 'error', file, { line: 1, column: 1 }, `stale ${file}: workstream ${ws} has no task definitions`, REGEN));
       continue;
     }
+    if ([...(graph.members[k] as Int32Array)].some((v) => graph.cyclic[v] === 1)) continue; // no valid plan exists: DAG-VIEW-001 reports the cycle
     // Every task exactly once; stages numbered 1..n.
     const stageOf = new Map<string, number>();
     plan.stages.forEach((s, si) => {
