@@ -16,11 +16,14 @@
  *   - DeriveReport (stable)
  * Integration points: engine commit path, `doctor --repair` (stale indices),
  * `orc-state sync`.
- * Dependencies: ../derive/indices.js, ../derive/metrics.js (B1), ../graph/files.js (C), ../io/jsonl-log.js.
+ * Dependencies: ../derive/indices.js (buildIndices, serializeIndex), ../derive/metrics.js (B1),
+ * ../graph/files.js (C), ../io/atomic-write.js, ../io/jsonl-log.js.
  */
 import type { Finding, OrcEvent, Snapshot } from '../model.js';
-import { writeIndices } from '../derive/indices.js';
-import { computeMetrics, writeMetrics } from '../derive/metrics.js';
+import { buildIndices, indexFileName, INDEX_NAMES, serializeIndex } from '../derive/indices.js';
+import { writeFileDurable } from '../io/atomic-write.js';
+import { join } from 'node:path';
+import { computeMetrics, METRICS_FILE, METRICS_PROM_FILE, writeMetrics } from '../derive/metrics.js';
 import { writeGraphFiles } from '../graph/files.js';
 import { readTailLines } from '../io/jsonl-log.js';
 import type { TaskSet } from '../repo/load-tasks.js';
@@ -73,8 +76,12 @@ export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapsh
   const { stateDir } = statePaths(root);
   const now = new Date();
   // Independent files: write them concurrently so their fsyncs overlap.
-  const [, , graph] = await Promise.all([
-    writeIndices(stateDir, snapshot),
+  const results = await Promise.all([
+    // The same bytes as B1's writeIndices, but the three files are written (and fsynced) concurrently.
+    ...((): Array<Promise<void>> => {
+      const built = buildIndices(snapshot);
+      return INDEX_NAMES.map((name) => writeFileDurable(join(stateDir, indexFileName(name)), serializeIndex(built[name])));
+    })(),
     writeMetrics(stateDir, computeMetrics(snapshot, recent ?? recentEvents(root, now), now)),
     affected === undefined
       ? writeGraphFiles(root, taskSet, snapshot)
@@ -82,8 +89,9 @@ export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapsh
         ? Promise.resolve({ written: [] as string[], findings: [] as Finding[] })
         : writeGraphFiles(root, taskSet, snapshot, { workstreams: affected }),
   ]);
+  const graph = results[results.length - 1] as { written: string[]; findings: Finding[] };
   return {
-    written: ['.state/by_workstream.json', '.state/by_status.json', '.state/by_worker.json', '.state/metrics.json', ...graph.written],
+    written: [...INDEX_NAMES.map((n) => `.state/${indexFileName(n)}`), `.state/${METRICS_FILE}`, `.state/${METRICS_PROM_FILE}`, ...graph.written],
     findings: graph.findings,
   };
 }
