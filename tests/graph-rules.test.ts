@@ -74,6 +74,20 @@ describe('graph rules', () => {
     for (const r of after.requirements) expect(r.status, r.id).toBe('PASS');
   });
 
+  it('CONC-REG-002 catches a plan stage that draws a rate-limited resource faster than it refills', async () => {
+    const dir = copyRepo();
+    const path = join(dir, '.state/execution_plan_api-hardening.json');
+    const plan = JSON.parse(readFileSync(path, 'utf8'));
+    const stage = plan.stages.find((s: { resource_requirements: Record<string, { type: string }> }) => Object.values(s.resource_requirements).some((r) => r.type === 'rate_limited'));
+    expect(stage).toBeDefined();
+    plan.total_estimated_duration -= stage.estimated_duration_seconds - 1;
+    stage.estimated_duration_seconds = 1;
+    writeFileSync(path, JSON.stringify(plan, null, 2));
+    const s = await statuses(dir);
+    expect(s['CONC-REG-002']).toBe('FAIL');
+    expect(s['DAG-VIEW-003']).toBe('PASS');
+  });
+
   it('reports a cycle with its full path and each entry location', async () => {
     const dir = copyRepo();
     // ah-lint-baseline is a root; make it depend on ah-lint-final, which depends (transitively) on it.

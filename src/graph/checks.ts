@@ -511,6 +511,11 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
           findings.push(F('CONC-REG-002', 'error', file, loc, `stage ${stage.stage} co-schedules ${u.holders.join(', ')} although ${u.exclusive.join(', ')} need${u.exclusive.length === 1 ? 's' : ''} "${rid}" exclusively`, REGEN));
         } else if (cap >= 0 && u.units > cap) {
           findings.push(F('CONC-REG-002', 'error', file, loc, `stage ${stage.stage} draws ${u.units} unit(s) of "${rid}" (capacity ${cap}) from ${u.holders.join(', ')}`, REGEN));
+        } else if (def.Type === 'rate_limited' && typeof def.RefillRate === 'number' && def.RefillRate > 0 && typeof stage.estimated_duration_seconds === 'number') {
+          const floor = u.units / def.RefillRate;
+          if (stage.estimated_duration_seconds + EPS < floor) {
+            findings.push(F('CONC-REG-002', 'error', file, locateInText(planText, ['stages', si, 'estimated_duration_seconds']), `stage ${stage.stage} draws ${u.units} unit(s) of rate-limited "${rid}" in ${stage.estimated_duration_seconds}s, faster than its refill rate allows (${def.RefillRate}/s needs at least ${Math.round(floor * 1000) / 1000}s)`, REGEN));
+          }
         }
       }
     });

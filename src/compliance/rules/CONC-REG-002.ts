@@ -3,7 +3,8 @@
  * never be met (an amount above the resource's capacity, MaxHolders 0, a
  * malformed claim) deadlocks the task and all its dependents and is reported
  * at the claim; no stage of an execution plan co-schedules two holders of an
- * exclusive resource or draws more than a resource's capacity; the current
+ * exclusive resource, draws more than a resource's capacity, or draws a
+ * rate-limited resource faster than its RefillRate allows; the current
  * holders (running/validating tasks in .state/current.json) never exceed
  * what a resource allows. Unknown resource ids are CONC-REG-001's finding.
  *
