@@ -5,7 +5,8 @@
  * Usage: npm run bench:validate-tasks [-- COUNT]    (default 10000 tasks in COUNT/100 workstreams)
  *   node dist/bench/validate-tasks.js COUNT [--keep]
  * Prints, from one run on one generated repo:
- *   in-process: floor read+parse, loadTasks + TASK-DEF rules (first run and median of 5)
+ *   in-process: floor read+parse, the same keeping what it parsed, loadTasks + TASK-DEF
+ *   rules (first run and median of 5), wall and CPU time
  *   whole process: floor `node -e` child, our child (same loader), `orc-state validate`
  *   CLI for the tasks rules, ajv-cli validating the same files against the same schema;
  *   and the per-file cost of each step (JSON.parse, structure check, token scan, momoa).
@@ -14,7 +15,7 @@
  * ../src/compliance/rules/TASK-DEF-00{1,2}.js, ajv-cli (dev dependency).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,24 @@ if (n === 0) process.exit(3);
 `;
 const floorInProcess = new Function('require', 'process', FLOOR_SRC) as (req: NodeRequire, proc: { argv: string[]; exit(c: number): never }) => void;
 
+/** The floor plus keeping every text and parsed value, as any loader that returns the tasks must (shows the GC cost of retention). */
+function floorKeeping(root: string): unknown[] {
+  const kept: unknown[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.json')) {
+        const text = readFileSync(p, 'utf8');
+        kept.push(text, JSON.parse(text));
+      }
+    }
+  };
+  walk(join(root, 'tasks'));
+  return kept;
+}
+
 function ctxFor(root: string): RuleContext {
   const memo = new Map<string, unknown>();
   return {
@@ -194,6 +213,15 @@ async function main(): Promise<void> {
       floorRuns.push(performance.now() - s);
       floorCpu.push(cpuMs(process.cpuUsage(c)));
     }
+    const keepRuns: number[] = [];
+    const keepCpu: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = process.cpuUsage();
+      const s = performance.now();
+      floorKeeping(root);
+      keepRuns.push(performance.now() - s);
+      keepCpu.push(cpuMs(process.cpuUsage(c)));
+    }
     const ours: number[] = [];
     const oursCpu: number[] = [];
     let result = { tasks: 0, findings: 0 };
@@ -206,8 +234,9 @@ async function main(): Promise<void> {
     }
     if (result.tasks !== files || result.findings !== 0) throw new Error(`validation found ${result.findings} findings / ${result.tasks} tasks: the generated repo should be clean`);
     console.log(`  floor: read + JSON.parse            median ${fmt(median(floorRuns), files)}   (CPU ${median(floorCpu).toFixed(0)} ms)`);
+    console.log(`  floor keeping texts + values        median ${fmt(median(keepRuns), files)}   (CPU ${median(keepCpu).toFixed(0)} ms)`);
     console.log(`  loadTasks + TASK-DEF-001/002, 1st run     ${fmt(ours[0]!, files)}   (includes schema compile and JIT warm-up)`);
-    console.log(`  loadTasks + TASK-DEF-001/002      median ${fmt(median(ours), files)}   = ${(median(ours) / median(floorRuns)).toFixed(2)}x the floor (CPU ${median(oursCpu).toFixed(0)} ms = ${(median(oursCpu) / median(floorCpu)).toFixed(2)}x)`);
+    console.log(`  loadTasks + TASK-DEF-001/002      median ${fmt(median(ours), files)}   = ${(median(ours) / median(floorRuns)).toFixed(2)}x the floor (CPU ${median(oursCpu).toFixed(0)} ms = ${(median(oursCpu) / median(floorCpu)).toFixed(2)}x; ${(median(oursCpu) / median(keepCpu)).toFixed(2)}x the keeping floor)`);
 
     // What each per-file step costs, on the texts the loader kept (why momoa trees are built lazily).
     const loaded = [...loadTasks(root).tasks.values()];
