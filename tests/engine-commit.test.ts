@@ -152,4 +152,19 @@ describe('commit path', () => {
     const err = await applyTransitions(root, [task('t0', 'retry_delay_elapsed')]).catch((e: unknown) => e);
     expect((err as OrcError).code).toBe('ILLEGAL_TRANSITION');
   });
+
+  it('refuses ids and caused_by values that would make a schema-invalid event', async () => {
+    const root = await readyRepo();
+    await expect(applyTransitions(root, [worker('bad id', 'worker_registered', { metadata: { capabilities: [] } })])).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(applyTransitions(root, [task('t0', 'scheduler_assigned', { caused_by: 'not-a-uuid' })])).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(applyTransitions(root, [task('t0', 'scheduler_assigned', { timestamp: 'soon' })])).rejects.toMatchObject({ code: 'USAGE' });
+  });
+
+  it('keeps event timestamps non-decreasing even when a request carries an older time', async () => {
+    const root = await readyRepo();
+    const r = await applyTransitions(root, [task('t0', 'scheduler_assigned', { timestamp: '2020-01-01T00:00:00Z' })]);
+    const events = await allEvents(root);
+    for (let i = 1; i < events.length; i++) expect(events[i]!.timestamp >= events[i - 1]!.timestamp).toBe(true);
+    expect(r.events[0]!.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
 });

@@ -30,7 +30,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { OrcError } from '../errors.js';
-import type { OrcEvent, Snapshot, TaskDefinition } from '../model.js';
+import { TASK_ID_PATTERN, type OrcEvent, type Snapshot, type TaskDefinition } from '../model.js';
 import { writeFileDurable } from '../io/atomic-write.js';
 import { appendDurable, repairTornTail } from '../io/jsonl-log.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, withLock, type LockInfo } from '../io/lock.js';
@@ -419,7 +419,24 @@ export function planBatch(
   return out;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Refuse what would make a schema-invalid event or snapshot (ids, caused_by), before anything is planned. */
+function checkRequest(req: TransitionRequest): void {
+  if (typeof req.entity_id !== 'string' || !TASK_ID_PATTERN.test(req.entity_id)) {
+    throw new OrcError('USAGE', `${req.entity_type} id ${JSON.stringify(req.entity_id)} is not a valid id`, {
+      fix: 'ids start with a letter or digit and contain only letters, digits, ".", "_" and "-" (at most 128 characters)',
+    });
+  }
+  if (req.caused_by != null && (typeof req.caused_by !== 'string' || !UUID.test(req.caused_by))) {
+    throw new OrcError('USAGE', `caused_by ${JSON.stringify(req.caused_by)} is not an event_id (a UUID)`, {
+      fix: 'pass the event_id of an earlier event, e.g. from `orc-state why <task_id> --json`',
+    });
+  }
+}
+
 function monotonic(req: TransitionRequest, last: string): TransitionRequest {
+  checkRequest(req);
   const ms = Date.parse(req.timestamp);
   if (typeof req.timestamp !== 'string' || Number.isNaN(ms)) {
     throw new OrcError('USAGE', `request for ${req.entity_type} ${req.entity_id}: timestamp ${JSON.stringify(req.timestamp)} is not an ISO-8601 time`, {
