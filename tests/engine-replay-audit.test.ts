@@ -120,6 +120,34 @@ describe('rotation and retention', () => {
     ]);
   });
 
+  it('an interrupted rotation (archive written, live log not yet replaced) is finished by rotating again', async () => {
+    const { root } = await history();
+    const log = join(root, '.state/transitions.jsonl');
+    const cur = join(root, '.state/current.json');
+    const oldLog = readFileSync(log);
+    const oldSnap = readFileSync(cur);
+    const first = await rotateLog(root);
+    writeFileSync(log, oldLog); // crash after the archive, before the snapshot and the new live log
+    writeFileSync(cur, oldSnap);
+    const d = await doctor(root);
+    expect(d.found.some((i) => i.check === 'seq_duplicate')).toBe(true);
+    expect((await events(root)).map((e) => e.seq)).toEqual(Array.from({ length: first.last_seq! }, (_, i) => i + 1));
+    const again = await rotateLog(root);
+    expect(again).toMatchObject({ rotated: true, archive: null, events: 0 });
+    const located = await readLocatedEvents(root);
+    expect(located.problems).toEqual([]);
+    expect(located.sources.filter((x) => x.gzip)).toHaveLength(1);
+    expect((await doctor(root)).found.filter((i) => i.severity !== 'notice')).toEqual([]);
+    await applyTransitions(root, [task('t2', 'scheduler_assigned')]);
+    await rotateLog(root);
+    const after = await readLocatedEvents(root);
+    expect(after.problems).toEqual([]);
+    expect(after.sources.filter((x) => x.gzip).map((x) => [x.firstSeq, x.lastSeq])).toEqual([
+      [1, first.last_seq],
+      [first.last_seq! + 1, first.last_seq! + 2],
+    ]);
+  });
+
   it('refuses to prune below 90 days; prunes old archives behind a checkpoint so replay still works', async () => {
     const { root } = await history();
     await rotateLog(root);

@@ -12,7 +12,8 @@
  * then the new live log, which starts with that event, atomically replaces
  * the old one. A crash before the replacement leaves the archive and the old
  * live log overlapping: readers skip repeated seqs, doctor reports it, and
- * rotating again finishes the job.
+ * rotating again finishes the job (events an archive already holds are never
+ * archived twice: the next archive starts after the newest archived seq).
  * Prune removes only the oldest archives whose every event is older than
  * `olderThanDays` (never below 90), and first writes
  * `archive/checkpoint.<seq>.json` (the state at the boundary) so replay and
@@ -21,9 +22,10 @@
  * Dependencies: node:zlib, node:fs, ../io/*, ./commit.js, ./log.js, ./replay.js.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { OrcError } from '../errors.js';
@@ -50,7 +52,7 @@ export interface RotateResult {
   reason?: string;
 }
 
-async function firstAndCount(path: string, gzip: boolean): Promise<{ first: number | null; last: number | null; count: number; lastTimestamp: string | null }> {
+async function firstAndCount(path: string, gzip: boolean, afterSeq = 0): Promise<{ first: number | null; last: number | null; count: number; lastTimestamp: string | null }> {
   let first: number | null = null;
   let last: number | null = null;
   let lastTimestamp: string | null = null;
@@ -59,6 +61,7 @@ async function firstAndCount(path: string, gzip: boolean): Promise<{ first: numb
     for (const line of batch.lines) {
       if (!line.trim()) continue;
       const ev = JSON.parse(line) as OrcEvent;
+      if (ev.seq <= afterSeq) continue;
       if (first === null) first = ev.seq;
       last = ev.seq;
       lastTimestamp = ev.timestamp;
@@ -66,6 +69,35 @@ async function firstAndCount(path: string, gzip: boolean): Promise<{ first: numb
     }
   }
   return { first, last, count, lastTimestamp };
+}
+
+/** gzip the complete lines of the live log with seq > afterSeq into `archiveAbs`, durably (temp, fsync, rename, dir fsync). */
+async function sealArchive(logPath: string, archiveAbs: string, afterSeq: number): Promise<void> {
+  const tmp = `${archiveAbs}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  async function* lines(): AsyncGenerator<string> {
+    for await (const batch of readLineBatches(logPath)) {
+      const keep = afterSeq === 0 ? batch.lines.filter((l) => l.trim()) : batch.lines.filter((l) => l.trim() && (JSON.parse(l) as OrcEvent).seq > afterSeq);
+      if (keep.length) yield keep.join('\n') + '\n';
+    }
+  }
+  try {
+    await pipeline(Readable.from(lines()), createGzip({ level: 6 }), createWriteStream(tmp));
+    const h = await open(tmp, 'r+');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    await rename(tmp, archiveAbs);
+    await fsyncDir(dirname(archiveAbs));
+  } catch (error) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
+    throw error;
+  }
 }
 
 export async function rotateLog(root: string, options: CommitOptions = {}): Promise<RotateResult> {
@@ -76,38 +108,25 @@ export async function rotateLog(root: string, options: CommitOptions = {}): Prom
     if (!tail.exists || tail.completeBytes === 0) {
       return { rotated: false, archive: null, first_seq: null, last_seq: null, events: 0, rotation_event: null, reason: 'the live log is empty' };
     }
+    // Events already sealed by an earlier, interrupted rotation are not archived twice.
+    const archives = listLogSources(root).filter((x) => x.gzip);
+    const lastArchived = archives[archives.length - 1]?.lastSeq ?? 0;
     let info: Awaited<ReturnType<typeof firstAndCount>>;
     try {
-      info = await firstAndCount(paths.log, false);
+      info = await firstAndCount(paths.log, false, lastArchived);
     } catch {
       throw new OrcError('STATE_CORRUPT', `${rel(root, paths.log)} has a line that is not JSON; refusing to seal it into an archive`, {
         location: { file: rel(root, paths.log) },
         fix: 'run `orc-state doctor` to find the line',
       });
     }
-    if (info.first === null || info.last === null) {
+    let archiveAbs: string | null = null;
+    if (info.first !== null && info.last !== null) {
+      mkdirSync(paths.archiveDir, { recursive: true });
+      archiveAbs = join(paths.archiveDir, archiveName(info.first, info.last));
+      await sealArchive(paths.log, archiveAbs, lastArchived);
+    } else if (lastArchived === 0) {
       return { rotated: false, archive: null, first_seq: null, last_seq: null, events: 0, rotation_event: null, reason: 'the live log has no events' };
-    }
-    mkdirSync(paths.archiveDir, { recursive: true });
-    const archiveAbs = join(paths.archiveDir, archiveName(info.first, info.last));
-    const tmp = `${archiveAbs}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-    try {
-      await pipeline(createReadStream(paths.log, { start: 0, end: tail.completeBytes - 1 }), createGzip({ level: 6 }), createWriteStream(tmp));
-      const h = await open(tmp, 'r+');
-      try {
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-      await rename(tmp, archiveAbs);
-      await fsyncDir(paths.archiveDir);
-    } catch (error) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* not created */
-      }
-      throw error;
     }
     const event: OrcEvent = {
       schema_version: EVENT_VERSION,
@@ -124,14 +143,14 @@ export async function rotateLog(root: string, options: CommitOptions = {}): Prom
       severity: 'info',
       caused_by: null,
       actor: options.actor ?? defaultActor(),
-      metadata: { archive: rel(root, archiveAbs), first_seq: info.first, last_seq: info.last, events: info.count },
+      metadata: { archive: archiveAbs ? rel(root, archiveAbs) : null, first_seq: info.first, last_seq: info.last, events: info.count },
     };
     applyEvent(state, event);
     const snapshot = toSnapshot(state, [event]);
     await writeFileDurable(paths.current, serializeSnapshot(snapshot));
     await writeFileDurable(paths.log, JSON.stringify(event) + '\n');
     await store.deriveSafely(loadTasks(root), snapshot, [event], options, []);
-    return { rotated: true, archive: rel(root, archiveAbs), first_seq: info.first, last_seq: info.last, events: info.count, rotation_event: event };
+    return { rotated: true, archive: archiveAbs ? rel(root, archiveAbs) : null, first_seq: info.first, last_seq: info.last, events: info.count, rotation_event: event };
   }, options);
 }
 
