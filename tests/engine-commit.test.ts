@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyTransitions, openStore, syncDefinitions } from '../src/engine/commit.js';
@@ -166,5 +166,17 @@ describe('commit path', () => {
     const events = await allEvents(root);
     for (let i = 1; i < events.length; i++) expect(events[i]!.timestamp >= events[i - 1]!.timestamp).toBe(true);
     expect(r.events[0]!.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  it('one-shot commits reuse cached definitions, and an edited task file is read again (guards see the edit)', async () => {
+    const root = await readyRepo();
+    await applyTransitions(root, [task('t0', 'scheduler_assigned')]); // fills the definitions cache
+    const file = join(root, 'tasks/ws1/t0.json');
+    const def = JSON.parse(readFileSync(file, 'utf8')) as { worker_requirements: { capabilities: string[] } };
+    def.worker_requirements.capabilities = ['gpu'];
+    writeFileSync(file, JSON.stringify(def, null, 2));
+    const err = (await applyTransitions(root, [task('t0', 'worker_started', { worker_id: 'w1' })]).catch((e: unknown) => e)) as OrcError;
+    expect(err.code).toBe('ILLEGAL_TRANSITION');
+    expect(err.message).toMatch(/gpu/);
   });
 });

@@ -24,7 +24,7 @@
  * snapshot's last_events; after the append, everything. Derived files are
  * rebuilt by the next commit or by `doctor --repair`.
  * Integration points: CLI task/worker/sync/init, the runner and watcher, library users (src/index.ts).
- * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./derive.js.
+ * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./definitions-cache.js, ./derive.js.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
@@ -45,6 +45,7 @@ import {
   type TransitionRequest,
 } from '../machines/index.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
+import { loadTasksCached, rememberDefinitions } from './definitions-cache.js';
 import { affectedWorkstreams, deriveAll, recentEvents, type DeriveReport } from './derive.js';
 import { lastLoggedSeq } from './log.js';
 import { replayInto } from './replay.js';
@@ -175,10 +176,21 @@ class StoreImpl implements Store {
     this.taskSet = undefined;
   }
 
-  private definitions(options: CommitOptions): TaskSet {
+  /**
+   * Definitions for guards and derive: the caller's, this store's, or loadTasks served from the
+   * per-user definitions cache (re-validated whenever a file under tasks/ changed). `fresh` (sync)
+   * always reads every file and refreshes that cache.
+   */
+  private definitions(options: CommitOptions, fresh = false): TaskSet {
     if (options.taskSet) return options.taskSet;
-    if (this.taskSet && this.opts.cacheDefinitions !== false) return this.taskSet;
-    const loaded = loadTasks(this.root);
+    if (!fresh && this.taskSet && this.opts.cacheDefinitions !== false) return this.taskSet;
+    let loaded: TaskSet;
+    if (fresh) {
+      loaded = loadTasks(this.root);
+      rememberDefinitions(this.root, loaded);
+    } else {
+      loaded = loadTasksCached(this.root);
+    }
     if (this.opts.cacheDefinitions !== false) this.taskSet = loaded;
     return loaded;
   }
@@ -321,7 +333,7 @@ class StoreImpl implements Store {
 
   async syncDefinitions(options: CommitOptions = {}): Promise<SyncResult> {
     this.reloadDefinitions();
-    const taskSet = this.definitions(options);
+    const taskSet = this.definitions(options, true);
     const { defs, critical } = definitionsOf(taskSet);
     return this.locked(async (state, notices) => {
       const now = new Date().toISOString();
