@@ -85,7 +85,10 @@ function cachePath(root: string): string {
 function fromCache(c: CacheFile): TaskSet {
   const set: TaskSet = { tasks: new Map(), byWorkstream: new Map(), findings: c.findings, filesRead: 0, invalidIds: new Set(c.invalidIds) };
   for (const t of c.tasks) {
-    const loaded: LoadedTask = { task: t.task, file: t.file, sourceVersion: t.sourceVersion, text: JSON.stringify(t.task), locate: () => ({ line: 1, column: 1 }) };
+    const loaded = { task: t.task, file: t.file, sourceVersion: t.sourceVersion, locate: () => ({ line: 1, column: 1 }) } as unknown as LoadedTask;
+    // The canonical text is computed only if someone asks for it.
+    let text: string | undefined;
+    Object.defineProperty(loaded, 'text', { enumerable: true, get: () => (text ??= JSON.stringify(t.task)) });
     set.tasks.set(t.task.task_id, loaded);
     const ws = set.byWorkstream.get(t.task.workstream_id);
     if (ws) ws.push(loaded);
