@@ -28,7 +28,10 @@ export function register(program: Command, output: Output): void {
     const root = rootOf(flags);
     const snapshot = readSnapshot(root);
     if (!snapshot) {
-      throw new OrcError('NOT_FOUND', `no state in ${root}/.state (current.json is missing)`, { fix: 'run `orc-state init` then `orc-state sync`' });
+      const logged = lastLoggedSeq(root).seq;
+      throw new OrcError('NOT_FOUND', `no state in ${root}/.state (current.json is missing${logged ? `, the log ends at seq ${logged}` : ''})`, {
+        fix: logged ? 'run `orc-state doctor --repair` to rebuild current.json from the log (or `orc-state replay` to see the state now)' : 'run `orc-state init` then `orc-state sync`',
+      });
     }
     if (flags.workstream) {
       snapshot.tasks = snapshot.tasks.filter((t) => t.workstream_id === flags.workstream);
