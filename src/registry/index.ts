@@ -297,14 +297,15 @@ export function checkTaskCapabilities(tasks: Iterable<LoadedTask>, reg: Capabili
     const caps = lt.task.worker_requirements?.capabilities ?? [];
     caps.forEach((capId, i) => {
       const cap = reg.capabilities.get(capId);
-      const at = lt.locate(['worker_requirements', 'capabilities', i]);
+      // Locating builds a source tree for the file: only pay for it when there is a finding.
+      const at = (): { line: number; column: number } => lt.locate(['worker_requirements', 'capabilities', i]);
       if (!cap) {
         findings.push(
-          F('CAP-REG-001', 'error', lt.file, at, reg.file ? `capability "${capId}" is not defined in ${reg.file}` : `capability "${capId}" is required but there is no capability registry`, reg.file ? `add an entry with CapabilityId = '${capId}' to ${registryName}, or correct the id` : `create ${registryName} with an entry CapabilityId = '${capId}'`),
+          F('CAP-REG-001', 'error', lt.file, at(), reg.file ? `capability "${capId}" is not defined in ${reg.file}` : `capability "${capId}" is required but there is no capability registry`, reg.file ? `add an entry with CapabilityId = '${capId}' to ${registryName}, or correct the id` : `create ${registryName} with an entry CapabilityId = '${capId}'`),
         );
       } else if (cap.Stability === 'deprecated' || (typeof cap.DeprecatedBy === 'string' && cap.DeprecatedBy !== '')) {
         findings.push(
-          F('CAP-REG-002', 'warning', lt.file, at, `capability "${capId}" is deprecated${cap.DeprecatedBy ? ` (replaced by "${cap.DeprecatedBy}")` : ''}`, cap.DeprecatedBy ? `require "${cap.DeprecatedBy}" instead` : 'move to a supported capability'),
+          F('CAP-REG-002', 'warning', lt.file, at(), `capability "${capId}" is deprecated${cap.DeprecatedBy ? ` (replaced by "${cap.DeprecatedBy}")` : ''}`, cap.DeprecatedBy ? `require "${cap.DeprecatedBy}" instead` : 'move to a supported capability'),
         );
       }
     });
