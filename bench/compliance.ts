@@ -18,7 +18,7 @@
  * Integration points: npm script "bench:compliance".
  * Dependencies: node:fs, node:child_process, ../src/engine/commit.js,
  * ../src/compliance/runner.js, ../src/repo/load-tasks.js, ../src/engine/snapshot.js,
- * ../src/engine/log.js, ../src/paths.js.
+ * ../src/engine/log.js, ../src/paths.js, ../src/util/random.js.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -33,20 +33,10 @@ import { loadSnapshotFile, readSnapshot } from '../src/engine/snapshot.js';
 import { deriveAll } from '../src/engine/derive.js';
 import { readLocatedEvents } from '../src/engine/log.js';
 import { packageRoot } from '../src/paths.js';
+import { rng } from '../src/util/random.js';
 
 const TYPES = ['aider', 'pytest', 'lint', 'custom'] as const;
 const CAPS: Record<(typeof TYPES)[number], string> = { aider: 'aider.edit', pytest: 'python.pytest', lint: 'node.typescript', custom: 'shell.exec' };
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function writeTasks(root: string, count: number): string[] {
   const random = rng(7);

@@ -7,7 +7,7 @@
  * Usage: npm run bench:graph -- [tasks] [--edges-per-task K] [--watch-saves N] [--no-watch]
  *   default: 10,000 tasks × 5 deps (50,000 edges) and 100,000 tasks × 3 deps; watch at 10,000 tasks.
  *   `npm run bench:graph -- 2000` is a quick run (2,000 tasks, watch at 2,000).
- * Public API: none (script). Dependencies: ../src/graph/*, ../src/repo/load-tasks.js.
+ * Public API: none (script). Dependencies: ../src/graph/*, ../src/repo/load-tasks.js, ../src/util/random.js.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { estimateAll, scheduleWorkstream } from '../src/graph/plan.js';
 import { RunHistory } from '../src/graph/estimates.js';
 import { startWatch, type WatchUpdate } from '../src/graph/watch.js';
 import type { TaskDefinition } from '../src/model.js';
+import { rng } from '../src/util/random.js';
 
 interface Args {
   sizes: Array<{ tasks: number; deps: number }>;
@@ -35,17 +36,6 @@ function parseArgs(argv: string[]): Args {
   const deps = flag('--edges-per-task');
   const sizes = positional.length > 0 ? positional.map((n) => ({ tasks: n, deps: deps ?? 5 })) : [{ tasks: 10_000, deps: 5 }, { tasks: 100_000, deps: deps ?? 3 }];
   return { sizes, watchTasks: positional[0] ?? 10_000, watchSaves: flag('--watch-saves') ?? 60, watch: !argv.includes('--no-watch') };
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** n tasks in n/1000 workstreams (at least 1); each task depends on `deps` random earlier tasks (10% in other workstreams). */

@@ -12,7 +12,7 @@
  *   and the per-file cost of each step (JSON.parse, structure check, token scan, momoa).
  * Public API: none (a script). Stability: internal.
  * Dependencies: node:child_process, node:fs, ../src/repo/load-tasks.js,
- * ../src/compliance/rules/TASK-DEF-00{1,2}.js, ajv-cli (dev dependency).
+ * ../src/compliance/rules/TASK-DEF-00{1,2}.js, ../src/util/random.js, ajv-cli (dev dependency).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,20 +28,9 @@ import type { RuleContext, RuleOutcome } from '../src/compliance/types.js';
 import { packageRoot } from '../src/paths.js';
 import { quickStructureCheck, scanStructure } from '../src/io/json-scan.js';
 import { locateInText } from '../src/io/located-json.js';
+import { rng } from '../src/util/random.js';
 
 const TYPES = ['aider', 'pytest', 'lint', 'custom'] as const;
-
-/** Deterministic PRNG (mulberry32) so every run generates the same repo. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A repo of `count` tasks in count/100 workstreams: each task depends on up to 3 earlier tasks of its workstream, ~3% also on a task of an earlier workstream. */
 export function generateRepo(root: string, count: number): { files: number; bytes: number } {

@@ -13,7 +13,8 @@ import { replay } from '../src/engine/replay.js';
 import { readSnapshot } from '../src/engine/snapshot.js';
 import { isTempFileName } from '../src/io/atomic-write.js';
 import { loadTasks } from '../src/repo/load-tasks.js';
-import { childBundle, privateBuild, rng } from './fixtures/engine/build.js';
+import { childBundle, privateBuild } from './fixtures/engine/build.js';
+import { rng } from '../src/util/random.js';
 // @ts-expect-error plain JS fixture
 import { flatSpec, makeRepo } from './fixtures/engine/make-repo.mjs';
 

@@ -3,17 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGraph, workstreamOrder, type CycleIssue } from '../src/graph/graph.js';
 import { criticalPath, estimateAll, lptMakespan, planWorkstream, type PlanTask, type ResourceLike } from '../src/graph/plan.js';
 import { RunHistory } from '../src/graph/estimates.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../src/util/random.js';
 
 const RESOURCES: ResourceLike[] = [
   { ResourceId: 'db', Type: 'exclusive', MaxHolders: 1 },

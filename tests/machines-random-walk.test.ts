@@ -11,18 +11,7 @@ import {
   type TransitionRequest,
 } from '../src/machines/index.js';
 import type { OrcEvent, TaskDefinition } from '../src/model.js';
-
-/** mulberry32: a small seeded PRNG so every walk is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng as prng } from '../src/util/random.js';
 
 const CAPS = ['py', 'git', 'node'];
 const T0 = Date.parse('2026-05-01T00:00:00.000Z');

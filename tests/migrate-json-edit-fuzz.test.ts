@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reconcileJson } from '../src/migrate/json-edit.js';
-
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../src/util/random.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

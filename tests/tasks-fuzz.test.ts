@@ -6,18 +6,7 @@ import { loadTaskFile } from '../src/repo/load-tasks.js';
 import { parsePsd1 } from '../src/registry/psd1.js';
 import { loadCapabilities, loadResources } from '../src/registry/index.js';
 import type { Finding } from '../src/model.js';
-
-/** Deterministic PRNG so a failure is reproducible from the printed seed/case. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../src/util/random.js';
 
 const PIECES = ['{', '}', '[', ']', ',', ':', '"', "'", '\\', '\n', '\r\n', '\uFEFF', '__proto__', '$x', '@{', '@(', ')', '#', '<#', '#>', '`', '-1', '1e999', 'null', '"x":', '\u0000', '\t'];
 
