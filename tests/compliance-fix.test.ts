@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findMember, insertMembers, parseForEdit, replaceMemberValue, formatStringArray, detectStyle, memberIndentation } from '../src/compliance/fix/json-text-edit.js';
+import { applyJsonEdits, locateValue } from '../src/migrate/json-edit.js';
 import { runGenericFixes } from '../src/compliance/fix/index.js';
 import { runCompliance } from '../src/compliance/runner.js';
 import { loadTasks } from '../src/repo/load-tasks.js';
@@ -30,34 +30,45 @@ function hashTree(dir: string): Map<string, string> {
   return out;
 }
 
+// --fix edits through the shared JSON text editor (src/migrate/json-edit.ts); these are the edits it makes.
 describe('text-preserving JSON edits', () => {
   it('replaces a value keeping CRLF, tabs, BOM and every other byte', () => {
     const raw = '\uFEFF{\r\n\t"a": 1,\r\n\t"blocks": [\r\n\t\t"x",\r\n\t\t"y"\r\n\t],\r\n\t"z": {"k": [1,2]}\r\n}\r\n';
-    const doc = parseForEdit(raw)!;
-    const member = findMember(doc, 'blocks')!;
-    const text = replaceMemberValue(doc, 'blocks', formatStringArray(doc, member, ['y', 'w'], detectStyle(doc.text), memberIndentation(doc, member)));
+    const text = applyJsonEdits(raw, [{ op: 'set', path: ['blocks'], value: ['y', 'w'], keepLayout: true }]);
     expect(text).toBe('\uFEFF{\r\n\t"a": 1,\r\n\t"blocks": [\r\n\t\t"y",\r\n\t\t"w"\r\n\t],\r\n\t"z": {"k": [1,2]}\r\n}\r\n');
+    expect(locateValue(raw, ['blocks'])).toEqual({ start: { line: 3, column: 12 }, end: { line: 6, column: 3 } });
   });
 
   it('keeps one-line arrays on one line and empties them to []', () => {
     const raw = '{\n  "blocks": ["a", "b"],\n  "n": 1\n}\n';
-    const doc = parseForEdit(raw)!;
-    const member = findMember(doc, 'blocks')!;
-    expect(replaceMemberValue(doc, 'blocks', formatStringArray(doc, member, ['b'], detectStyle(doc.text), '  '))).toBe('{\n  "blocks": ["b"],\n  "n": 1\n}\n');
-    expect(replaceMemberValue(doc, 'blocks', formatStringArray(doc, member, [], detectStyle(doc.text), '  '))).toBe('{\n  "blocks": [],\n  "n": 1\n}\n');
+    expect(applyJsonEdits(raw, [{ op: 'set', path: ['blocks'], value: ['b'], keepLayout: true }])).toBe('{\n  "blocks": ["b"],\n  "n": 1\n}\n');
+    expect(applyJsonEdits(raw, [{ op: 'set', path: ['blocks'], value: [], keepLayout: true }])).toBe('{\n  "blocks": [],\n  "n": 1\n}\n');
   });
 
   it('inserts members first, or after an anchor, with the file\'s indentation', () => {
     const raw = '{\r\n    "$schema": "x",\r\n    "task_id": "t"\r\n}';
-    const doc = parseForEdit(raw)!;
-    expect(insertMembers(doc, [['schema_version', '"2.0.0"']], '$schema')).toBe('{\r\n    "$schema": "x",\r\n    "schema_version": "2.0.0",\r\n    "task_id": "t"\r\n}');
-    expect(insertMembers(doc, [['a', '1'], ['b', '2']])).toBe('{\r\n    "a": 1,\r\n    "b": 2,\r\n    "$schema": "x",\r\n    "task_id": "t"\r\n}');
-    expect(insertMembers(parseForEdit('{}')!, [['a', '1']])).toBe('{ "a": 1 }');
+    expect(applyJsonEdits(raw, [{ op: 'set', path: ['schema_version'], value: '2.0.0', after: ['$schema'] }])).toBe('{\r\n    "$schema": "x",\r\n    "schema_version": "2.0.0",\r\n    "task_id": "t"\r\n}');
+    expect(
+      applyJsonEdits(raw, [
+        { op: 'set', path: ['a'], value: 1, after: [] },
+        { op: 'set', path: ['b'], value: 2, after: [] },
+      ]),
+    ).toBe('{\r\n    "a": 1,\r\n    "b": 2,\r\n    "$schema": "x",\r\n    "task_id": "t"\r\n}');
+    // A document on one line stays compact (the editor's rule for one-line documents).
+    expect(applyJsonEdits('{}', [{ op: 'set', path: ['a'], value: 1, after: [] }])).toBe('{"a":1}');
   });
 
-  it('refuses documents that are not valid JSON objects', () => {
-    expect(parseForEdit('{"a": 1,}')).toBeUndefined();
-    expect(parseForEdit('[1]')).toBeUndefined();
+  it('refuses documents that are not valid JSON objects, and --fix leaves such files alone', () => {
+    expect(() => applyJsonEdits('{"a": 1,}', [{ op: 'set', path: ['blocks'], value: [] }])).toThrow(/not valid JSON/);
+    expect(() => applyJsonEdits('[1]', [{ op: 'set', path: ['blocks'], value: [] }])).toThrow(/not an object/);
+    const dir = tempRepo();
+    const array = join(dir, 'tasks/api-hardening/ah-lint-baseline.json');
+    const broken = join(dir, 'tasks/release-0-2/rel-tag.json');
+    writeFileSync(array, '[1]');
+    writeFileSync(broken, '{"task_id": "rel-tag",}');
+    runGenericFixes(dir, new Set(['TASK-DEF-002', 'SCHEMA-VER-001']));
+    expect(readFileSync(array, 'utf8')).toBe('[1]');
+    expect(readFileSync(broken, 'utf8')).toBe('{"task_id": "rel-tag",}');
   });
 });
 

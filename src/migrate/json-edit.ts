@@ -6,18 +6,25 @@
  * Public API:
  *   - detectStyle(text): JsonStyle                                   (stable)
  *   - applyJsonEdits(text, edits: JsonEdit[], style?): string          (stable)
- *       edits: { op: 'set', path, value, after?: string[] }  replace a value, or insert
- *              the member (creating missing parent objects) after the first existing
- *              sibling named in `after` (else at the end of the object);
+ *       edits: { op: 'set', path, value, after?: string[], keepLayout?: boolean }  replace a
+ *              value, or insert the member (creating missing parent objects) after the first
+ *              existing sibling named in `after` (else at the end of the object; `after: []`
+ *              means first); with keepLayout a replaced value written over several lines
+ *              stays over several lines (arrays are not folded onto one line because the
+ *              file has one-line arrays elsewhere);
  *              { op: 'remove', path }  remove a member (or array element) with its comma.
  *   - reconcileJson(text, target, options?): { text, edits }            (stable)
  *       computes the minimal edits that turn the document into `target` (deep
  *       equality decides what is untouched) and applies them; `options.placement`
  *       names, per new top-level or nested key, the siblings it goes after.
  *   - formatJsonValue(value, style, depth): string                     (stable)
+ *   - locateValue(text, path): { start, end } | undefined              (stable)
+ *       1-based line/column (BOM not counted) of the value at `path`, for reporting an edit.
+ *   - diffValues, formatInline                                         (internal)
  * Integration points: the migration runner (src/migrate/run.ts) and the
- * compliance `--fix` plumbing (D) use reconcileJson/applyJsonEdits so that a
- * machine edit of a hand-written file produces a reviewable diff.
+ * compliance `--fix` repairs (src/compliance/fix/index.ts) use
+ * reconcileJson/applyJsonEdits so that a machine edit of a hand-written file
+ * produces a reviewable diff; this is the project's one JSON text editor.
  * Errors: a path that does not resolve, or a document that is not valid JSON,
  * throws OrcError('INVALID_INPUT').
  * Dependencies: @humanwhocodes/momoa (node types only; offsets come from a small
@@ -38,7 +45,7 @@ export interface JsonStyle {
 }
 
 export type JsonEdit =
-  | { op: 'set'; path: JsonPath; value: unknown; after?: readonly string[] }
+  | { op: 'set'; path: JsonPath; value: unknown; after?: readonly string[]; keepLayout?: boolean }
   | { op: 'remove'; path: JsonPath };
 
 /** Detect the indentation unit, newline style, final newline and array style of a document. */
@@ -213,6 +220,27 @@ function scanDocument(text: string, from: number): DocumentNode {
   return { type: 'Document', body, loc: body.loc } as unknown as DocumentNode;
 }
 
+/**
+ * Where the value at `path` stands: 1-based line and column of its first and
+ * one past its last character (a leading BOM is not counted); undefined when
+ * the path does not resolve. Throws OrcError('INVALID_INPUT') for invalid JSON.
+ */
+export function locateValue(text: string, path: JsonPath): { start: { line: number; column: number }; end: { line: number; column: number } } | undefined {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let node: ValueNode = parseDocument(body).body;
+  for (const key of path) {
+    if (node.type === 'Object' && typeof key === 'string') {
+      const m = findMember(node, key);
+      if (!m) return undefined;
+      node = m.value;
+    } else if (node.type === 'Array' && typeof key === 'number' && key >= 0 && key < node.elements.length) {
+      node = (node.elements[key] as { value: ValueNode }).value;
+    } else return undefined;
+  }
+  const { start: s, end: e } = node.loc;
+  return { start: { line: s.line, column: s.column }, end: { line: e.line, column: e.column } };
+}
+
 function memberName(member: MemberNode): string {
   return member.name.type === 'String' ? member.name.value : member.name.name;
 }
@@ -311,10 +339,12 @@ export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn
       // Replace the value in place, indented like the line that holds it; inside a
       // one-line container (or where the old value was on one line with its neighbours) keep one line.
       const lineIndent = lineIndentAt(text, start(member ?? node));
-      const oneLine = style.indent === '' || (lineIndent === undefined && node.loc.start.line === node.loc.end.line);
+      const multiLine = node.loc.start.line !== node.loc.end.line;
+      const oneLine = style.indent === '' || (lineIndent === undefined && !multiLine);
+      const valueStyle = edit.keepLayout && multiLine ? { ...style, inlineArrays: false } : style;
       const formatted = oneLine
         ? formatInline(edit.value, style.indent !== '')
-        : formatJsonValue(edit.value, style, 0)
+        : formatJsonValue(edit.value, valueStyle, 0)
             .split(style.newline)
             .map((line, n) => (n === 0 ? line : (lineIndent ?? depthIndent(Math.max(depth - 1, 0))) + line))
             .join(style.newline);

@@ -9,28 +9,34 @@
  *    file's content validates against exactly that task schema version
  *    (never guessed: a file matching no known version is left for the rule to report).
  *
+ * Edits go through the project's text-preserving JSON editor
+ * (src/migrate/json-edit.ts, shared with `migrate`): key order, indentation,
+ * newline style, BOM and final newline are kept; a multi-line `blocks` array
+ * stays multi-line.
+ *
  * Public API (stable): runGenericFixes(root, selectedIds) → Map<requirement id, repairs>,
  * fixBlocksInverse(files), fixSchemaFields(file), TaskFileForFix, listTaskFiles(root).
  * Integration points: the runner calls runGenericFixes before the rules when
  * `--fix` is given; repairs are Findings with severity 'notice'.
  * Rule-specific repairs (stale indices, DAG and plan files) are done by the
- * owning rules under ctx.fix.
- * Dependencies: node:fs, node:path, ./json-text-edit.js, ./write.js,
+ * owning rules under ctx.fix. SCHEMA-VER-001 uses listTaskFiles.
+ * Dependencies: node:fs, node:path, ../../migrate/json-edit.js, ./write.js,
  * ../../schema/registry.js, ../../model.js.
  */
 import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Finding } from '../../model.js';
 import { knownVersions, schemaId, validate } from '../../schema/registry.js';
-import { detectStyle, findMember, formatStringArray, insertMembers, memberIndentation, parseForEdit, replaceMemberValue, type EditableJson } from './json-text-edit.js';
+import { applyJsonEdits, locateValue } from '../../migrate/json-edit.js';
 import { writeFileDurableSync } from './write.js';
 
 export interface TaskFileForFix {
   abs: string;
   /** Repo-relative, '/'. */
   file: string;
+  /** The file's text as read (BOM included). */
   raw: string;
-  doc: EditableJson;
+  /** Its parsed content (always a JSON object). */
   value: Record<string, unknown>;
 }
 
@@ -64,10 +70,14 @@ function readForFix(root: string, abs: string): TaskFileForFix | undefined {
   } catch {
     return undefined;
   }
-  const doc = parseForEdit(raw);
-  if (!doc) return undefined;
-  const value = JSON.parse(doc.text) as Record<string, unknown>;
-  return { abs, file: relative(root, abs).split(sep).join('/'), raw, doc, value };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw);
+  } catch {
+    return undefined; // not JSON: the loader reports it, nothing to repair by text
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  return { abs, file: relative(root, abs).split(sep).join('/'), raw, value: value as Record<string, unknown> };
 }
 
 export function runGenericFixes(root: string, selected: ReadonlySet<string>): Map<string, Finding[]> {
@@ -132,18 +142,16 @@ export function fixBlocksInverse(files: readonly TaskFileForFix[]): Array<{ file
     const added = [...want].filter((b) => !kept.includes(b)).sort();
     const next = [...kept, ...added];
     if (f.value.blocks !== undefined && next.length === current.length && next.every((b, i) => b === current[i])) continue;
-    const style = detectStyle(f.doc.text);
-    const member = findMember(f.doc, 'blocks');
+    const member = f.value.blocks !== undefined ? locateValue(f.raw, ['blocks']) : undefined;
     let text: string;
     let at: { line: number; column: number };
     if (member) {
-      const indent = memberIndentation(f.doc, member);
-      text = replaceMemberValue(f.doc, 'blocks', formatStringArray(f.doc, member, next, style, indent));
-      at = { line: member.value.loc.start.line, column: member.value.loc.start.column };
+      text = applyJsonEdits(f.raw, [{ op: 'set', path: ['blocks'], value: next, keepLayout: true }]);
+      at = member.start;
     } else {
-      const anchor = findMember(f.doc, 'dependencies');
-      text = insertMembers(f.doc, [['blocks', JSON.stringify(next).replace(/","/g, '", "')]], anchor ? 'dependencies' : undefined);
-      at = anchor ? { line: anchor.loc.end.line, column: anchor.loc.end.column } : { line: 1, column: 1 };
+      const anchor = f.value.dependencies !== undefined ? locateValue(f.raw, ['dependencies']) : undefined;
+      text = applyJsonEdits(f.raw, [{ op: 'set', path: ['blocks'], value: next, after: anchor ? ['dependencies'] : [] }]);
+      at = anchor ? anchor.end : { line: 1, column: 1 };
     }
     const removed = current.filter((b) => !want.has(b));
     const what = [added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : '', member ? '' : 'created the field']
@@ -190,10 +198,14 @@ export function fixSchemaFields(f: TaskFileForFix): { text: string; repair: Find
   }
   if (!version) return undefined;
   const members: Array<[string, string]> = [];
-  if (!hasVersion) members.push(['schema_version', JSON.stringify(version)]);
-  if (!hasUrl) members.push(['schema_url', JSON.stringify(schemaId('task', version))]);
-  const after = hasVersion ? 'schema_version' : findMember(f.doc, '$schema') ? '$schema' : undefined;
-  const text = insertMembers(f.doc, members, after);
+  if (!hasVersion) members.push(['schema_version', version]);
+  if (!hasUrl) members.push(['schema_url', schemaId('task', version)]);
+  // After schema_version when it is there, else after $schema, else first; in this order.
+  const after = hasVersion ? ['schema_version'] : f.value.$schema !== undefined ? ['$schema'] : [];
+  const text = applyJsonEdits(
+    f.raw,
+    members.map(([key, value]) => ({ op: 'set' as const, path: [key], value, after })),
+  );
   return {
     text,
     repair: {
@@ -202,7 +214,7 @@ export function fixSchemaFields(f: TaskFileForFix): { text: string; repair: Find
       file: f.file,
       line: 1,
       column: 1,
-      message: `fixed: added ${members.map(([k, v]) => `${k} ${v}`).join(' and ')} (the content validates against task schema ${version})`,
+      message: `fixed: added ${members.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(' and ')} (the content validates against task schema ${version})`,
       fix: 'nothing left to do; review the change with git diff',
     },
   };
