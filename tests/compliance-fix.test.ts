@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,16 @@ describe('--fix: blocks is the inverse of dependencies', () => {
     expect(b.filter((l, i) => l !== a[i])).toEqual(['    "ah-harden-task-schema",', '    "ah-harden-state-machine"']);
     // Idempotent.
     expect(runGenericFixes(dir, new Set(['TASK-DEF-002'])).size).toBe(0);
+  });
+
+  it('keeps the repaired file\'s permission bits', () => {
+    const dir = tempRepo();
+    const file = join(dir, 'tasks/api-hardening/ah-lint-baseline.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"ah-harden-state-machine",\n', ''));
+    chmodSync(file, 0o600);
+    expect(runGenericFixes(dir, new Set(['TASK-DEF-002'])).get('TASK-DEF-002')).toHaveLength(1);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(dir, 'tasks/api-hardening')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it('creates a missing blocks member after dependencies', () => {

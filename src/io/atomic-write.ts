@@ -5,7 +5,8 @@
  *
  * Public API:
  *   - writeFileDurable(path, data): Promise<void>   (stable)
- *   - writeFileDurableSync(path, data): void         (stable)
+ *   - writeFileDurableSync(path, data, options?): void (stable; options.keepMode: the
+ *     replaced file keeps its permission bits, for user files such as tasks/*.json)
  *   - tempPathFor(path): string                      (internal; the temp name used)
  *   - fsyncDir(dir): Promise<void> / fsyncDirSync(dir) (stable)
  *   - isTempFileName(name): boolean                  (stable; what doctor/STATE-OBS-003 treat as a leftover temp file)
@@ -16,11 +17,12 @@
  * gets a unique `<name>.<pid>.<random>.tmp` so concurrent writers never share
  * a temp file. On failure the temp file is removed and the target is untouched.
  * Integration points: the engine's commit path (snapshot), B1's derive step
- * (indices, metrics), C's graph files, doctor (which removes stale temp files).
+ * (indices, metrics), C's graph files, doctor (which removes stale temp files),
+ * the compliance --fix repairs of task files (keepMode).
  * Dependencies: node:fs, node:path, node:crypto.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -88,12 +90,20 @@ export async function writeFileDurable(path: string, data: string | Uint8Array):
   }
 }
 
-export function writeFileDurableSync(path: string, data: string | Uint8Array): void {
+export function writeFileDurableSync(path: string, data: string | Uint8Array, options: { keepMode?: boolean } = {}): void {
   const tmp = tempPathFor(path);
   const bytes = toBuffer(data);
+  let mode = 0o644;
+  if (options.keepMode) {
+    try {
+      mode = statSync(path).mode & 0o777;
+    } catch {
+      /* a new file */
+    }
+  }
   let renamed = false;
   try {
-    const fd = openSync(tmp, 'w', 0o644);
+    const fd = openSync(tmp, 'w', mode);
     try {
       let offset = 0;
       while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);

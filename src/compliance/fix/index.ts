@@ -12,7 +12,8 @@
  * Edits go through the project's text-preserving JSON editor
  * (src/migrate/json-edit.ts, shared with `migrate`): key order, indentation,
  * newline style, BOM and final newline are kept; a multi-line `blocks` array
- * stays multi-line.
+ * stays multi-line. Files are replaced durably (temp + fsync + rename + dir
+ * fsync) with their permission bits kept.
  *
  * Public API (stable): runGenericFixes(root, selectedIds) → Map<requirement id, repairs>,
  * fixBlocksInverse(files), fixSchemaFields(file), TaskFileForFix, listTaskFiles(root).
@@ -20,7 +21,7 @@
  * `--fix` is given; repairs are Findings with severity 'notice'.
  * Rule-specific repairs (stale indices, DAG and plan files) are done by the
  * owning rules under ctx.fix. SCHEMA-VER-001 uses listTaskFiles.
- * Dependencies: node:fs, node:path, ../../migrate/json-edit.js, ./write.js,
+ * Dependencies: node:fs, node:path, ../../migrate/json-edit.js, ../../io/atomic-write.js,
  * ../../schema/registry.js, ../../model.js.
  */
 import { readdirSync, readFileSync, type Dirent } from 'node:fs';
@@ -28,7 +29,7 @@ import { join, relative, sep } from 'node:path';
 import type { Finding } from '../../model.js';
 import { knownVersions, schemaId, validate } from '../../schema/registry.js';
 import { applyJsonEdits, locateValue } from '../../migrate/json-edit.js';
-import { writeFileDurableSync } from './write.js';
+import { writeFileDurableSync } from '../../io/atomic-write.js';
 
 export interface TaskFileForFix {
   abs: string;
@@ -95,7 +96,7 @@ export function runGenericFixes(root: string, selected: ReadonlySet<string>): Ma
     files = files.map((f) => {
       const result = fixSchemaFields(f);
       if (!result) return f;
-      writeFileDurableSync(f.abs, result.text);
+      writeFileDurableSync(f.abs, result.text, { keepMode: true });
       repairs.push({ ...result.repair, requirement: schemaOwner! });
       return readForFix(root, f.abs) ?? f;
     });
@@ -104,7 +105,7 @@ export function runGenericFixes(root: string, selected: ReadonlySet<string>): Ma
   if (wantBlocks) {
     const repairs: Finding[] = [...(out.get('TASK-DEF-002') ?? [])];
     for (const edit of fixBlocksInverse(files)) {
-      writeFileDurableSync(edit.file.abs, edit.text);
+      writeFileDurableSync(edit.file.abs, edit.text, { keepMode: true });
       repairs.push(edit.repair);
     }
     if (repairs.length) out.set('TASK-DEF-002', repairs);
