@@ -1,7 +1,11 @@
 /**
  * CLI entry: builds the commander program, runs it, maps errors to exit codes.
  *
- * Public API (stable): main(argv) → exit code.
+ * Public API (stable): main(argv) → exit code; wantsJson(argv) (internal).
+ * Every failure ends here: OrcError, commander usage errors, errno errors and
+ * unexpected exceptions all become one message on stderr (never a stack trace
+ * unless ORC_STATE_DEBUG is set) and, with --json (or --format json), one JSON
+ * document `{ ok: false, error: { code, message, location, fix } }` on stdout.
  * Integration points: bin/orc-state.js; commands live in src/cli/commands/.
  * Dependencies: commander.
  */
@@ -17,15 +21,34 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
-    return reportError(error, output, argv.includes('--json'));
+    return reportError(error, output, wantsJson(argv));
   }
+}
+
+/** True when the command line asks for machine-readable output (errors then go to stdout as JSON too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a === '--json' || a === '--format=json' || (a === '--format' && argv[i + 1] === 'json')) return true;
+  }
+  return false;
+}
+
+function jsonError(output: ReturnType<typeof createOutput>, code: string, message: string, location: unknown, fix: string | null, extra: Record<string, unknown> = {}): void {
+  output.json({ ok: false, error: { code, message, location: location ?? null, fix, ...extra } });
 }
 
 function reportError(error: unknown, output: ReturnType<typeof createOutput>, asJson: boolean): number {
   if (error instanceof CommanderError) {
     // commander already printed its message (help, version, unknown option).
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
-    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error.exitCode === 0) return EXIT.ok;
+    if (asJson) {
+      // commander's own code (e.g. commander.unknownOption) is kept as `reason`.
+      jsonError(output, 'USAGE', error.message.replace(/^error: /, ''), null, 'run the command with --help for its usage', { reason: error.code });
+    }
+    return EXIT.usage;
   }
   if (error instanceof OrcError) {
     const loc = error.details.location;
@@ -40,12 +63,37 @@ function reportError(error: unknown, output: ReturnType<typeof createOutput>, as
   }
   const err = error as NodeJS.ErrnoException;
   if (err && typeof err === 'object' && typeof err.code === 'string' && typeof err.path === 'string') {
-    output.err(`${output.paint('red', 'error')} ${err.path}: ${err.message}`);
+    const fix = errnoFix(err.code);
+    if (asJson) jsonError(output, 'UNREADABLE_INPUT', err.message, { file: err.path }, fix, { errno: err.code });
+    else {
+      output.err(`${output.paint('red', 'error')} ${err.path}: ${err.message}`);
+      output.err(`  fix: ${fix}`);
+    }
     return EXIT.usage;
   }
   // Unexpected: say so plainly; the stack only when asked for.
-  output.err(`${output.paint('red', 'internal error')} ${err instanceof Error ? err.message : String(err)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  if (asJson) jsonError(output, 'INTERNAL', message, null, 'set ORC_STATE_DEBUG=1 for the stack trace, and please report it');
+  output.err(`${output.paint('red', 'internal error')} ${message}`);
   if (process.env.ORC_STATE_DEBUG) output.err(String(err instanceof Error ? err.stack : err));
   else output.err('  set ORC_STATE_DEBUG=1 for the stack trace, and please report it.');
   return EXIT.usage;
+}
+
+function errnoFix(code: string): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'check the path (and --root); create the missing file or directory';
+    case 'ENOTDIR':
+      return 'a component of the path is a file, not a directory: check --root and the repository layout';
+    case 'EISDIR':
+      return 'a directory stands where a file is expected: move it away';
+    case 'EACCES':
+    case 'EPERM':
+      return 'check the file permissions';
+    case 'ENOSPC':
+      return 'free disk space and retry';
+    default:
+      return 'check the path and its permissions, then retry';
+  }
 }

@@ -7,6 +7,9 @@
  * Dependencies: commander.
  */
 import { Command } from 'commander';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { OrcError } from '../errors.js';
 import type { Output } from './output.js';
 import { register as registerValidate } from './commands/validate.js';
 import { register as registerMigrate } from './commands/migrate.js';
@@ -54,5 +57,33 @@ export function buildProgram(output: Output): Command {
       writeErr: (s) => process.stderr.write(s),
     });
   for (const register of COMMANDS) register(program, output);
+  // One check for every command's --root, before any action reads or writes under it.
+  program.hook('preAction', (_program, action) => checkRoot(action.opts().root, action.name() === 'init'));
   return program;
+}
+
+/** --root must be an existing directory (init may create a missing one, as `git init` does). */
+export function checkRoot(root: unknown, mayCreate: boolean): void {
+  if (typeof root !== 'string') return;
+  const abs = resolve(root);
+  let isDir: boolean;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && mayCreate) return;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new OrcError('USAGE', `--root ${root} does not exist`, {
+        location: { file: abs },
+        fix: mayCreate ? 'check the path' : 'pass the repository root (the directory holding tasks/ and .state/), or create it with `orc-state init --root <dir>`',
+      });
+    }
+    throw new OrcError('UNREADABLE_INPUT', `--root ${root} cannot be read (${code ?? String(error)})`, { location: { file: abs }, fix: 'check the permissions of the directory' });
+  }
+  if (!isDir) {
+    throw new OrcError('USAGE', `--root ${root} is a file, not a directory`, {
+      location: { file: abs },
+      fix: 'pass the repository root (the directory holding tasks/ and .state/)',
+    });
+  }
 }

@@ -21,7 +21,7 @@
  * Integration points: CLI doctor, crash tests, STATE-OBS-003 (--fix).
  * Dependencies: ../io/*, ../machines/index.js, ../repo/load-tasks.js, ./*.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { OrcEvent, Snapshot } from '../model.js';
@@ -290,6 +290,12 @@ async function saveAside(root: string, abs: string, label: string): Promise<stri
   mkdirSync(recoveredDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dest = join(recoveredDir, `${label}.${stamp}`);
+  if (statSync(abs).isDirectory()) {
+    // A directory where the file belongs: move it aside whole (its contents are kept), so the file can be rebuilt.
+    renameSync(abs, dest);
+    await fsyncDir(recoveredDir).catch(() => undefined);
+    return dest;
+  }
   await writeFileDurable(dest, readFileSync(abs));
   return dest;
 }

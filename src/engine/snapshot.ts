@@ -32,12 +32,19 @@ export interface SnapshotRead {
   findings: Finding[];
 }
 
-function readText(path: string): string | null {
+function readText(path: string, file: string = path): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    // A directory, a permission problem, a dangling path component: located, with a fix (never a stack trace).
+    const what = code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(error)})`;
+    throw new OrcError('UNREADABLE_INPUT', `${file} ${what}`, {
+      location: { file },
+      fix: code === 'EISDIR' ? `move the directory ${file} away, then run \`orc-state doctor --repair\` to rebuild the file from the event log` : `check the permissions of ${file} (and that every directory above it is a directory)`,
+      data: { errno: code ?? null },
+    });
   }
 }
 
@@ -45,13 +52,14 @@ function readText(path: string): string | null {
 function parseFindings(text: string, file: string): Finding[] {
   const read = parseJsonText(text, file, { requirement: 'STATE-OBS-001', maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 64 });
   if (!read.ok) return read.findings;
-  return [];
+  // JSON.parse failed but the located reader accepted it: only a BOM can do that; say so.
+  return read.notices;
 }
 
 export function readSnapshot(root: string): Snapshot | null {
   const paths = statePaths(root);
   const file = rel(root, paths.current);
-  const text = readText(paths.current);
+  const text = readText(paths.current, file);
   if (text === null) return null;
   let value: unknown;
   try {
@@ -80,7 +88,7 @@ export function readSnapshot(root: string): Snapshot | null {
 export function loadSnapshotFile(root: string): SnapshotRead {
   const paths = statePaths(root);
   const file = rel(root, paths.current);
-  const text = readText(paths.current);
+  const text = readText(paths.current, file);
   if (text === null) return { file, exists: false, snapshot: null, text: null, findings: [] };
   let value: unknown;
   try {

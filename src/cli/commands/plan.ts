@@ -61,8 +61,9 @@ export function register(program: Command, output: Output): void {
     .option('--root <dir>', 'repository root', process.cwd())
     .action(async (workstream: string | undefined, flags: PlanFlags) => {
       const format = flags.json ? 'json' : (flags.format ?? 'text');
-      if (!(FORMATS as readonly string[]).includes(format)) {
-        throw new OrcError('USAGE', `unknown format "${format}"`, { fix: `use one of ${FORMATS.join(', ')}` });
+      const asked = flags.format ?? format;
+      if (!(FORMATS as readonly string[]).includes(asked)) {
+        throw new OrcError('USAGE', `unknown format "${asked}"`, { fix: `use one of ${FORMATS.join(', ')}` });
       }
       const root = resolve(flags.root);
       const inputs = await loadGraphInputs(root, flags.maxParallel !== undefined ? { maxParallel: flags.maxParallel } : {});
