@@ -18,10 +18,11 @@
  * Integration points: npm script "bench:compliance".
  * Dependencies: node:fs, node:child_process, ../src/engine/commit.js,
  * ../src/compliance/runner.js, ../src/repo/load-tasks.js, ../src/engine/snapshot.js,
- * ../src/engine/log.js, ../src/paths.js, ../src/util/random.js.
+ * ../src/engine/log.js, ../src/paths.js, ../src/util/random.js, ./validate-tasks.js
+ * (generateRepo: the same generated task files as bench:validate-tasks).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,65 +35,7 @@ import { deriveAll } from '../src/engine/derive.js';
 import { readLocatedEvents } from '../src/engine/log.js';
 import { packageRoot } from '../src/paths.js';
 import { rng } from '../src/util/random.js';
-
-const TYPES = ['aider', 'pytest', 'lint', 'custom'] as const;
-const CAPS: Record<(typeof TYPES)[number], string> = { aider: 'aider.edit', pytest: 'python.pytest', lint: 'node.typescript', custom: 'shell.exec' };
-
-function writeTasks(root: string, count: number): string[] {
-  const random = rng(7);
-  const wsCount = Math.max(1, Math.round(count / 100));
-  const perWs = Math.ceil(count / wsCount);
-  const order: string[] = [];
-  let made = 0;
-  for (let w = 0; w < wsCount && made < count; w++) {
-    const ws = `ws-${String(w).padStart(3, '0')}`;
-    mkdirSync(join(root, 'tasks', ws), { recursive: true });
-    const ids: string[] = [];
-    const deps = new Map<string, string[]>();
-    for (let k = 0; k < perWs && made < count; k++, made++) {
-      const id = `${ws}-t${String(k).padStart(4, '0')}`;
-      const d = new Set<string>();
-      const n = k === 0 ? 0 : 1 + Math.floor(random() * 2);
-      for (let j = 0; j < n; j++) d.add(ids[Math.max(0, k - 1 - Math.floor(random() * 8))]!);
-      deps.set(id, [...d].sort());
-      ids.push(id);
-    }
-    const blocks = new Map(ids.map((id) => [id, [] as string[]]));
-    for (const [id, ds] of deps) for (const d of ds) blocks.get(d)!.push(id);
-    for (const id of ids) {
-      const type = TYPES[Math.floor(random() * TYPES.length)]!;
-      const task = {
-        $schema: '../../schemas/task.v2.0.0.schema.json',
-        schema_version: '2.0.0',
-        schema_url: 'https://orc-state.dev/schemas/task/2.0.0.json',
-        task_id: id,
-        workstream_id: ws,
-        name: `Generated ${type} task ${id}`,
-        description: `Benchmark task ${id} of type ${type}.`,
-        type,
-        status: 'pending',
-        priority: Math.floor(random() * 10),
-        dependencies: deps.get(id)!,
-        blocks: blocks.get(id)!.sort(),
-        worker_requirements: { capabilities: [CAPS[type]], min_version: '1.0.0' },
-        execution: {
-          command: type === 'aider' ? `aider --yes --message 'Implement ${id}'` : type === 'pytest' ? `python -m pytest tests/${ws} -q` : type === 'lint' ? 'npx tsc --noEmit -p tsconfig.json' : `./scripts/${id}.sh`,
-          working_directory: '.',
-          timeout_seconds: 600,
-          max_retries: 2,
-          retry_delay_seconds: 10,
-          estimated_duration_seconds: 30 + Math.floor(random() * 500),
-        },
-        context_requirements: { max_context_tokens: 8000, required_files: [], optional_files: [], exclude_patterns: ['**/__pycache__/**', '**/*.pyc', '**/node_modules/**'] },
-        validation_rules: type === 'aider' ? { pre_execution: ['git_clean'], post_execution: ['no_lint_errors'] } : { pre_execution: [], post_execution: type === 'pytest' ? ['tests_passing'] : [] },
-        state: { created_at: '2026-11-20T09:00:00Z', started_at: null, completed_at: null, assigned_worker: null, retry_count: 0, last_error: null },
-      };
-      writeFileSync(join(root, 'tasks', ws, `${id}.json`), `${JSON.stringify(task, null, 2)}\n`);
-      order.push(id);
-    }
-  }
-  return order;
-}
+import { CAPABILITY_OF, generateRepo } from './validate-tasks.js';
 
 /** Drive the engine: every task through its lifecycle (some with a retry), then worker health flaps up to `target` events. */
 async function writeState(root: string, order: string[], target: number): Promise<number> {
@@ -104,7 +47,7 @@ async function writeState(root: string, order: string[], target: number): Promis
   const workers = Array.from({ length: BATCH }, (_, i) => `worker-${String(i).padStart(3, '0')}`);
   const reg: TransitionRequest[] = [];
   for (const w of workers) {
-    reg.push({ entity_type: 'worker', entity_id: w, trigger: 'worker_registered', timestamp: ts(), metadata: { capabilities: Object.values(CAPS) } });
+    reg.push({ entity_type: 'worker', entity_id: w, trigger: 'worker_registered', timestamp: ts(), metadata: { capabilities: Object.values(CAPABILITY_OF) } });
     reg.push({ entity_type: 'worker', entity_id: w, trigger: 'registration_complete', timestamp: ts() });
   }
   events += (await store.applyTransitions(reg, { derive: false })).events.length;
@@ -195,7 +138,7 @@ async function main(): Promise<void> {
     console.log(`bench:compliance — ${tasks} tasks, ${target} events (repo in ${dir})`);
     let t = performance.now();
     for (const d of ['docs', 'specifications', 'capabilities']) cpSync(join(pkg, d), join(dir, d), { recursive: true });
-    const order = writeTasks(dir, tasks);
+    const order = generateRepo(dir, tasks).ids;
     const events = await writeState(dir, order, target);
     const logBytes = statSync(join(dir, '.state/transitions.jsonl')).size;
     console.log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s: ${order.length} task files (${(dirBytes(join(dir, 'tasks')) / 1e6).toFixed(1)} MB), ${events} events (${(logBytes / 1e6).toFixed(1)} MB log), .state ${(dirBytes(join(dir, '.state')) / 1e6).toFixed(1)} MB`);

@@ -31,9 +31,15 @@ import { locateInText } from '../src/io/located-json.js';
 import { rng } from '../src/util/random.js';
 
 const TYPES = ['aider', 'pytest', 'lint', 'custom'] as const;
+/** The capability a generated task of each type requires (a worker with all of them can run any generated task). */
+export const CAPABILITY_OF: Record<(typeof TYPES)[number], string> = { aider: 'aider.edit', pytest: 'python.pytest', lint: 'node.typescript', custom: 'shell.exec' };
 
-/** A repo of `count` tasks in count/100 workstreams: each task depends on up to 3 earlier tasks of its workstream, ~3% also on a task of an earlier workstream. */
-export function generateRepo(root: string, count: number): { files: number; bytes: number } {
+/**
+ * A repo of `count` tasks in count/100 workstreams: each task depends on up to 3 earlier tasks of its workstream,
+ * ~3% also on a task of an earlier workstream. `ids` lists the task ids in creation order, so every task comes
+ * after all of its dependencies (bench/compliance drives them through their lifecycle in that order).
+ */
+export function generateRepo(root: string, count: number): { files: number; bytes: number; ids: string[] } {
   const random = rng(42);
   const wsCount = Math.max(1, Math.round(count / 100));
   const perWs = Math.ceil(count / wsCount);
@@ -66,6 +72,8 @@ export function generateRepo(root: string, count: number): { files: number; byte
     mkdirSync(join(root, 'tasks', ws), { recursive: true });
     for (const id of wsIds) {
       const type = TYPES[Math.floor(random() * TYPES.length)]!;
+      // Every attempt fits its timeout (AIDER-INT-001), so the repo passes the whole gate (bench/compliance).
+      const estimated = 30 + Math.floor(random() * 600);
       const task = {
         $schema: '../../schemas/task.v2.0.0.schema.json',
         schema_version: '2.0.0',
@@ -80,14 +88,14 @@ export function generateRepo(root: string, count: number): { files: number; byte
         priority: Math.floor(random() * 10),
         dependencies: deps.get(id)!,
         blocks: blocks.get(id)!.sort(),
-        worker_requirements: { capabilities: [type === 'aider' ? 'aider.edit' : type === 'pytest' ? 'python.pytest' : type === 'lint' ? 'node.typescript' : 'shell.exec'], min_version: '1.0.0' },
+        worker_requirements: { capabilities: [CAPABILITY_OF[type]], min_version: '1.0.0' },
         execution: {
           command: type === 'aider' ? `aider --yes --message 'Refactor src/module_${id.length % 20}.py'` : type === 'pytest' ? `python -m pytest tests/${ws} -q` : type === 'lint' ? 'npx tsc --noEmit -p tsconfig.json' : `./scripts/${id}.sh`,
           working_directory: '.',
-          timeout_seconds: 300 + Math.floor(random() * 1500),
+          timeout_seconds: estimated + 60 + Math.floor(random() * 1200),
           max_retries: Math.floor(random() * 3),
           retry_delay_seconds: 10,
-          estimated_duration_seconds: 30 + Math.floor(random() * 600),
+          estimated_duration_seconds: estimated,
         },
         context_requirements: {
           max_context_tokens: 8000,
@@ -104,7 +112,7 @@ export function generateRepo(root: string, count: number): { files: number; byte
       writeFileSync(join(root, 'tasks', ws, `${id}.json`), text);
     }
   });
-  return { files: made, bytes };
+  return { files: made, bytes, ids: ids.flat() };
 }
 
 /** The floor: list tasks/ and JSON.parse every file (also used verbatim as the `node -e` child). */
