@@ -178,31 +178,47 @@ function parseYaml(text: string, file: string, requirement: string): Parsed {
 }
 
 const CAP_REQS: ReadonlySet<string> = new Set(['CAP-REG-001', 'CAP-REG-002']);
+const RES_REQS: ReadonlySet<string> = new Set(['CONC-REG-001']);
 
-export function loadCapabilities(root: string): CapabilityRegistry {
-  const out: CapabilityRegistry = { file: null, capabilities: new Map(), findings: [] };
-  const parsed = readRegistryFile(root, REGISTRY_FILES.capabilities, 'CAP-REG-001');
-  if (!parsed) return out;
+/**
+ * The steps both loaders share: find and parse the registry file, validate it against
+ * `<kind>.v1.0.0` (schema errors become located findings under `requirement`), and hand
+ * back its entry list (`listKey`) when it is an array. `out` receives the file and findings.
+ */
+function readValidatedList(
+  root: string,
+  out: { file: string | null; findings: Finding[] },
+  spec: { candidates: readonly string[]; kind: 'capability-registry' | 'resource-registry'; requirement: string; owned: ReadonlySet<string>; listKey: string },
+): { list: unknown[]; locate: Locate; file: string } | undefined {
+  const parsed = readRegistryFile(root, spec.candidates, spec.requirement);
+  if (!parsed) return undefined;
   out.file = parsed.file;
   out.findings.push(...parsed.findings);
-  if (parsed.value === undefined || !parsed.locate) return out;
+  if (parsed.value === undefined || !parsed.locate) return undefined;
   const { value, locate, file } = parsed;
-  const validator = getValidator('capability-registry', '1.0.0');
-  if (!validator) throw new Error('schemas/capability-registry.v1.0.0.schema.json missing');
+  const validator = getValidator(spec.kind, '1.0.0');
+  if (!validator) throw new Error(`schemas/${spec.kind}.v1.0.0.schema.json missing`);
   if (!validator(value)) {
     out.findings.push(
       ...schemaFindings(validator.errors ?? [], {
         file,
         value,
         locate,
-        schema: loadSchemaDocument('capability-registry', '1.0.0'),
-        requirement: 'CAP-REG-001',
-        ownedRequirements: CAP_REQS,
+        schema: loadSchemaDocument(spec.kind, '1.0.0'),
+        requirement: spec.requirement,
+        ownedRequirements: spec.owned,
       }),
     );
   }
-  const list = value !== null && typeof value === 'object' ? (value as { Capabilities?: unknown }).Capabilities : undefined;
-  if (!Array.isArray(list)) return out;
+  const list = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[spec.listKey] : undefined;
+  return Array.isArray(list) ? { list, locate, file } : undefined;
+}
+
+export function loadCapabilities(root: string): CapabilityRegistry {
+  const out: CapabilityRegistry = { file: null, capabilities: new Map(), findings: [] };
+  const read = readValidatedList(root, out, { candidates: REGISTRY_FILES.capabilities, kind: 'capability-registry', requirement: 'CAP-REG-001', owned: CAP_REQS, listKey: 'Capabilities' });
+  if (!read) return out;
+  const { list, locate, file } = read;
   list.forEach((entry, i) => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
     const id = (entry as { CapabilityId?: unknown }).CapabilityId;
@@ -236,28 +252,9 @@ export function loadCapabilities(root: string): CapabilityRegistry {
 
 export function loadResources(root: string): ResourceRegistry {
   const out: ResourceRegistry = { file: null, resources: new Map(), findings: [], invalidIds: new Set() };
-  const parsed = readRegistryFile(root, REGISTRY_FILES.resources, 'CONC-REG-001');
-  if (!parsed) return out;
-  out.file = parsed.file;
-  out.findings.push(...parsed.findings);
-  if (parsed.value === undefined || !parsed.locate) return out;
-  const { value, locate, file } = parsed;
-  const validator = getValidator('resource-registry', '1.0.0');
-  if (!validator) throw new Error('schemas/resource-registry.v1.0.0.schema.json missing');
-  if (!validator(value)) {
-    out.findings.push(
-      ...schemaFindings(validator.errors ?? [], {
-        file,
-        value,
-        locate,
-        schema: loadSchemaDocument('resource-registry', '1.0.0'),
-        requirement: 'CONC-REG-001',
-        ownedRequirements: new Set(['CONC-REG-001']),
-      }),
-    );
-  }
-  const list = value !== null && typeof value === 'object' ? (value as { Resources?: unknown }).Resources : undefined;
-  if (!Array.isArray(list)) return out;
+  const read = readValidatedList(root, out, { candidates: REGISTRY_FILES.resources, kind: 'resource-registry', requirement: 'CONC-REG-001', owned: RES_REQS, listKey: 'Resources' });
+  if (!read) return out;
+  const { list, locate, file } = read;
   list.forEach((entry, i) => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
     const r = entry as Partial<ResourceDef>;
