@@ -31,16 +31,7 @@ import { statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { TaskDefinition } from '../model.js';
 import { selectContext } from './context.js';
-import {
-  captureChanges,
-  changesSince,
-  evaluatePostValidation,
-  evaluatePreValidation,
-  finishOutput,
-  processError,
-  resolveWorkingDirectory,
-  runProcess,
-} from './shell.js';
+import { evaluatePreValidation, finishOutput, processError, resolveWorkingDirectory, runTaskProcess, settleError } from './shell.js';
 import type { RunContext, Worker, WorkerOutput } from './types.js';
 
 const FORBIDDEN_OPTIONS = new Set(['--file', '--read']);
@@ -200,18 +191,7 @@ export class AiderWorker implements Worker {
         context,
       });
     }
-    const baseline = captureChanges(root);
-    const p = await runProcess({
-      file: command.file,
-      args: command.args,
-      cwd: wd.dir,
-      timeoutMs: task.execution.timeout_seconds * 1000,
-      ...(ctx.env ? { env: ctx.env } : {}),
-      ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-    });
-    const changes = changesSince(root, baseline);
+    const { p, changes } = await runTaskProcess(root, task, ctx, { file: command.file, args: command.args }, wd.dir);
     const parsed = parseAiderOutput(`${p.stdout}\n${p.stderr}`);
     for (const f of parsed.appliedFiles) {
       const rel = relative(root, resolve(wd.dir, f)).split(sep).join('/');
@@ -224,8 +204,7 @@ export class AiderWorker implements Worker {
     } else if (error?.error_type === 'nonzero_exit' && parsed.insufficientContext) {
       error = { ...error, error_type: 'insufficient_context', message: `aider reported insufficient context: "${parsed.insufficientContext}"` };
     }
-    evaluatePostValidation(task, p.timedOut || p.cancelled ? null : p.exitCode, validation);
-    if (!error && validation.failed.length > 0) error = { error_type: 'validation_failed', message: `post-execution validation failed: ${validation.failed.join(', ')}`, exit_code: p.exitCode };
+    error = settleError(task, p, validation, error);
     return finishOutput({
       ...base,
       durationMs: p.durationMs,

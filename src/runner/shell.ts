@@ -18,7 +18,12 @@
  *     runner can check (git_clean before; tests_passing / no_lint_errors from
  *     the exit status after); others are reported as skipped               (internal)
  *   - finishOutput(...) assembles a WorkerOutput                             (internal)
- * Integration points: ./aider.ts builds on runProcess/finishOutput; the engine
+ *   - runTaskProcess(root, task, ctx, command, cwd) → { p, changes }: the process
+ *     with the task's timeout and the context's env/kill grace/signal/output hook,
+ *     and the repository changes it made                                      (internal)
+ *   - settleError(task, p, validation, error): post-execution validation, and
+ *     validation_failed when the run itself did not fail                       (internal)
+ * Integration points: ./aider.ts builds on runTaskProcess/settleError/finishOutput; the engine
  * maps output.status to the task machine's triggers (./output.ts triggerFor).
  * Dependencies: node:child_process, node:fs, node:path, ./types.js, ./output.js, ../model.js.
  */
@@ -373,6 +378,34 @@ export function finishOutput(input: FinishInput): WorkerOutput {
   };
 }
 
+/** Run a task's process (`{ file, args }` or `{ shell }`) in `cwd` under the run context, and collect what it changed in the repo. */
+export async function runTaskProcess(
+  root: string,
+  task: TaskDefinition,
+  ctx: RunContext,
+  command: { file: string; args: string[] } | { shell: string },
+  cwd: string,
+): Promise<{ p: ProcessResult; changes: ReturnType<typeof changesSince> }> {
+  const baseline = captureChanges(root);
+  const p = await runProcess({
+    ...command,
+    cwd,
+    timeoutMs: task.execution.timeout_seconds * 1000,
+    ...(ctx.env ? { env: ctx.env } : {}),
+    ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
+  });
+  return { p, changes: changesSince(root, baseline) };
+}
+
+/** Evaluate post-execution validation (not for a timed-out or cancelled run); a run that did not fail otherwise fails as validation_failed when a rule failed. */
+export function settleError(task: TaskDefinition, p: ProcessResult, validation: ValidationReport, error: FinishInput['error']): FinishInput['error'] {
+  evaluatePostValidation(task, p.timedOut || p.cancelled ? null : p.exitCode, validation);
+  if (!error && validation.failed.length > 0) return { error_type: 'validation_failed', message: `post-execution validation failed: ${validation.failed.join(', ')}`, exit_code: p.exitCode };
+  return error;
+}
+
 /** The process outcome as a contract error, or null when it exited 0. */
 export function processError(p: ProcessResult, task: TaskDefinition): FinishInput['error'] {
   if (p.spawnError) return { error_type: 'spawn_failed', message: `could not start the command: ${p.spawnError}`, exit_code: null, signal: null };
@@ -411,20 +444,8 @@ export class ShellWorker implements Worker {
         validation,
       });
     }
-    const baseline = captureChanges(root);
-    const p = await runProcess({
-      shell: task.execution.command,
-      cwd: wd.dir,
-      timeoutMs: task.execution.timeout_seconds * 1000,
-      ...(ctx.env ? { env: ctx.env } : {}),
-      ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-    });
-    const changes = changesSince(root, baseline);
-    let error = processError(p, task);
-    evaluatePostValidation(task, p.timedOut || p.cancelled ? null : p.exitCode, validation);
-    if (!error && validation.failed.length > 0) error = { error_type: 'validation_failed', message: `post-execution validation failed: ${validation.failed.join(', ')}`, exit_code: p.exitCode };
+    const { p, changes } = await runTaskProcess(root, task, ctx, { shell: task.execution.command }, wd.dir);
+    const error = settleError(task, p, validation, processError(p, task));
     return finishOutput({
       ...base,
       durationMs: p.durationMs,
