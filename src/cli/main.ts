@@ -35,8 +35,9 @@ export function wantsJson(argv: readonly string[]): boolean {
   return false;
 }
 
+/** One line, so the document is also a valid JSON-lines record (watch --json prints one object per line). */
 function jsonError(output: ReturnType<typeof createOutput>, code: string, message: string, location: unknown, fix: string | null, extra: Record<string, unknown> = {}): void {
-  output.json({ ok: false, error: { code, message, location: location ?? null, fix, ...extra } });
+  output.out(JSON.stringify({ ok: false, error: { code, message, location: location ?? null, fix, ...extra } }));
 }
 
 function reportError(error: unknown, output: ReturnType<typeof createOutput>, asJson: boolean): number {
@@ -54,7 +55,7 @@ function reportError(error: unknown, output: ReturnType<typeof createOutput>, as
     const loc = error.details.location;
     const where = loc ? `${loc.file}${loc.line ? `:${loc.line}:${loc.column ?? 1}` : ''}: ` : '';
     if (asJson) {
-      output.json({ ok: false, error: { code: error.code, message: error.message, location: loc ?? null, fix: error.details.fix ?? null, ...error.details.data } });
+      jsonError(output, error.code, error.message, loc, error.details.fix ?? null, error.details.data);
     } else {
       output.err(`${output.paint('red', 'error')} ${where}${error.message}`);
       if (error.details.fix) output.err(`  fix: ${error.details.fix}`);

@@ -58,9 +58,14 @@ async function firstAndCount(path: string, gzip: boolean, afterSeq = 0): Promise
   let lastTimestamp: string | null = null;
   let count = 0;
   for await (const batch of readLineBatches(path, { gzip })) {
-    for (const line of batch.lines) {
+    for (const [i, line] of batch.lines.entries()) {
       if (!line.trim()) continue;
-      const ev = JSON.parse(line) as OrcEvent;
+      let ev: OrcEvent;
+      try {
+        ev = JSON.parse(line) as OrcEvent;
+      } catch {
+        throw Object.assign(new Error(`line ${batch.firstLine + i} is not JSON`), { line: batch.firstLine + i });
+      }
       if (ev.seq <= afterSeq) continue;
       if (first === null) first = ev.seq;
       last = ev.seq;
@@ -114,10 +119,11 @@ export async function rotateLog(root: string, options: CommitOptions = {}): Prom
     let info: Awaited<ReturnType<typeof firstAndCount>>;
     try {
       info = await firstAndCount(paths.log, false, lastArchived);
-    } catch {
-      throw new OrcError('STATE_CORRUPT', `${rel(root, paths.log)} has a line that is not JSON; refusing to seal it into an archive`, {
-        location: { file: rel(root, paths.log) },
-        fix: 'run `orc-state doctor` to find the line',
+    } catch (error) {
+      const line = (error as { line?: number }).line;
+      throw new OrcError('STATE_CORRUPT', `${rel(root, paths.log)} has a line that is not JSON${line ? ` (line ${line})` : ''}; refusing to seal it into an archive`, {
+        location: line ? { file: rel(root, paths.log), line, column: 1 } : { file: rel(root, paths.log) },
+        fix: 'run `orc-state doctor` for the details, then restore that line from a backup or remove it by hand (the log is the source of truth: never guess an event)',
       });
     }
     let archiveAbs: string | null = null;
