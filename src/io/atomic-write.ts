@@ -10,6 +10,8 @@
  *   - tempPathFor(path): string                      (internal; the temp name used)
  *   - fsyncDir(dir): Promise<void> / fsyncDirSync(dir) (stable)
  *   - isTempFileName(name): boolean                  (stable; what doctor/STATE-OBS-003 treat as a leftover temp file)
+ *   - writeAll(handle, bytes) / writeAllSync(fd, bytes) (internal; a write loop until every byte is
+ *     written, shared with ./jsonl-log.ts's appends)
  * Order of operations: write `<tmp>` in the same directory → fsync it → rename
  * over the target → fsync the directory (so the rename itself is durable).
  * The temp file for `current.json` is exactly `current.json.tmp`
@@ -23,7 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Names that only ever appear as temp files of an interrupted atomic write. */
@@ -65,6 +67,20 @@ export function fsyncDirSync(dir: string): void {
   }
 }
 
+/** Write every byte (a single write may be short). */
+export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
 export async function writeFileDurable(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(path);
   const bytes = toBuffer(data);
@@ -72,11 +88,7 @@ export async function writeFileDurable(path: string, data: string | Uint8Array):
   try {
     const handle = await open(tmp, 'w', 0o644);
     try {
-      let offset = 0;
-      while (offset < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-        offset += bytesWritten;
-      }
+      await writeAll(handle, bytes);
       await handle.sync();
     } finally {
       await handle.close();
@@ -105,8 +117,7 @@ export function writeFileDurableSync(path: string, data: string | Uint8Array, op
   try {
     const fd = openSync(tmp, 'w', mode);
     try {
-      let offset = 0;
-      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      writeAllSync(fd, bytes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

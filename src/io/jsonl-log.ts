@@ -16,23 +16,19 @@
  * Integration points: src/engine (commit path, replay, doctor, rotation).
  * Dependencies: node:fs, node:zlib, node:string_decoder, ./atomic-write.js.
  */
-import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { open, truncate } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import { fsyncDir, fsyncDirSync, writeFileDurable } from './atomic-write.js';
+import { fsyncDir, fsyncDirSync, writeAll, writeAllSync, writeFileDurable } from './atomic-write.js';
 
 export async function appendDurable(path: string, text: string): Promise<void> {
   const created = !existsSync(path);
   const bytes = Buffer.from(text, 'utf8');
   const handle = await open(path, 'a', 0o644);
   try {
-    let offset = 0;
-    while (offset < bytes.length) {
-      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-      offset += bytesWritten;
-    }
+    await writeAll(handle, bytes);
     await handle.datasync();
   } finally {
     await handle.close();
@@ -45,8 +41,7 @@ export function appendDurableSync(path: string, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
   const fd = openSync(path, 'a', 0o644);
   try {
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    writeAllSync(fd, bytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
