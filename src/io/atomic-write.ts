@@ -12,6 +12,9 @@
  *   - isTempFileName(name): boolean                  (stable; what doctor/STATE-OBS-003 treat as a leftover temp file)
  *   - writeAll(handle, bytes) / writeAllSync(fd, bytes) (internal; a write loop until every byte is
  *     written, shared with ./jsonl-log.ts's appends)
+ *   - writeFileSynced(path, bytes, flag): Promise<void> (internal; create/truncate ('w') or create
+ *     exclusively ('wx') a 0644 file, write every byte, fsync, close: the first half of a durable
+ *     replace, shared with src/migrate/backup.ts and src/migrate/event-log.ts)
  * Order of operations: write `<tmp>` in the same directory → fsync it → rename
  * over the target → fsync the directory (so the rename itself is durable).
  * The temp file for `current.json` is exactly `current.json.tmp`
@@ -20,7 +23,7 @@
  * a temp file. On failure the temp file is removed and the target is untouched.
  * Integration points: the engine's commit path (snapshot), B1's derive step
  * (indices, metrics), C's graph files, doctor (which removes stale temp files),
- * the compliance --fix repairs of task files (keepMode).
+ * the compliance --fix repairs of task files (keepMode), src/migrate (writeFileSynced).
  * Dependencies: node:fs, node:path, node:crypto.
  */
 import { randomBytes } from 'node:crypto';
@@ -81,18 +84,23 @@ export function writeAllSync(fd: number, bytes: Uint8Array): void {
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
+/** Write `bytes` to a 0644 file opened with `flag` and fsync it; the caller renames it into place. */
+export async function writeFileSynced(path: string, bytes: Uint8Array, flag: 'w' | 'wx'): Promise<void> {
+  const handle = await open(path, flag, 0o644);
+  try {
+    await writeAll(handle, bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function writeFileDurable(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(path);
   const bytes = toBuffer(data);
   let renamed = false;
   try {
-    const handle = await open(tmp, 'w', 0o644);
-    try {
-      await writeAll(handle, bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFileSynced(tmp, bytes, 'w');
     await rename(tmp, path);
     renamed = true;
     await fsyncDir(dirname(path));

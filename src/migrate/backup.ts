@@ -24,9 +24,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDir, writeFileDurable } from '../io/atomic-write.js';
+import { fsyncDir, writeFileDurable, writeFileSynced } from '../io/atomic-write.js';
 import { validate } from '../schema/registry.js';
 
 export const BACKUPS_DIR = '.backups';
@@ -120,14 +120,7 @@ async function writeOne(path: string, data: Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.orc-migrate.tmp`);
   let renamed = false;
   try {
-    const handle = await open(tmp, 'wx', 0o644);
-    try {
-      let offset = 0;
-      while (offset < data.length) offset += (await handle.write(data, offset, data.length - offset)).bytesWritten;
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFileSynced(tmp, data, 'wx');
     await rename(tmp, path);
     renamed = true;
   } finally {

@@ -31,7 +31,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrcError } from '../errors.js';
 import type { Finding } from '../model.js';
-import { fsyncDir, tempPathFor } from '../io/atomic-write.js';
+import { fsyncDir, tempPathFor, writeFileSynced } from '../io/atomic-write.js';
 import { withLock } from '../io/lock.js';
 import { getValidator } from '../schema/registry.js';
 import { backupTimestamp } from './backup.js';
@@ -156,14 +156,7 @@ export async function migrateEventLog(
     const data = Buffer.from(`${out.join('\n')}\n`, 'utf8');
     let renamed = false;
     try {
-      const handle = await open(tmp, 'wx', 0o644);
-      try {
-        let offset = 0;
-        while (offset < data.length) offset += (await handle.write(data, offset, data.length - offset)).bytesWritten;
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeFileSynced(tmp, data, 'wx');
       // 2. The original log kept as recorded, byte for byte.
       copyFileSync(logPath, archivePath);
       const archived = await open(archivePath, 'r');
