@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import type { OrcEvent, Snapshot } from '../model.js';
 import { fsyncDir, isTempFileName, writeFileDurable } from '../io/atomic-write.js';
 import { appendDurable, inspectTail, repairTornTail } from '../io/jsonl-log.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE, judgeLock, readLockInfo, withLock } from '../io/lock.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE, judgeLock, pidAlive, readLockInfo, withLock } from '../io/lock.js';
 import { applyEvent, emptyState, fromSnapshot, toSnapshot, type LiveState } from '../machines/index.js';
 import { loadTasks } from '../repo/load-tasks.js';
 import { compareWithReplay, describeDifference } from './compare.js';
@@ -81,15 +81,6 @@ export interface DoctorReport {
 const INDEX_FILES = ['by_workstream.json', 'by_status.json', 'by_worker.json'];
 /** A unique temp file of a live process is left alone unless it is this old. */
 const TEMP_GRACE_MS = 60 * 60_000;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Temp files in .state/ (and archive/, recovered/) that no live writer owns. */
 function staleTempFiles(root: string, holdingLock: boolean): string[] {

@@ -6,6 +6,8 @@
  *   - acquireLock(stateDir, opts): Promise<LockHandle> (stable) for callers that need manual release
  *   - readLockInfo(stateDir): LockInfo | null        (stable) who holds it (read-only)
  *   - judgeLock(info, staleMs): { stale: boolean; reason: string } (stable) used by doctor
+ *   - pidAlive(pid): boolean                         (internal) a process with that id exists on this
+ *     host (EPERM counts as alive); doctor uses it for temp files of live writers
  *   - LOCK_FILE, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_MS (stable)
  * Protocol (see design/LIBRARY_NOTES.md): the holder's record (pid, hostname,
  * pid namespace, random token, acquired_at) is written to a unique temp file
@@ -94,7 +96,7 @@ export function readLockInfo(stateDir: string): LockInfo | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
