@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,22 +7,10 @@ import { validate } from '../src/schema/registry.js';
 import { migrateFiles, rollbackMigration } from '../src/migrate/run.js';
 import { generateV1Tasks } from '../bench/migrate-input.js';
 import { ensureBuilt } from './migrate-build-helper.js';
+import { treeFiles as files } from './migrate-helpers.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/migrate/crash-child.mjs');
 const COUNT = 1000;
-
-function files(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string, rel: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name === '.backups') continue;
-      if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
-      else out.set(`${rel}${e.name}`, readFileSync(join(d, e.name)));
-    }
-  };
-  walk(dir, '');
-  return out;
-}
 
 function runChild(root: string, killAfter: number): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {

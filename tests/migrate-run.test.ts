@@ -6,6 +6,7 @@ import { OrcError } from '../src/errors.js';
 import { validate } from '../src/schema/registry.js';
 import { DEFAULT_REGISTRY, MigrationRegistry, migrateValue, upgradeInMemory, type MigrationStep } from '../src/migrate/chain.js';
 import { migrateFiles, rollbackMigration } from '../src/migrate/run.js';
+import { treeFiles as snapshotFiles } from './migrate-helpers.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/migrate/v1/tasks');
 
@@ -13,19 +14,6 @@ function repo(): string {
   const root = mkdtempSync(join(tmpdir(), 'orc-migrate-'));
   cpSync(FIXTURE, join(root, 'tasks'), { recursive: true });
   return root;
-}
-
-function snapshotFiles(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string, rel: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name === '.backups') continue;
-      if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
-      else out.set(`${rel}${e.name}`, readFileSync(join(d, e.name)));
-    }
-  };
-  walk(dir, '');
-  return out;
 }
 
 const read = (root: string, f: string) => readFileSync(join(root, 'tasks', f), 'utf8');
