@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyExampleRepo, PROJECT, removeDirs } from './compliance-helpers.js';
+import { copyExampleRepo, PROJECT, removeDirs, withState } from './compliance-helpers.js';
 
 const BIN = join(PROJECT, 'bin/orc-state.js');
 const DROP = join(PROJECT, 'scripts/validate');
@@ -40,16 +40,6 @@ async function cliInProcess(args: string[]): Promise<{ code: number; stdout: str
   }
 }
 const statuses = (json: string) => Object.fromEntries((JSON.parse(json) as { requirements: Array<{ id: string; status: string }> }).requirements.map((r) => [r.id, r.status]));
-
-async function withState(dir: string): Promise<string> {
-  if (!existsSync(join(dir, '.state', 'current.json'))) {
-    const engine = await import('../src/engine/init.js');
-    const commit = await import('../src/engine/commit.js');
-    await engine.initStore(dir);
-    await commit.syncDefinitions(dir);
-  }
-  return dir;
-}
 
 beforeAll(async () => {
   if (!existsSync(join(PROJECT, 'dist/src/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PROJECT, stdio: 'ignore' });

@@ -19,7 +19,7 @@ import { discoverRules } from '../src/compliance/discover.js';
 import { runCompliance } from '../src/compliance/runner.js';
 import type { Report, RequirementResult } from '../src/compliance/types.js';
 import type { Finding } from '../src/model.js';
-import { copyExampleRepo, removeDirs } from './compliance-helpers.js';
+import { copyExampleRepo, removeDirs, withState } from './compliance-helpers.js';
 
 const BREAKERS = join(__dirname, 'fixtures/compliance/breakers');
 const { rules } = await discoverRules();
@@ -31,16 +31,7 @@ let baseline: Report;
 const dirs: string[] = [];
 
 /** Build the clean repo: the shipped example repo, with .state/ created by the engine when it is not shipped yet. */
-async function buildBaseline(): Promise<string> {
-  const dir = copyExampleRepo('orc-baseline-');
-  if (!existsSync(join(dir, '.state', 'current.json'))) {
-    const engine = await import('../src/engine/init.js');
-    const commit = await import('../src/engine/commit.js');
-    await engine.initStore(dir);
-    await commit.syncDefinitions(dir);
-  }
-  return dir;
-}
+const buildBaseline = (): Promise<string> => withState(copyExampleRepo('orc-baseline-'));
 
 const key = (f: Finding) => `${f.file}:${f.line}:${f.column}:${f.message}`;
 const statusOf = (r: Report, id: string): RequirementResult | undefined => r.requirements.find((x) => x.id === id);
