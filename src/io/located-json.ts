@@ -61,6 +61,11 @@ function finding(
   return { requirement, severity, file, line: at.line, column: at.column, message, fix };
 }
 
+/** A refused read: one error finding (after any notices already collected). */
+function refuse(requirement: string, file: string, at: LineColumn, message: string, fix: string, notices: Finding[] = []): JsonRead {
+  return { ok: false, findings: [...notices, finding(requirement, 'error', file, at, message, fix)] };
+}
+
 /** Read and check a JSON file. `relPath` (repo-relative, '/') names the file in findings. */
 export function readJsonFile(absPath: string, relPath: string, options: JsonReadOptions = {}): JsonRead {
   const requirement = options.requirement ?? 'TASK-DEF-002';
@@ -71,19 +76,13 @@ export function readJsonFile(absPath: string, relPath: string, options: JsonRead
     fd = openSync(absPath, 'r');
     const size = fstatSync(fd).size;
     if (size > maxBytes) {
-      return {
-        ok: false,
-        findings: [
-          finding(
-            requirement,
-            'error',
-            relPath,
-            { line: 1, column: 1 },
-            `file is ${size} bytes, over the ${maxBytes}-byte limit for one JSON file; it was not read`,
-            'split the content into smaller files (one task per file) or remove generated data from it',
-          ),
-        ],
-      };
+      return refuse(
+        requirement,
+        relPath,
+        { line: 1, column: 1 },
+        `file is ${size} bytes, over the ${maxBytes}-byte limit for one JSON file; it was not read`,
+        'split the content into smaller files (one task per file) or remove generated data from it',
+      );
     }
     bytes = Buffer.allocUnsafe(size);
     let done = 0;
@@ -95,37 +94,25 @@ export function readJsonFile(absPath: string, relPath: string, options: JsonRead
     if (done < size) bytes = bytes.subarray(0, done);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return {
-      ok: false,
-      findings: [
-        finding(
-          requirement,
-          'error',
-          relPath,
-          { line: 1, column: 1 },
-          `cannot read the file (${code}: ${(err as Error).message})`,
-          code === 'EISDIR' ? 'rename the directory so it does not end in .json' : 'check that the file exists and is readable',
-        ),
-      ],
-    };
+    return refuse(
+      requirement,
+      relPath,
+      { line: 1, column: 1 },
+      `cannot read the file (${code}: ${(err as Error).message})`,
+      code === 'EISDIR' ? 'rename the directory so it does not end in .json' : 'check that the file exists and is readable',
+    );
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
   const decoded = decodeUtf8(bytes);
   if (typeof decoded !== 'string') {
-    return {
-      ok: false,
-      findings: [
-        finding(
-          requirement,
-          'error',
-          relPath,
-          decoded,
-          `the file is not valid UTF-8 (first bad byte 0x${bytes[decoded.offset]?.toString(16).padStart(2, '0') ?? '??'} at byte ${decoded.offset})`,
-          'save the file as UTF-8 (editors: "Save with Encoding → UTF-8")',
-        ),
-      ],
-    };
+    return refuse(
+      requirement,
+      relPath,
+      decoded,
+      `the file is not valid UTF-8 (first bad byte 0x${bytes[decoded.offset]?.toString(16).padStart(2, '0') ?? '??'} at byte ${decoded.offset})`,
+      'save the file as UTF-8 (editors: "Save with Encoding → UTF-8")',
+    );
   }
   return parseJsonText(decoded, relPath, options);
 }
@@ -151,28 +138,17 @@ export function parseJsonText(rawText: string, relPath: string, options: JsonRea
     );
   }
   if (text.length > maxBytes) {
-    return {
-      ok: false,
-      findings: [
-        finding(requirement, 'error', relPath, { line: 1, column: 1 }, `text is over the ${maxBytes}-byte limit`, 'split the file'),
-      ],
-    };
+    return refuse(requirement, relPath, { line: 1, column: 1 }, `text is over the ${maxBytes}-byte limit`, 'split the file');
   }
   if (text.length === 0 || (text.length < 64 && text.trim() === '')) {
-    return {
-      ok: false,
-      findings: [
-        ...notices,
-        finding(requirement, 'error', relPath, { line: 1, column: 1 }, 'the file is empty: expected a JSON object', 'write the JSON content or delete the file'),
-      ],
-    };
+    return refuse(requirement, relPath, { line: 1, column: 1 }, 'the file is empty: expected a JSON object', 'write the JSON content or delete the file', notices);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     if (/^\s*$/.test(text)) {
-      return { ok: false, findings: [...notices, finding(requirement, 'error', relPath, { line: 1, column: 1 }, 'the file is empty (only white space): expected a JSON object', 'write the JSON content or delete the file')] };
+      return refuse(requirement, relPath, { line: 1, column: 1 }, 'the file is empty (only white space): expected a JSON object', 'write the JSON content or delete the file', notices);
     }
     return { ok: false, findings: [...notices, syntaxFinding(text, relPath, requirement, err as Error)] };
   }
