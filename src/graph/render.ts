@@ -72,16 +72,8 @@ const mermaidText = (s: string): string => s.replace(/"/g, '#quot;').replace(/[<
 const dotText = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
 /** One `flowchart LR`; node ids are n0, n1… so any task id is safe. */
-export function renderMermaid(plans: readonly ExecutionPlanFile[], dags: readonly DagFile[]): string {
-  const ids = new Map<string, string>();
-  const nodeId = (task: string): string => {
-    let id = ids.get(task);
-    if (!id) {
-      id = `n${ids.size}`;
-      ids.set(task, id);
-    }
-    return id;
-  };
+/** What both diagrams mark: task names, critical-path tasks and critical edges (keys `dependency\0dependent`). */
+function diagramFacts(plans: readonly ExecutionPlanFile[], dags: readonly DagFile[]): { names: Map<string, string>; critical: Set<string>; criticalEdges: Set<string> } {
   const names = new Map<string, string>();
   for (const dag of dags) for (const node of dag.nodes) names.set(node.task_id, node.name);
   const critical = new Set<string>();
@@ -92,6 +84,39 @@ export function renderMermaid(plans: readonly ExecutionPlanFile[], dags: readonl
       if (i > 0) criticalEdges.add(`${plan.critical_path_tasks[i - 1]}\u0000${t}`);
     });
   }
+  return { names, critical, criticalEdges };
+}
+
+/**
+ * Every DAG edge between two drawn tasks, once (external edges appear in both
+ * workstreams' files), as an arrow in execution order: dependency → dependent.
+ */
+function executionEdges(dags: readonly DagFile[], drawn: ReadonlySet<string> | ReadonlyMap<string, unknown>, criticalEdges: ReadonlySet<string>): Array<{ dependency: string; dependent: string; critical: boolean }> {
+  const out: Array<{ dependency: string; dependent: string; critical: boolean }> = [];
+  const seen = new Set<string>();
+  for (const dag of dags) {
+    for (const e of dag.edges) {
+      if (!drawn.has(e.from) || !drawn.has(e.to)) continue;
+      const key = `${e.to}\u0000${e.from}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ dependency: e.to, dependent: e.from, critical: criticalEdges.has(key) });
+    }
+  }
+  return out;
+}
+
+export function renderMermaid(plans: readonly ExecutionPlanFile[], dags: readonly DagFile[]): string {
+  const ids = new Map<string, string>();
+  const nodeId = (task: string): string => {
+    let id = ids.get(task);
+    if (!id) {
+      id = `n${ids.size}`;
+      ids.set(task, id);
+    }
+    return id;
+  };
+  const { names, critical, criticalEdges } = diagramFacts(plans, dags);
   const lines = ['flowchart LR'];
   plans.forEach((plan, p) => {
     lines.push(`  subgraph ws${p}["${mermaidText(`workstream ${plan.workstream_id}`)}"]`);
@@ -107,24 +132,11 @@ export function renderMermaid(plans: readonly ExecutionPlanFile[], dags: readonl
     }
     lines.push('  end');
   });
-  const edgeLines: string[] = [];
-  const seenEdges = new Set<string>();
   const criticalIdx: number[] = [];
-  for (const dag of dags) {
-    for (const e of dag.edges) {
-      if (!ids.has(e.from) || !ids.has(e.to)) continue;
-      // Draw each edge once (external edges appear in both workstreams' files).
-      const key = `${e.to}\u0000${e.from}`;
-      if (seenEdges.has(key)) continue;
-      seenEdges.add(key);
-      if (criticalEdges.has(key)) criticalIdx.push(edgeLines.length);
-      edgeLines.push(key);
-    }
-  }
-  for (const key of edgeLines) {
-    const [to, from] = key.split('\u0000') as [string, string];
-    lines.push(`  ${nodeId(to)} --> ${nodeId(from)}`);
-  }
+  executionEdges(dags, ids, criticalEdges).forEach((e, i) => {
+    if (e.critical) criticalIdx.push(i);
+    lines.push(`  ${nodeId(e.dependency)} --> ${nodeId(e.dependent)}`);
+  });
   lines.push('  classDef critical fill:#ffe8cc,stroke:#d9480f,stroke-width:3px,color:#000');
   const crit = [...critical].filter((t) => ids.has(t)).map(nodeId);
   if (crit.length > 0) lines.push(`  class ${crit.join(',')} critical`);
@@ -133,16 +145,7 @@ export function renderMermaid(plans: readonly ExecutionPlanFile[], dags: readonl
 }
 
 export function renderDot(plans: readonly ExecutionPlanFile[], dags: readonly DagFile[]): string {
-  const names = new Map<string, string>();
-  for (const dag of dags) for (const node of dag.nodes) names.set(node.task_id, node.name);
-  const critical = new Set<string>();
-  const criticalEdges = new Set<string>();
-  for (const plan of plans) {
-    plan.critical_path_tasks.forEach((t, i) => {
-      critical.add(t);
-      if (i > 0) criticalEdges.add(`${plan.critical_path_tasks[i - 1]}\u0000${t}`);
-    });
-  }
+  const { names, critical, criticalEdges } = diagramFacts(plans, dags);
   const known = new Set<string>();
   const lines = ['digraph plan {', '  rankdir=LR;', '  node [shape=box, style="rounded"];'];
   plans.forEach((plan, p) => {
@@ -160,16 +163,9 @@ export function renderDot(plans: readonly ExecutionPlanFile[], dags: readonly Da
     }
     lines.push('  }');
   });
-  const drawn = new Set<string>();
-  for (const dag of dags) {
-    for (const e of dag.edges) {
-      if (!known.has(e.from) || !known.has(e.to)) continue;
-      const key = `${e.to}\u0000${e.from}`;
-      if (drawn.has(key)) continue;
-      drawn.add(key);
-      const style = criticalEdges.has(key) ? ' [color="#d9480f", penwidth=3]' : '';
-      lines.push(`  "${dotText(e.to)}" -> "${dotText(e.from)}"${style};`);
-    }
+  for (const e of executionEdges(dags, known, criticalEdges)) {
+    const style = e.critical ? ' [color="#d9480f", penwidth=3]' : '';
+    lines.push(`  "${dotText(e.dependency)}" -> "${dotText(e.dependent)}"${style};`);
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
