@@ -12,7 +12,8 @@
  *   and the per-file cost of each step (JSON.parse, structure check, token scan, momoa).
  * Public API: none (a script). Stability: internal.
  * Dependencies: node:child_process, node:fs, ../src/repo/load-tasks.js,
- * ../src/compliance/rules/TASK-DEF-00{1,2}.js, ../src/util/random.js, ajv-cli (dev dependency).
+ * ../src/compliance/rules/TASK-DEF-00{1,2}.js, ../src/compliance/context.js, ../src/util/random.js,
+ * ajv-cli (dev dependency).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { loadTasks } from '../src/repo/load-tasks.js';
 import { rule as TASK_DEF_001 } from '../src/compliance/rules/TASK-DEF-001.js';
 import { rule as TASK_DEF_002 } from '../src/compliance/rules/TASK-DEF-002.js';
-import type { RuleContext, RuleOutcome } from '../src/compliance/types.js';
+import type { RuleOutcome } from '../src/compliance/types.js';
+import { createContext } from '../src/compliance/context.js';
 import { packageRoot } from '../src/paths.js';
 import { quickStructureCheck, scanStructure } from '../src/io/json-scan.js';
 import { locateInText } from '../src/io/located-json.js';
@@ -147,20 +149,9 @@ function floorKeeping(root: string): unknown[] {
   return kept;
 }
 
-function ctxFor(root: string): RuleContext {
-  const memo = new Map<string, unknown>();
-  return {
-    root,
-    fix: false,
-    once<T>(key: string, load: () => T): T {
-      if (!memo.has(key)) memo.set(key, load());
-      return memo.get(key) as T;
-    },
-  };
-}
 
 async function validateOnce(root: string): Promise<{ tasks: number; findings: number }> {
-  const ctx = ctxFor(root);
+  const ctx = createContext(root);
   let findings = 0;
   for (const r of [TASK_DEF_001, TASK_DEF_002]) {
     const o: RuleOutcome = await r.check(ctx);

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkTaskCapabilities, checkTaskResources, loadCapabilities, loadResources } from '../src/registry/index.js';
 import { loadTasks } from '../src/repo/load-tasks.js';
 import type { Finding } from '../src/model.js';
-import type { Rule, RuleContext, RuleOutcome } from '../src/compliance/types.js';
+import type { Rule, RuleOutcome } from '../src/compliance/types.js';
+import { createContext } from '../src/compliance/context.js';
 import { rule as TASK_DEF_001 } from '../src/compliance/rules/TASK-DEF-001.js';
 import { rule as TASK_DEF_002 } from '../src/compliance/rules/TASK-DEF-002.js';
 import { rule as CAP_REG_001 } from '../src/compliance/rules/CAP-REG-001.js';
@@ -24,20 +25,9 @@ function repoWith(name: string, files: Record<string, string>): string {
 }
 const at = (f: Finding) => `${f.file}:${f.line}:${f.column} ${f.requirement} ${f.severity}`;
 
-function ctxFor(root: string): RuleContext {
-  const memo = new Map<string, unknown>();
-  return {
-    root,
-    fix: false,
-    once<T>(key: string, load: () => T): T {
-      if (!memo.has(key)) memo.set(key, load());
-      return memo.get(key) as T;
-    },
-  };
-}
 const RULES: Rule[] = [TASK_DEF_001, TASK_DEF_002, CAP_REG_001, CAP_REG_002, CONC_REG_001];
 async function statuses(root: string): Promise<Record<string, string>> {
-  const ctx = ctxFor(root);
+  const ctx = createContext(root);
   const out: Record<string, string> = {};
   for (const r of RULES) {
     const o: RuleOutcome = await r.check(ctx);
@@ -123,7 +113,7 @@ describe('registry syntax errors in every accepted format are located', () => {
     expect(s['CAP-REG-001']).toBe('FAIL');
     expect(s['CONC-REG-001']).toBe('FAIL');
     expect(s['CAP-REG-002']).toBe('SKIP');
-    const ctx = ctxFor(none);
+    const ctx = createContext(none);
     const out = (await CONC_REG_001.check(ctx)) as { findings: Finding[] };
     expect(out.findings.map(at)).toContain('tasks/ws-r/r-ok.json:37:5 CONC-REG-001 error');
     expect(out.findings[0]!.message).toMatch(/no resource registry/);
