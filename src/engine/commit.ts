@@ -30,7 +30,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { OrcError } from '../errors.js';
-import { TASK_ID_PATTERN, type OrcEvent, type Snapshot, type TaskDefinition } from '../model.js';
+import { TASK_ID_PATTERN, type Finding, type OrcEvent, type Snapshot, type TaskDefinition } from '../model.js';
 import { writeFileDurable } from '../io/atomic-write.js';
 import { appendDurable, repairTornTail } from '../io/jsonl-log.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, withLock, type LockInfo } from '../io/lock.js';
@@ -81,6 +81,8 @@ export interface SyncResult extends CommitResult {
   createdTasks: string[];
   createdWorkstreams: string[];
   orphaned: string[];
+  /** Error findings of task files that exist but could not be loaded (not registered, not marked orphaned). */
+  skipped: Finding[];
 }
 
 let cachedActor: string | undefined;
@@ -352,11 +354,16 @@ class StoreImpl implements Store {
           createdTasks.push(id);
         }
       }
+      // Task files that exist but did not load (syntax, depth, size, schema): reported, never
+      // mistaken for a deleted definition (their tasks keep their state and are not marked orphaned).
+      const loadedFiles = new Set([...taskSet.tasks.values()].map((t) => t.file));
+      const skipped = taskSet.findings.filter((f) => f.severity === 'error' && f.file.startsWith('tasks/') && f.file.endsWith('.json') && !loadedFiles.has(f.file));
+      const brokenFiles = new Set(skipped.map((f) => f.file.slice(f.file.lastIndexOf('/') + 1)));
       // Tasks whose definition file is gone stay in the state, marked (STATE-OBS-001).
       const orphaned: string[] = [];
       let flagsChanged = false;
       for (const [id, task] of state.tasks) {
-        const isOrphan = !taskSet.tasks.has(id);
+        const isOrphan = !taskSet.tasks.has(id) && !brokenFiles.has(`${id}.json`);
         if (isOrphan) orphaned.push(id);
         if (Boolean(task.orphaned) !== isOrphan) {
           flagsChanged = true;
@@ -369,12 +376,12 @@ class StoreImpl implements Store {
       }
       const events = planBatch(state, defs, critical, requests, options.actor ?? this.opts.actor ?? defaultActor());
       if (!events.length && !flagsChanged) {
-        return { events, snapshot: toSnapshot(state, []), notices, derived: null, createdTasks, createdWorkstreams, orphaned };
+        return { events, snapshot: toSnapshot(state, []), notices, derived: null, createdTasks, createdWorkstreams, orphaned, skipped };
       }
       const previous = events.length ? null : (readSnapshot(this.root)?.last_events ?? []);
       const snapshot = await this.writeSnapshotAndAppend(state, events, previous);
       const derived = await this.deriveSafely(taskSet, snapshot, events, options, notices);
-      return { events, snapshot, notices, derived, createdTasks, createdWorkstreams, orphaned };
+      return { events, snapshot, notices, derived, createdTasks, createdWorkstreams, orphaned, skipped };
     }, options);
   }
 }

@@ -5,11 +5,13 @@
  *
  * Public API (stable): register(program, output).
  * Usage: orc-state sync [--root DIR] [--json] [--lock-timeout MS]
- * Exit: 0 done; 1 a definition was refused by the machines; 3 lock timeout.
+ * Exit: 0 done; 1 a definition was refused by the machines or a task file could not be
+ * loaded (each such file is reported with file:line:column and a fix); 3 lock timeout.
  * Integration points: src/cli/program.ts; src/engine/commit.ts (syncDefinitions).
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
+import { EXIT } from '../../errors.js';
 import { syncDefinitions } from '../../engine/commit.js';
 import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
@@ -18,9 +20,14 @@ export function register(program: Command, output: Output): void {
   engineOptions(program.command('sync').description('register task/workstream definitions not yet in .state (one batch)')).action(
     async (flags: EngineFlags) => {
       const r = await syncDefinitions(rootOf(flags), { lockTimeoutMs: lockTimeoutOf(flags) });
+      if (r.skipped.length) process.exitCode = EXIT.findings;
       if (flags.json) {
-        output.json({ ok: true, created_tasks: r.createdTasks, created_workstreams: r.createdWorkstreams, orphaned: r.orphaned, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
+        output.json({ ok: r.skipped.length === 0, created_tasks: r.createdTasks, created_workstreams: r.createdWorkstreams, orphaned: r.orphaned, skipped: r.skipped, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
         return;
+      }
+      for (const f of r.skipped) {
+        output.err(`${f.file}:${f.line}:${f.column}: ${output.paint('red', 'error')} ${f.message} (not registered)`);
+        output.err(`  fix: ${f.fix}`);
       }
       for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
       if (r.events.length > 20) {
