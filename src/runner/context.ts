@@ -21,6 +21,16 @@ import type { TaskDefinition } from '../model.js';
 import { matchesAny } from './glob.js';
 import type { WorkerErrorType } from './types.js';
 
+/** The size of a regular file; null when it does not exist, cannot be read or is not a regular file. */
+function regularFileSize(abs: string): number | null {
+  try {
+    const st = statSync(abs);
+    return st.isFile() ? st.size : null;
+  } catch {
+    return null;
+  }
+}
+
 export function estimateTokens(bytes: number): number {
   return Math.ceil(bytes / 4);
 }
@@ -79,12 +89,8 @@ export function selectContext(root: string, task: TaskDefinition, options: { pro
       selection.problems.push({ error_type: 'invalid_task', file: rel, path, message: `required file ${rel} matches its own exclude pattern ${pattern}` });
       return;
     }
-    let size: number;
-    try {
-      const st = statSync(resolve(root, rel));
-      if (!st.isFile()) throw new Error('not a file');
-      size = st.size;
-    } catch {
+    const size = regularFileSize(resolve(root, rel));
+    if (size === null) {
       selection.problems.push({ error_type: 'invalid_task', file: rel, path, message: `required file ${rel} does not exist` });
       return;
     }
@@ -114,12 +120,8 @@ export function selectContext(root: string, task: TaskDefinition, options: { pro
       selection.skipped.push({ file: rel, reason: `excluded by ${pattern}` });
       continue;
     }
-    let size: number;
-    try {
-      const st = statSync(resolve(root, rel));
-      if (!st.isFile()) throw new Error('not a file');
-      size = st.size;
-    } catch {
+    const size = regularFileSize(resolve(root, rel));
+    if (size === null) {
       selection.skipped.push({ file: rel, reason: 'does not exist' });
       continue;
     }
