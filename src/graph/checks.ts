@@ -464,6 +464,22 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   const unknownOk = new Set([...(registry.invalidIds ?? [])]);
   const findings: Finding[] = [];
   let inspected = 0;
+  /** Per resource: the units the given tasks claim together, who holds it and who needs it exclusively. */
+  const resourceUse = (taskIds: Iterable<string>): Map<string, { units: number; exclusive: string[]; holders: string[] }> => {
+    const use = new Map<string, { units: number; exclusive: string[]; holders: string[] }>();
+    for (const id of taskIds) {
+      const v = graph.index.get(id);
+      if (v === undefined) continue;
+      for (const c of claimsOf(graph.tasks[v] as PlanTask, resources).claims) {
+        const u = use.get(c.resource) ?? { units: 0, exclusive: [], holders: [] };
+        u.units += c.units;
+        u.holders.push(id);
+        if (c.exclusive) u.exclusive.push(id);
+        use.set(c.resource, u);
+      }
+    }
+    return use;
+  };
   // 1. Claims that can never be met: the task and everything after it deadlock.
   for (let v = 0; v < graph.n; v++) {
     const task = graph.tasks[v] as PlanTask;
@@ -488,20 +504,7 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   // 2. Plan files: no stage co-schedules two holders of an exclusive resource or exceeds a capacity.
   const byStage = (planText: string, plan: ExecutionPlanFile, file: string): void => {
     plan.stages.forEach((stage, si) => {
-      const use = new Map<string, { units: number; exclusive: string[]; holders: string[] }>();
-      for (const id of stage.parallel_tasks) {
-        const v = graph.index.get(id);
-        if (v === undefined) continue;
-        const { claims } = claimsOf(graph.tasks[v] as PlanTask, resources);
-        for (const c of claims) {
-          const u = use.get(c.resource) ?? { units: 0, exclusive: [], holders: [] };
-          u.units += c.units;
-          u.holders.push(id);
-          if (c.exclusive) u.exclusive.push(id);
-          use.set(c.resource, u);
-        }
-      }
-      for (const [rid, u] of use) {
+      for (const [rid, u] of resourceUse(stage.parallel_tasks)) {
         inspected++;
         const def = resources.get(rid);
         if (!def) continue;
@@ -532,20 +535,8 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   }
   // 3. Current holders (tasks running or validating) never exceed what a resource allows.
   if (inputs.snapshot) {
-    const use = new Map<string, { units: number; exclusive: string[]; holders: string[] }>();
-    for (const t of inputs.snapshot.tasks) {
-      if (t.status !== 'running' && t.status !== 'validating') continue;
-      const v = graph.index.get(t.task_id);
-      if (v === undefined) continue;
-      for (const c of claimsOf(graph.tasks[v] as PlanTask, resources).claims) {
-        const u = use.get(c.resource) ?? { units: 0, exclusive: [], holders: [] };
-        u.units += c.units;
-        u.holders.push(t.task_id);
-        if (c.exclusive) u.exclusive.push(t.task_id);
-        use.set(c.resource, u);
-      }
-    }
-    for (const [rid, u] of use) {
+    const holding = inputs.snapshot.tasks.filter((t) => t.status === 'running' || t.status === 'validating').map((t) => t.task_id);
+    for (const [rid, u] of resourceUse(holding)) {
       inspected++;
       const def = resources.get(rid);
       if (!def) continue;
