@@ -509,11 +509,12 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
         const def = resources.get(rid);
         if (!def) continue;
         const cap = capacityOf(def);
-        const loc = locateInText(planText, ['stages', si, 'parallel_tasks']);
+        // Locating parses the plan text: only when there is a finding.
+        const loc = () => locateInText(planText, ['stages', si, 'parallel_tasks']);
         if (u.exclusive.length > 0 && u.holders.length > 1) {
-          findings.push(F('CONC-REG-002', 'error', file, loc, `stage ${stage.stage} co-schedules ${u.holders.join(', ')} although ${u.exclusive.join(', ')} need${u.exclusive.length === 1 ? 's' : ''} "${rid}" exclusively`, REGEN));
+          findings.push(F('CONC-REG-002', 'error', file, loc(), `stage ${stage.stage} co-schedules ${u.holders.join(', ')} although ${u.exclusive.join(', ')} need${u.exclusive.length === 1 ? 's' : ''} "${rid}" exclusively`, REGEN));
         } else if (cap >= 0 && u.units > cap) {
-          findings.push(F('CONC-REG-002', 'error', file, loc, `stage ${stage.stage} draws ${u.units} unit(s) of "${rid}" (capacity ${cap}) from ${u.holders.join(', ')}`, REGEN));
+          findings.push(F('CONC-REG-002', 'error', file, loc(), `stage ${stage.stage} draws ${u.units} unit(s) of "${rid}" (capacity ${cap}) from ${u.holders.join(', ')}`, REGEN));
         } else if (def.Type === 'rate_limited' && typeof def.RefillRate === 'number' && def.RefillRate > 0 && typeof stage.estimated_duration_seconds === 'number') {
           const floor = u.units / def.RefillRate;
           if (stage.estimated_duration_seconds + EPS < floor) {
