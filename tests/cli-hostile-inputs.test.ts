@@ -7,7 +7,7 @@
  * no stack frames and no "internal error" on stderr, a single parseable JSON document
  * on stdout with --json, and (for read-only commands) a byte-identical repo.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -62,7 +62,14 @@ type Variant =
   | 'log-torn-tail'
   | 'task-proto'
   | 'task-2mb'
-  | 'task-deep';
+  | 'task-deep'
+  | 'state-is-file'
+  | 'log-is-dir'
+  | 'tasks-is-file'
+  | 'task-is-dir'
+  | 'task-not-utf8'
+  | 'registry-broken'
+  | 'lock-garbage';
 
 let tmp: string;
 let base: string;
@@ -134,6 +141,30 @@ function makeRepo(variant: Variant, n: number): string {
       fs.writeFileSync(task, text.replace('"name":', `"deep": ${'['.repeat(depth)}${']'.repeat(depth)},\n  "name":`));
       break;
     }
+    case 'state-is-file':
+      fs.rmSync(state, { recursive: true });
+      fs.writeFileSync(state, 'not a directory\n');
+      break;
+    case 'log-is-dir':
+      fs.rmSync(log);
+      fs.mkdirSync(log);
+      break;
+    case 'tasks-is-file':
+      fs.rmSync(path.join(dir, 'tasks'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'tasks'), 'not a directory\n');
+      break;
+    case 'task-is-dir':
+      fs.mkdirSync(path.join(dir, 'tasks/api-hardening/ah-a-directory.json'));
+      break;
+    case 'task-not-utf8':
+      fs.writeFileSync(path.join(dir, 'tasks/api-hardening/ah-latin1.json'), Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
+      break;
+    case 'registry-broken':
+      fs.writeFileSync(path.join(dir, 'capabilities/registry.psd1'), '@{ Capabilities = @( @{ Id = ');
+      break;
+    case 'lock-garbage':
+      fs.writeFileSync(path.join(state, 'orc-state.lock'), '{"pid": "garbage"');
+      break;
     default:
       break;
   }
@@ -207,9 +238,15 @@ function run(probe: Probe, n: number): Promise<Result> {
     child.stderr.on('data', (d) => (stderr += d));
     let timer: NodeJS.Timeout | undefined;
     if (probe.terminate) {
-      timer = setTimeout(() => child.kill('SIGTERM'), 20_000);
+      // exactly one SIGTERM (a second one is a forced stop by convention)
+      let sent = false;
+      const term = (): void => {
+        if (!sent) child.kill('SIGTERM');
+        sent = true;
+      };
+      timer = setTimeout(term, 20_000);
       child.stdout.on('data', () => {
-        if (/"type":\s*"ready"/.test(stdout)) child.kill('SIGTERM');
+        if (/"type":\s*"ready"/.test(stdout)) term();
       });
     }
     const hard = setTimeout(() => child.kill('SIGKILL'), 40_000);
@@ -260,6 +297,10 @@ function probes(): Probe[] {
       add(repo, c, repo === 'root-is-file' || (repo === 'missing-root' && c.cmd[0] !== 'init'));
     }
   }
+  // layout impostors and odd files: the commands that read them
+  const LAYOUT: Variant[] = ['state-is-file', 'log-is-dir', 'tasks-is-file', 'task-is-dir', 'task-not-utf8', 'registry-broken', 'lock-garbage'];
+  const LAYOUT_CMDS = [...READ_ONLY, ...WRITING.filter((c) => ['sync', 'task', 'init', 'log'].includes(c.cmd[0]))];
+  for (const repo of LAYOUT) for (const c of LAYOUT_CMDS) add(repo, c, READ_ONLY.includes(c) || repo === 'state-is-file' || repo === 'log-is-dir');
   // human output (no --json) on the nastiest variants
   for (const repo of ['missing-root', 'current-malformed', 'current-dir', 'log-corrupt-middle', 'task-deep'] as Variant[]) {
     for (const c of [...READ_ONLY, { cmd: ['sync'], codes: [0, 1, 2] }]) {
@@ -354,7 +395,8 @@ function probes(): Probe[] {
     'plan --format nope',
     'status --json @ current-dir',
   ]);
-  for (const p of list) if (SPAWNED.has(p.name)) p.spawn = true;
+  // a stale-looking lock costs each writer ~2 s of waiting: run those in real processes, in parallel
+  for (const p of list) if (SPAWNED.has(p.name) || (p.repo === 'lock-garbage' && !p.readOnly)) p.spawn = true;
   expect([...SPAWNED].filter((n) => !list.some((p) => p.name === n))).toEqual([]);
   return list;
 }
@@ -363,7 +405,6 @@ const PROBES = probes();
 const results = new Map<string, Result>();
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PROJECT, stdio: 'ignore' });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-hostile-'));
   base = path.join(tmp, 'base');
   fs.mkdirSync(base);
@@ -378,8 +419,22 @@ beforeAll(async () => {
       results.set(p.name, await run(p, i));
     }
   };
-  const spawning = Promise.all(Array.from({ length: 3 }, worker));
-  for (const [i, p] of PROBES.entries()) if (!p.spawn) results.set(p.name, await runInProcess(p, i));
+  // build dist/ for the spawned probes while the in-process matrix runs
+  const spawning = new Promise<void>((resolve, reject) =>
+    execFile('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: PROJECT }, (error, stdout) => {
+      // tsc exits non-zero when any file in the tree has a type error, but still emits: only a missing build is fatal
+      if (error && !fs.existsSync(path.join(PROJECT, 'dist/src/cli/main.js'))) reject(new Error(`tsc failed: ${stdout}`));
+      else resolve();
+    }),
+  ).then(() => Promise.all(Array.from({ length: 3 }, worker)));
+  const took: Array<[number, string]> = [];
+  for (const [i, p] of PROBES.entries()) {
+    if (p.spawn) continue;
+    const t0 = performance.now();
+    results.set(p.name, await runInProcess(p, i));
+    took.push([performance.now() - t0, p.name]);
+  }
+  if (process.env.HOSTILE_TIMINGS) console.log(took.sort((a, b) => b[0] - a[0]).slice(0, 40).map(([ms, n]) => `${ms.toFixed(0)} ms ${n}`).join('\n'));
   await spawning;
 }, 300_000);
 

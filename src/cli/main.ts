@@ -53,7 +53,8 @@ function reportError(error: unknown, output: ReturnType<typeof createOutput>, as
   }
   if (error instanceof OrcError) {
     const loc = error.details.location;
-    const where = loc ? `${loc.file}${loc.line ? `:${loc.line}:${loc.column ?? 1}` : ''}: ` : '';
+    const named = loc && !loc.line && error.message.startsWith(loc.file);
+    const where = loc && !named ? `${loc.file}${loc.line ? `:${loc.line}:${loc.column ?? 1}` : ''}: ` : '';
     if (asJson) {
       jsonError(output, error.code, error.message, loc, error.details.fix ?? null, error.details.data);
     } else {
@@ -63,11 +64,13 @@ function reportError(error: unknown, output: ReturnType<typeof createOutput>, as
     return exitCodeFor(error.code);
   }
   const err = error as NodeJS.ErrnoException;
-  if (err && typeof err === 'object' && typeof err.code === 'string' && typeof err.path === 'string') {
+  // File-system errors (ENOENT, EISDIR, EACCES, ENOSPC ...) are about the user's files or machine, not bugs.
+  if (err && typeof err === 'object' && typeof err.code === 'string' && /^E[A-Z0-9]+$/.test(err.code) && typeof err.syscall === 'string') {
     const fix = errnoFix(err.code);
-    if (asJson) jsonError(output, 'UNREADABLE_INPUT', err.message, { file: err.path }, fix, { errno: err.code });
+    const where = typeof err.path === 'string' ? err.path : null;
+    if (asJson) jsonError(output, 'UNREADABLE_INPUT', err.message, where ? { file: where } : null, fix, { errno: err.code });
     else {
-      output.err(`${output.paint('red', 'error')} ${err.path}: ${err.message}`);
+      output.err(`${output.paint('red', 'error')} ${where ? `${where}: ` : ''}${err.message}`);
       output.err(`  fix: ${fix}`);
     }
     return EXIT.usage;
@@ -88,7 +91,7 @@ function errnoFix(code: string): string {
     case 'ENOTDIR':
       return 'a component of the path is a file, not a directory: check --root and the repository layout';
     case 'EISDIR':
-      return 'a directory stands where a file is expected: move it away';
+      return 'a directory stands where a file is expected (e.g. .state/current.json or .state/transitions.jsonl): move it away';
     case 'EACCES':
     case 'EPERM':
       return 'check the file permissions';

@@ -86,4 +86,31 @@ export function checkRoot(root: unknown, mayCreate: boolean): void {
       fix: 'pass the repository root (the directory holding tasks/ and .state/)',
     });
   }
+  checkStateLayout(abs);
+}
+
+/**
+ * `.state` must be a directory and its event log a regular file when they exist: every reader and
+ * writer assumes so, and a person has to move the impostor away (nothing can be repaired in place).
+ * (A directory at .state/current.json is left to the readers: doctor --repair moves it aside.)
+ */
+function checkStateLayout(root: string): void {
+  const expect = [
+    { rel: '.state', dir: true },
+    { rel: '.state/transitions.jsonl', dir: false },
+  ];
+  for (const { rel, dir } of expect) {
+    let st;
+    try {
+      st = statSync(resolve(root, rel));
+    } catch {
+      return; // missing: each command says what to do (init, sync ...)
+    }
+    if (st.isDirectory() !== dir) {
+      throw new OrcError('UNREADABLE_INPUT', `${rel} is a ${dir ? 'file' : 'directory'}, not a ${dir ? 'directory' : 'file'}`, {
+        location: { file: rel },
+        fix: `move ${rel} away (keep it: it may hold data), then run \`orc-state ${rel === '.state' ? 'init' : 'doctor'}\``,
+      });
+    }
+  }
 }

@@ -71,18 +71,24 @@ export function register(program: Command, output: Output): void {
         if (flags.json) line({ type: 'error', message });
         else output.err(`${output.paint('red', 'error')} ${message}`);
       });
-      await watcher.ready;
-      const initial = watcher.initial();
-      if (initial) print('ready', initial);
-      if (!flags.json) output.out(output.paint('dim', `watching tasks/ and capabilities/ in ${root} (${watcher.findings().length} finding(s) now); Ctrl-C to stop`));
-      await new Promise<void>((done) => {
+      // Signal handlers first: a SIGTERM that arrives while starting (or right after "ready") still closes cleanly.
+      let stopped = false;
+      const closed = new Promise<void>((done) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          stopped = true;
           void watcher.close().then(done, done);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      await Promise.race([watcher.ready, closed]);
+      if (!stopped) {
+        const initial = watcher.initial();
+        if (initial) print('ready', initial);
+        if (!flags.json) output.out(output.paint('dim', `watching tasks/ and capabilities/ in ${root} (${watcher.findings().length} finding(s) now); Ctrl-C to stop`));
+      }
+      await closed;
     });
 }
