@@ -33,6 +33,8 @@ interface Probe {
   spawn?: boolean;
   /** for watch: SIGTERM once stdout shows the ready line (or after 20 s) */
   terminate?: boolean;
+  /** close the read end of stdout at once (`orc-state ... | head`): the CLI must not die of EPIPE */
+  closeStdout?: boolean;
   /** extra check on the result */
   check?: (r: Result) => void;
 }
@@ -234,7 +236,8 @@ function run(probe: Probe, n: number): Promise<Result> {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    if (probe.closeStdout) child.stdout.destroy();
+    else child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     let timer: NodeJS.Timeout | undefined;
     if (probe.terminate) {
@@ -323,6 +326,8 @@ function probes(): Probe[] {
   u('replay --seq abc', ['replay', '--seq', 'abc'], [2], true);
   u('replay --seq -1', ['replay', '--seq', '-1'], [2], true);
   u('replay --at not-a-date', ['replay', '--at', 'not-a-date'], [2], true);
+  u('replay --at 2026-02-30', ['replay', '--at', '2026-02-30'], [2], true);
+  u('replay --at 2026-11-21T25:00Z', ['replay', '--at', '2026-11-21T25:00Z'], [2], true);
   u('replay --at and --seq', ['replay', '--at', '2026-01-01T00:00:00Z', '--seq', '1'], [0, 2], true);
   u('plan --max-parallel 0', ['plan', '--max-parallel', '0'], [2], true);
   u('plan --max-parallel abc', ['plan', '--max-parallel', 'abc'], [2], true);
@@ -330,6 +335,7 @@ function probes(): Probe[] {
   u('watch --debounce x', ['watch', '--debounce', 'x'], [2], true);
   u('sync --lock-timeout -5', ['sync', '--lock-timeout', '-5'], [2], true);
   u('task --lock-timeout -5', ['task', TASK_ID, 'scheduler_assigned', '--lock-timeout', '-5'], [2], true);
+  u('task --lock-timeout 1e30', ['task', TASK_ID, 'scheduler_assigned', '--lock-timeout', '99999999999999999999'], [2], true);
   u('task --exit-code x', ['task', TASK_ID, 'scheduler_assigned', '--exit-code', 'x'], [2], true);
   u('status --lock-timeout -5', ['status', '--lock-timeout', '-5'], [0, 2], true);
   u('validate --format nope', ['validate', '--format', 'nope'], [2], true);
@@ -338,6 +344,8 @@ function probes(): Probe[] {
   u('migrate --kind nope', ['migrate', '--kind', 'nope', '--to', '2.0.0'], [2], true);
   u('migrate --to 9.9.9', ['migrate', '--to', '9.9.9'], [1, 2], true);
   u('migrate --from x --to y', ['migrate', '--from', 'x', '--to', 'y'], [1, 2], true);
+  u('migrate --dir outside the root', ['migrate', '--dir', '../..', '--to', '2.0.0'], [2], true);
+  u('migrate --dir absolute elsewhere', ['migrate', '--dir', os.tmpdir(), '--to', '2.0.0', '--dry-run'], [2], true);
   u('migrate --rollback without backups', ['migrate', '--rollback'], [1, 2], true);
   u('log prune --older-than-days 5', ['log', 'prune', '--older-than-days', '5'], [2], true);
   u('log prune --older-than-days x', ['log', 'prune', '--older-than-days', 'x'], [2], true);
@@ -381,6 +389,10 @@ function probes(): Probe[] {
         }
       },
     });
+  }
+  // a reader that goes away (| head): no EPIPE stack trace
+  for (const args of [['replay'], ['replay', '--json'], ['status'], ['validate'], ['plan', '--no-write', '--format', 'dot']]) {
+    list.push({ name: `${args.join(' ')} | closed stdout`, repo: 'good', args: [...args, ...R], codes: [0, 1], readOnly: true, spawn: true, closeStdout: true });
   }
   // a sample through the real binary, so bin/ + dist/ are covered too
   const SPAWNED = new Set([

@@ -14,7 +14,22 @@ import { OrcError, EXIT, exitCodeFor } from '../errors.js';
 import { buildProgram } from './program.js';
 import { createOutput } from './output.js';
 
+let pipeGuarded = false;
+
+/** `orc-state log ... | head`: a reader that went away is not an error (no EPIPE stack trace); stop quietly. */
+function guardBrokenPipes(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      // Nowhere left to report to: end with the status earned so far (EPIPE) or 2 (any other write error).
+      process.exit(error.code === 'EPIPE' ? (typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok) : EXIT.usage);
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  guardBrokenPipes();
   const output = createOutput();
   const program = buildProgram(output);
   try {

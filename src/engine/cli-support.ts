@@ -34,16 +34,19 @@ export function rootOf(flags: EngineFlags): string {
   return resolve(flags.root);
 }
 
-export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
+export function intFlag(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new OrcError('USAGE', `${name} must be an integer >= ${min} (got "${value}")`, { fix: `e.g. ${name} ${Math.max(min, 1)}` });
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new OrcError('USAGE', `${name} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''} (got "${value}")`, { fix: `e.g. ${name} ${Math.max(min, 1)}` });
   }
   return Number(value);
 }
 
+/** Longest wait a Node timer can express (~24.8 days); longer values would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export function lockTimeoutOf(flags: EngineFlags): number {
-  return intFlag('--lock-timeout', flags.lockTimeout ?? '10000') as number;
+  return intFlag('--lock-timeout', flags.lockTimeout ?? '10000', 0, MAX_TIMER_MS) as number;
 }
 
 export function describeEvent(e: OrcEvent): string {

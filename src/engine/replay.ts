@@ -50,9 +50,19 @@ export function startingCheckpoint(root: string): Snapshot | null {
   return JSON.parse(readFileSync(join(statePaths(root).archiveDir, `checkpoint.${base}.json`), 'utf8')) as Snapshot;
 }
 
+/** ISO-8601 shape and a real calendar date (Date.parse rolls 2026-02-30 over to March 2). */
+function isRealIsoDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return false;
+  return m[4] === undefined || (Number(m[4]) < 24 && Number(m[5]) < 60 && (m[6] === undefined || Number(m[6]) < 60));
+}
+
 export async function replayInto(state: LiveState, root: string, opts: ReplayOptions = {}): Promise<ReplayStats> {
   const atMs = opts.at === undefined ? undefined : Date.parse(opts.at);
-  if (opts.at !== undefined && Number.isNaN(atMs)) {
+  if (opts.at !== undefined && (Number.isNaN(atMs) || !isRealIsoDate(opts.at))) {
     throw new OrcError('USAGE', `--at ${opts.at} is not an ISO-8601 timestamp`, { fix: 'use e.g. --at 2026-01-31T12:00:00.000Z' });
   }
   let applied = 0;

@@ -15,7 +15,7 @@
  * Dependencies: commander, ../../migrate/run.js, ../../migrate/event-log.js, ../../migrate/chain.js, ../output.js.
  */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { OrcError, EXIT } from '../../errors.js';
 import type { Finding } from '../../model.js';
 import { DEFAULT_REGISTRY, FILE_KINDS, type FileKind } from '../../migrate/chain.js';
@@ -74,6 +74,14 @@ export async function runMigrate(flags: MigrateFlags, output: Output): Promise<n
     throw new OrcError('USAGE', `unknown --kind ${flags.kind}`, { fix: `use one of ${FILE_KINDS.join(', ')}` });
   }
   const kind = flags.kind as FileKind;
+  // --dir is relative to --root and stays inside it: migrate rewrites files and keeps backups there.
+  const dirAbs = resolve(root, flags.dir);
+  const inside = relative(root, dirAbs);
+  if (inside.startsWith('..') || isAbsolute(inside)) {
+    throw new OrcError('USAGE', `--dir ${flags.dir} is outside the repository root ${root}`, {
+      fix: 'pass a directory inside --root (e.g. --dir tasks), or point --root at the repository that holds it',
+    });
+  }
   // commander: --no-backup gives backup=false; --backup <ts> gives a string.
   const backupName = typeof flags.backup === 'string' ? flags.backup : undefined;
   const keepBackup = flags.backup !== false;
