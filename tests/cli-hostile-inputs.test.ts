@@ -7,7 +7,7 @@
  * no stack frames and no "internal error" on stderr, a single parseable JSON document
  * on stdout with --json, and (for read-only commands) a byte-identical repo.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -481,5 +481,34 @@ describe('hostile inputs never crash the CLI', () => {
     }
     if (probe.readOnly) expect(r.after, `${ctx}\nrepo changed`).toBe(r.before);
     probe.check?.(r);
+  });
+});
+
+describe('CLI start-up stays cheap', () => {
+  // Command modules register definitions only; implementations are imported inside each action.
+  const loadedPackages = (imports: string[]): string[] => {
+    const script = `
+      import { createRequire } from 'node:module';
+      ${imports.map((m) => `await import(${JSON.stringify(m)});`).join('\n')}
+      const { buildProgram } = await import('./dist/src/cli/program.js');
+      const { createOutput } = await import('./dist/src/cli/output.js');
+      buildProgram(createOutput());
+      const names = Object.keys(createRequire(import.meta.url).cache)
+        .filter((k) => k.includes('node_modules'))
+        .map((k) => k.replace(/.*node_modules[\\\\/]/, '').split(/[\\\\/]/)[0]);
+      console.log(JSON.stringify([...new Set(names)].sort()));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT, encoding: 'utf8' });
+    return JSON.parse(out) as string[];
+  };
+
+  it('building the program loads no package but commander (no ajv, xstate, yaml ...)', () => {
+    expect(loadedPackages([]).filter((p) => p !== 'commander')).toEqual([]);
+    // the probe can see heavy packages when they are loaded
+    expect(loadedPackages(['./dist/src/engine/commit.js'])).toContain('xstate');
+  });
+
+  it('the retention minimum shown by `log prune --help` matches the engine', async () => {
+    const [{ MIN_RETENTION_DAYS: cli }, { MIN_RETENTION_DAYS: engine }] = await Promise.all([import('../src/cli/commands/log.js'), import('../src/engine/rotate.js')]);
+    expect(cli).toBe(engine);
   });
 });

@@ -4,6 +4,11 @@
  * Public API (internal): buildProgram(output).
  * Integration points: each command module in ./commands exports
  * `register(program, output)`; add one import and one line below for a new command.
+ * Start-up rule: a command module imports only cheap things at top level (commander
+ * types, errors, cli-support) and loads its implementation with `await import()`
+ * inside the action, so --help, --version and a simple status stay fast
+ * (tests/cli-hostile-inputs.test.ts checks that building the program loads no package but commander).
+ * A preAction hook checks --root (and the .state layout) once for every command.
  * Dependencies: commander.
  */
 import { Command } from 'commander';

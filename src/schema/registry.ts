@@ -8,15 +8,18 @@
  * Conventions: `schemas/<kind>.v<version>.schema.json` with
  * `$id = https://orc-state.dev/schemas/<kind>/<version>.json`; instances carry
  * `schema_version` and `schema_url` (the `$id`).
- * Dependencies: ajv (draft 2020-12), ajv-formats.
+ * Dependencies: ajv (draft 2020-12), ajv-formats (both required lazily, on the first validation).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsPkg from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type addFormatsPkg from 'ajv-formats';
 import { schemasDir } from '../paths.js';
 
-const addFormats = addFormatsPkg.default;
+// ajv (+ formats) costs ~70 ms to load: it is required on the first validation, not at import,
+// so commands that never validate (status, --help, --version) do not pay for it.
+const requireCjs = createRequire(import.meta.url);
 const ID_BASE = 'https://orc-state.dev/schemas';
 const FILE_PATTERN = /^([a-z][a-z0-9-]*)\.v(\d+\.\d+\.\d+)\.schema\.json$/;
 
@@ -34,7 +37,9 @@ const compiled = new Map<string, ValidateFunction>();
 
 function instance(): Ajv2020 {
   if (ajv) return ajv;
-  const created = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  const { Ajv2020: AjvClass } = requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
+  const addFormats = (requireCjs('ajv-formats') as typeof addFormatsPkg).default;
+  const created = new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(created);
   // Annotation used by schemas to tie a property to a requirement id.
   created.addKeyword({ keyword: 'x-requirement', schemaType: 'string' });

@@ -12,7 +12,6 @@
  */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { doctor } from '../../engine/doctor.js';
 import { engineOptions, lockTimeoutOf, printDoctor, rootOf, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
@@ -24,6 +23,7 @@ export function register(program: Command, output: Output): void {
   engineOptions(
     program.command('doctor').description('check .state/ (snapshot == replay, seq, torn tail, temp files, lock, indices)').option('--repair', 'fix what is safe, each fix reported'),
   ).action(async (flags: DoctorFlags) => {
+    const { doctor } = await import('../../engine/doctor.js');
     const report = await doctor(rootOf(flags), { repair: Boolean(flags.repair), lockTimeoutMs: lockTimeoutOf(flags) });
     if (flags.json) output.json(report);
     else printDoctor(output, report, Boolean(flags.repair));

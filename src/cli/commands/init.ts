@@ -10,13 +10,13 @@
  * Dependencies: commander, ../../engine/init.js, ../../engine/cli-support.js.
  */
 import type { Command } from 'commander';
-import { initStore } from '../../engine/init.js';
 import { engineOptions, lockTimeoutOf, rootOf, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
 export function register(program: Command, output: Output): void {
   engineOptions(program.command('init').description('scaffold .state/ and the example layout (never overwrites files)')).action(
     async (flags: EngineFlags) => {
+      const { initStore } = await import('../../engine/init.js');
       const result = await initStore(rootOf(flags), { lockTimeoutMs: lockTimeoutOf(flags) });
       if (flags.json) {
         output.json({ ok: true, ...result });

@@ -12,7 +12,7 @@
  */
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
-import { MIN_RETENTION_DAYS, pruneArchives, rotateLog } from '../../engine/rotate.js';
+import type { pruneArchives, rotateLog } from '../../engine/rotate.js';
 import { engineOptions, intFlag, lockTimeoutOf, rootOf, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
@@ -20,10 +20,15 @@ interface PruneFlags extends EngineFlags {
   olderThanDays?: string;
 }
 
+/** Same as MIN_RETENTION_DAYS in engine/rotate.ts (kept here so registering the command loads nothing heavy). */
+export const MIN_RETENTION_DAYS = 90;
+const engine = (): Promise<{ rotateLog: typeof rotateLog; pruneArchives: typeof pruneArchives; MIN_RETENTION_DAYS: number }> => import('../../engine/rotate.js');
+
 export function register(program: Command, output: Output): void {
   const log = program.command('log').description('event log maintenance: rotate, prune');
   engineOptions(log.command('rotate').description('seal the live log into .state/archive/ (gzip, named by seq range) and continue the seq')).action(
     async (flags: EngineFlags) => {
+      const { rotateLog } = await engine();
       const r = await rotateLog(rootOf(flags), { lockTimeoutMs: lockTimeoutOf(flags) });
       if (flags.json) {
         output.json({ ok: true, ...r });
@@ -41,6 +46,7 @@ export function register(program: Command, output: Output): void {
   ).action(async (flags: PruneFlags) => {
     if (flags.olderThanDays === undefined) throw new OrcError('USAGE', '--older-than-days is required', { fix: `e.g. --older-than-days ${MIN_RETENTION_DAYS}` });
     const days = intFlag('--older-than-days', flags.olderThanDays) as number;
+    const { pruneArchives } = await engine();
     const r = await pruneArchives(rootOf(flags), { olderThanDays: days, lockTimeoutMs: lockTimeoutOf(flags) });
     if (flags.json) {
       output.json({ ok: true, ...r });

@@ -19,8 +19,6 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { OrcError, EXIT } from '../../errors.js';
 import type { Finding } from '../../model.js';
 import { DEFAULT_REGISTRY, FILE_KINDS, type FileKind } from '../../migrate/chain.js';
-import { migrateFiles, rollbackMigration } from '../../migrate/run.js';
-import { migrateEventLog } from '../../migrate/event-log.js';
 import type { Output } from '../output.js';
 
 interface MigrateFlags {
@@ -106,6 +104,7 @@ export async function runMigrate(flags: MigrateFlags, output: Output): Promise<n
 
   if (flags.rollback) {
     if (flags.from || flags.to) throw new OrcError('USAGE', '--rollback restores a backup; it takes no --from/--to', { fix: 'drop --from/--to, optionally pass --backup <timestamp>' });
+    const { rollbackMigration } = await import('../../migrate/run.js');
     const result = await rollbackMigration({
       root,
       dir: flags.dir,
@@ -136,6 +135,7 @@ export async function runMigrate(flags: MigrateFlags, output: Output): Promise<n
   if (backupName) throw new OrcError('USAGE', '--backup <timestamp> only goes with --rollback', { fix: 'use --no-backup to skip backups, or add --rollback' });
 
   if (kind === 'event') {
+    const { migrateEventLog } = await import('../../migrate/event-log.js');
     const r = await migrateEventLog(root, { to: flags.to, ...(flags.from !== undefined ? { from: flags.from } : {}), dryRun: Boolean(flags.dryRun) });
     if (flags.json) output.json(r);
     else {
@@ -148,6 +148,7 @@ export async function runMigrate(flags: MigrateFlags, output: Output): Promise<n
     return r.ok ? EXIT.ok : EXIT.findings;
   }
 
+  const { migrateFiles } = await import('../../migrate/run.js');
   const result = await migrateFiles({
     root,
     dir: flags.dir,

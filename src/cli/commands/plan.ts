@@ -22,10 +22,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { OrcError } from '../../errors.js';
 import type { Finding } from '../../model.js';
-import { withLock } from '../../io/lock.js';
-import { buildDagFile, buildExecutionPlan, writeAnalysisFiles, type DagFile, type ExecutionPlanFile } from '../../graph/files.js';
-import { loadGraphInputs } from '../../graph/repo.js';
-import { renderDot, renderMermaid, renderPlanText } from '../../graph/render.js';
+import type { DagFile, ExecutionPlanFile } from '../../graph/files.js';
 import type { Output } from '../output.js';
 
 interface PlanFlags {
@@ -66,6 +63,12 @@ export function register(program: Command, output: Output): void {
         throw new OrcError('USAGE', `unknown format "${asked}"`, { fix: `use one of ${FORMATS.join(', ')}` });
       }
       const root = resolve(flags.root);
+      const [{ withLock }, { buildDagFile, buildExecutionPlan, writeAnalysisFiles }, { loadGraphInputs }, { renderDot, renderMermaid, renderPlanText }] = await Promise.all([
+        import('../../io/lock.js'),
+        import('../../graph/files.js'),
+        import('../../graph/repo.js'),
+        import('../../graph/render.js'),
+      ]);
       const inputs = await loadGraphInputs(root, flags.maxParallel !== undefined ? { maxParallel: flags.maxParallel } : {});
       const { analysis } = inputs;
       const { graph } = analysis;

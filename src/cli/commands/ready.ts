@@ -11,9 +11,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
-import { computeReady } from '../../graph/ready.js';
-import { loadGraphInputs } from '../../graph/repo.js';
-import { formatDuration } from '../../graph/render.js';
 import type { Output } from '../output.js';
 
 interface ReadyFlags {
@@ -33,6 +30,11 @@ export function register(program: Command, output: Output): void {
     .option('--root <dir>', 'repository root', process.cwd())
     .action(async (flags: ReadyFlags) => {
       const root = resolve(flags.root);
+      const [{ computeReady }, { loadGraphInputs }, { formatDuration }] = await Promise.all([
+        import('../../graph/ready.js'),
+        import('../../graph/repo.js'),
+        import('../../graph/render.js'),
+      ]);
       const inputs = await loadGraphInputs(root);
       const { graph } = inputs.analysis;
       if (flags.workstream !== undefined && !graph.workstreams.includes(flags.workstream)) {

@@ -11,8 +11,6 @@
  */
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
-import { toSnapshot } from '../../machines/index.js';
-import { replay } from '../../engine/replay.js';
 import { engineOptions, intFlag, printSummary, rootOf, summarize, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
@@ -32,6 +30,7 @@ export function register(program: Command, output: Output): void {
   ).action(async (flags: ReplayFlags) => {
     if (flags.at !== undefined && flags.seq !== undefined) throw new OrcError('USAGE', 'give --at or --seq, not both', { fix: 'drop one of them' });
     const seq = intFlag('--seq', flags.seq);
+    const [{ toSnapshot }, { replay }] = await Promise.all([import('../../machines/index.js'), import('../../engine/replay.js')]);
     const state = await replay(rootOf(flags), { ...(flags.at !== undefined ? { at: flags.at } : {}), ...(seq !== undefined ? { seq } : {}) });
     const snapshot = toSnapshot(state, []);
     if (flags.json) {

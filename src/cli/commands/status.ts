@@ -11,8 +11,6 @@
  */
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
-import { lastLoggedSeq } from '../../engine/log.js';
-import { readSnapshot } from '../../engine/snapshot.js';
 import { engineOptions, printSummary, rootOf, summarize, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
@@ -26,6 +24,7 @@ export function register(program: Command, output: Output): void {
     { lock: false },
   ).action(async (flags: StatusFlags) => {
     const root = rootOf(flags);
+    const [{ lastLoggedSeq }, { readSnapshot }] = await Promise.all([import('../../engine/log.js'), import('../../engine/snapshot.js')]);
     const snapshot = readSnapshot(root);
     if (!snapshot) {
       const logged = lastLoggedSeq(root).seq;

@@ -12,13 +12,13 @@
  */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { syncDefinitions } from '../../engine/commit.js';
 import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
 export function register(program: Command, output: Output): void {
   engineOptions(program.command('sync').description('register task/workstream definitions not yet in .state (one batch)')).action(
     async (flags: EngineFlags) => {
+      const { syncDefinitions } = await import('../../engine/commit.js');
       const r = await syncDefinitions(rootOf(flags), { lockTimeoutMs: lockTimeoutOf(flags) });
       if (r.skipped.length) process.exitCode = EXIT.findings;
       if (flags.json) {

@@ -12,7 +12,6 @@
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
-import { applyTransitions } from '../../engine/commit.js';
 import { engineOptions, intFlag, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
@@ -36,6 +35,7 @@ export function register(program: Command, output: Output): void {
       .option('--exit-code <n>', 'exit code of the execution (execution_completed requires 0)'),
   ).action(async (taskId: string, trigger: string, flags: TaskFlags) => {
     const exitCode = intFlag('--exit-code', flags.exitCode);
+    const { applyTransitions } = await import('../../engine/commit.js');
     const r = await applyTransitions(
       rootOf(flags),
       [

@@ -16,9 +16,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { OrcError } from '../../errors.js';
-import { gateExitCode, runCompliance } from '../../compliance/runner.js';
-import { formatReport, parseFormatSpec, type FormatSpec } from '../../compliance/formatters/index.js';
-import { formatGithubSummary } from '../../compliance/formatters/github.js';
+import type { FormatSpec } from '../../compliance/formatters/index.js';
 import type { Output } from '../output.js';
 
 interface ValidateFlags {
@@ -63,6 +61,11 @@ export function register(program: Command, output: Output): void {
 }
 
 export async function runValidate(flags: ValidateFlags, output: Output): Promise<number> {
+  const [{ gateExitCode, runCompliance }, { formatReport, parseFormatSpec }, { formatGithubSummary }] = await Promise.all([
+    import('../../compliance/runner.js'),
+    import('../../compliance/formatters/index.js'),
+    import('../../compliance/formatters/github.js'),
+  ]);
   const specs: FormatSpec[] = flags.format.map(parseFormatSpec);
   if (flags.json && !specs.some((s) => s.format === 'json' && s.file === undefined)) specs.push({ format: 'json' });
   if (specs.length === 0) specs.push({ format: 'text' });

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { OrcError } from '../../errors.js';
 import type { Finding } from '../../model.js';
-import { startWatch, type WatchUpdate } from '../../graph/watch.js';
+import type { WatchUpdate } from '../../graph/watch.js';
 import type { Output } from '../output.js';
 import { formatFinding } from './plan.js';
 
@@ -59,6 +59,7 @@ export function register(program: Command, output: Output): void {
         const files = [...u.written, ...u.removed.map((r) => `removed ${r}`)];
         if (files.length > 0) output.out(output.paint('dim', `wrote ${files.join(', ')} (${Math.round(u.elapsedMs)} ms)`));
       };
+      const { startWatch } = await import('../../graph/watch.js');
       const watcher = startWatch(root, {
         ...(flags.debounce !== undefined ? { debounceMs: flags.debounce } : {}),
         ...(flags.maxParallel !== undefined ? { maxParallel: flags.maxParallel } : {}),

@@ -10,13 +10,13 @@
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
-import { explainTask } from '../../engine/why.js';
 import { engineOptions, printWhy, rootOf, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
 export function register(program: Command, output: Output): void {
   engineOptions(program.command('why').description("explain a task's state from the event log").argument('<task_id>', 'task id'), { lock: false }).action(
     async (taskId: string, flags: EngineFlags) => {
+      const { explainTask } = await import('../../engine/why.js');
       const report = await explainTask(rootOf(flags), taskId);
       if (flags.json) output.json({ ok: true, ...report });
       else printWhy(output, report);

@@ -11,7 +11,6 @@
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
-import { applyTransitions } from '../../engine/commit.js';
 import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
@@ -33,6 +32,7 @@ export function register(program: Command, output: Output): void {
       .option('--caused-by <event_id>', 'event_id of the event that caused this one'),
   ).action(async (workerId: string, trigger: string, flags: WorkerFlags) => {
     const capabilities = flags.capabilities === undefined ? undefined : flags.capabilities.split(',').map((c) => c.trim()).filter(Boolean);
+    const { applyTransitions } = await import('../../engine/commit.js');
     const r = await applyTransitions(
       rootOf(flags),
       [
