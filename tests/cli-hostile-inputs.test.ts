@@ -339,6 +339,9 @@ function probes(): Probe[] {
   u('task --exit-code x', ['task', TASK_ID, 'scheduler_assigned', '--exit-code', 'x'], [2], true);
   u('status --lock-timeout -5', ['status', '--lock-timeout', '-5'], [0, 2], true);
   u('validate --format nope', ['validate', '--format', 'nope'], [2], true);
+  u('validate --json --format sarif', ['validate', '--format', 'sarif'], [2], true);
+  u('validate --json --format text', ['validate', '--format', 'text'], [2], true);
+  u('validate --json --format json', ['validate', '--format', 'json'], [0, 1], true);
   u('validate --max-warnings x', ['validate', '--max-warnings', 'x'], [2], true);
   u('plan --format nope', ['plan', '--format', 'nope'], [2], true);
   u('migrate --kind nope', ['migrate', '--kind', 'nope', '--to', '2.0.0'], [2], true);

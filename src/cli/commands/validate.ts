@@ -67,6 +67,13 @@ export async function runValidate(flags: ValidateFlags, output: Output): Promise
     import('../../compliance/formatters/github.js'),
   ]);
   const specs: FormatSpec[] = flags.format.map(parseFormatSpec);
+  // --json promises one JSON document on stdout: another report there would break it.
+  const clash = flags.json ? specs.find((s) => s.file === undefined && s.format !== 'json') : undefined;
+  if (clash) {
+    throw new OrcError('USAGE', `--json prints the JSON report on stdout; --format ${clash.format} would print there too`, {
+      fix: `write that report to a file (--format ${clash.format}=FILE) or drop --json`,
+    });
+  }
   if (flags.json && !specs.some((s) => s.format === 'json' && s.file === undefined)) specs.push({ format: 'json' });
   if (specs.length === 0) specs.push({ format: 'text' });
   const sections = flags.compliance ? [] : flags.section;
