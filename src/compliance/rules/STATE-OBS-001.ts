@@ -4,18 +4,23 @@
  * the repo has task definitions or a log), parses and validates against
  * schemas/snapshot.v2.0.0 (every error located); every task defined under
  * tasks/ appears in it; no task in it lacks a definition unless it is marked
- * `orphaned`. Fixable: `--fix` runs `orc-state sync` (registers definitions
- * not yet in the state through the commit path, marks orphans).
+ * `orphaned`; a task file whose `status` was edited away from the value the
+ * engine registered and now disagrees with the snapshot is a warning
+ * (Decision 1: the file holds the initial value, .state/ is authoritative,
+ * the two are never merged). Fixable: `--fix` runs `orc-state sync`
+ * (registers definitions not yet in the state through the commit path,
+ * marks orphans).
  *
  * Public API (stable): rule.
- * Integration points: compliance runner (discovered); memoised loads 'snapshot', 'tasks'.
+ * Integration points: compliance runner (discovered); memoised loads 'snapshot', 'tasks', 'events'.
  * Dependencies: ../../engine/rule-loaders.js, ../../engine/commit.js (syncDefinitions).
  */
 import { existsSync } from 'node:fs';
-import type { Finding } from '../../model.js';
+import type { Finding, TaskState } from '../../model.js';
+import type { TaskSet } from '../../repo/load-tasks.js';
 import { syncDefinitions } from '../../engine/commit.js';
 import { statePaths } from '../../engine/paths.js';
-import { locator, snapshotOf, tasksOf } from '../../engine/rule-loaders.js';
+import { eventsOf, locator, snapshotOf, tasksOf } from '../../engine/rule-loaders.js';
 import type { Rule } from '../types.js';
 
 const ID = 'STATE-OBS-001';
@@ -58,6 +63,7 @@ export const rule: Rule = {
       const where = at(['tasks', i]);
       findings.push({ requirement: ID, severity: 'error', file: snap.file, line: where.line, column: where.column, message: `task ${id} is in the state but has no definition under tasks/ and is not marked orphaned`, fix: `restore tasks/${t.workstream_id}/${id}.json, or run \`orc-state sync\` to mark it orphaned` });
     }
+    findings.push(...(await statusDisagreements(ctx, s.tasks, tasks)));
     if (ctx.fix && (missing.length || orphans) && snap.findings.length === 0) {
       const r = await syncDefinitions(ctx.root);
       return {
@@ -69,3 +75,40 @@ export const rule: Rule = {
     return { findings };
   },
 };
+
+/**
+ * Decision 1: a task file's `status` is the initial value the engine used when
+ * it registered the task (the `to_state` of its task_created event). A file
+ * edited to another status that the snapshot does not share is reported, so a
+ * person who edits the file to change the runtime state learns that it did not.
+ */
+async function statusDisagreements(ctx: Parameters<Rule['check']>[0], stateTasks: TaskState[], tasks: TaskSet): Promise<Finding[]> {
+  const snapshotStatus = new Map(stateTasks.map((t) => [t.task_id, t.status]));
+  const suspects = [...tasks.tasks.values()].filter((lt) => {
+    const now = snapshotStatus.get(lt.task.task_id);
+    return now !== undefined && now !== lt.task.status;
+  });
+  if (suspects.length === 0) return [];
+  const registered = new Map<string, string>();
+  for (const { event } of (await eventsOf(ctx)).events) {
+    if (event.entity_type === 'task' && event.trigger === 'task_created' && event.to_state) registered.set(event.entity_id, event.to_state);
+  }
+  const findings: Finding[] = [];
+  for (const lt of suspects) {
+    const id = lt.task.task_id;
+    const initial = registered.get(id);
+    // Without the creation event (pruned history) the initial value is unknown: say nothing rather than guess.
+    if (initial === undefined || initial === lt.task.status) continue;
+    const where = lt.locate(['status']);
+    findings.push({
+      requirement: ID,
+      severity: 'warning',
+      file: lt.file,
+      line: where.line,
+      column: where.column,
+      message: `"status" is "${lt.task.status}" here, but the engine registered the task as "${initial}" and its state is now "${snapshotStatus.get(id)}": editing the task file does not change the runtime state (.state/ is authoritative)`,
+      fix: `set "status" back to "${initial}", and change the state with \`orc-state task ${id} <trigger>\` (see \`orc-state why ${id}\`)`,
+    });
+  }
+  return findings;
+}
