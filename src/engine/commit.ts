@@ -47,6 +47,7 @@ import {
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
 import { loadTasksCached, rememberDefinitions } from './definitions-cache.js';
 import { affectedWorkstreams, deriveAll, recentEvents, type DeriveReport } from './derive.js';
+import { criticalTasks, type CriticalSet } from './critical.js';
 import { lastLoggedSeq } from './log.js';
 import { replayInto } from './replay.js';
 import { readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
@@ -237,8 +238,8 @@ class StoreImpl implements Store {
     const logged = lastLoggedSeq(root);
     if (logged.corrupt) {
       throw new OrcError('STATE_CORRUPT', logged.corrupt.message, {
-        location: { file: logged.corrupt.file },
-        fix: 'run `orc-state doctor` for details; the line is never deleted automatically',
+        location: logged.corrupt.line > 0 ? { file: logged.corrupt.file, line: logged.corrupt.line, column: 1 } : { file: logged.corrupt.file },
+        fix: 'run `orc-state doctor` for details, then restore that line from a backup or remove it by hand (the line is never deleted automatically)',
       });
     }
     const key = fileKey(paths.current);
@@ -308,7 +309,8 @@ class StoreImpl implements Store {
 
   async applyTransitions(requests: TransitionRequest[], options: CommitOptions = {}): Promise<CommitResult> {
     const taskSet = this.definitions(options);
-    const { defs, critical } = definitionsOf(taskSet);
+    const { defs, critical: flagged } = definitionsOf(taskSet);
+    const critical = criticalTasks(this.root, defs, flagged);
     return this.locked(async (state, notices) => {
       const events = planBatch(state, defs, critical, requests, options.actor ?? this.opts.actor ?? defaultActor());
       if (!events.length) {
@@ -336,7 +338,8 @@ class StoreImpl implements Store {
   async syncDefinitions(options: CommitOptions = {}): Promise<SyncResult> {
     this.reloadDefinitions();
     const taskSet = this.definitions(options, true);
-    const { defs, critical } = definitionsOf(taskSet);
+    const { defs, critical: flagged } = definitionsOf(taskSet);
+    const critical = criticalTasks(this.root, defs, flagged);
     return this.locked(async (state, notices) => {
       const now = new Date().toISOString();
       const requests: TransitionRequest[] = [];
@@ -394,7 +397,7 @@ class StoreImpl implements Store {
 export function planBatch(
   state: LiveState,
   defs: ReadonlyMap<string, TaskDefinition>,
-  critical: ReadonlySet<string>,
+  critical: CriticalSet,
   requests: TransitionRequest[],
   actor: string,
 ): OrcEvent[] {

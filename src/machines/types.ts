@@ -36,5 +36,5 @@ export type PendingEvent = Omit<OrcEvent, 'seq' | 'event_id'>;
 export interface PlanContext {
   defs: ReadonlyMap<string, TaskDefinition>;
   /** Tasks on a critical path (Decision 7), in addition to definitions with `critical: true`. */
-  criticalTasks?: ReadonlySet<string>;
+  criticalTasks?: Pick<ReadonlySet<string>, 'has'>;
 }
