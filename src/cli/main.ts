@@ -68,12 +68,15 @@ function reportError(error: unknown, output: ReturnType<typeof createOutput>, as
   }
   if (error instanceof OrcError) {
     const loc = error.details.location;
-    const named = loc && !loc.line && error.message.startsWith(loc.file);
+    // Human form: `file:line:column: message`, without repeating a location the message already starts with.
+    let message = error.message;
+    if (loc && message.startsWith(`${loc.file}:`)) message = message.slice(loc.file.length).replace(/^(:\d+)*:\s*/, '');
+    const named = loc !== undefined && !loc.line && message.startsWith(loc.file);
     const where = loc && !named ? `${loc.file}${loc.line ? `:${loc.line}:${loc.column ?? 1}` : ''}: ` : '';
     if (asJson) {
       jsonError(output, error.code, error.message, loc, error.details.fix ?? null, error.details.data);
     } else {
-      output.err(`${output.paint('red', 'error')} ${where}${error.message}`);
+      output.err(`${output.paint('red', 'error')} ${where}${message}`);
       if (error.details.fix) output.err(`  fix: ${error.details.fix}`);
     }
     return exitCodeFor(error.code);

@@ -19,7 +19,7 @@
  * Integration points: replay, why, doctor, rotation, STATE-OBS/AUDIT rules.
  * Dependencies: node:fs, ../io/jsonl-log.js, ./paths.js, ../errors.js.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrcError } from '../errors.js';
 import type { OrcEvent } from '../model.js';
@@ -218,9 +218,18 @@ export function lastLoggedSeq(root: string): { seq: number; corrupt: LogProblem 
   if (tail.lastLine !== null && tail.lastLine.trim() !== '') {
     const ev = parseLine(tail.lastLine);
     if (ev) return { seq: ev.seq, corrupt: null };
+    // Error path only: count the lines so the message can name the line.
+    let line = 0;
+    try {
+      const bytes = readFileSync(paths.log).subarray(0, tail.completeBytes);
+      for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) line++;
+    } catch {
+      line = 0;
+    }
+    const at = line > 0 ? `:${line}` : '';
     return {
       seq: 0,
-      corrupt: { kind: 'corrupt', file: rel(root, paths.log), line: 0, message: `${rel(root, paths.log)}: the last complete line is not a JSON event` },
+      corrupt: { kind: 'corrupt', file: rel(root, paths.log), line, message: `${rel(root, paths.log)}${at}: the last complete line is not a JSON event with an integer seq` },
     };
   }
   const archives = listLogSources(root).filter((s) => s.gzip);
