@@ -62,6 +62,7 @@ type Variant =
   | 'current-dir'
   | 'log-corrupt-middle'
   | 'log-torn-tail'
+  | 'log-bad-last-line'
   | 'task-proto'
   | 'task-2mb'
   | 'task-deep'
@@ -123,6 +124,9 @@ function makeRepo(variant: Variant, n: number): string {
       fs.writeFileSync(log, lines.join('\n'));
       break;
     }
+    case 'log-bad-last-line':
+      fs.appendFileSync(log, 'null\n');
+      break;
     case 'log-torn-tail':
       fs.appendFileSync(log, '{"schema_version":"2.0.0","seq":999,"event_id":"x","timest');
       break;
@@ -286,7 +290,7 @@ const WRITING: Array<{ cmd: string[]; codes: number[] }> = [
 ];
 
 const ROOT_VARIANTS: Variant[] = ['missing-root', 'root-is-file', 'empty', 'no-state', 'no-tasks'];
-const STATE_VARIANTS: Variant[] = ['current-malformed', 'current-wrong-shape', 'current-array', 'current-bom', 'current-dir', 'log-corrupt-middle', 'log-torn-tail'];
+const STATE_VARIANTS: Variant[] = ['current-malformed', 'current-wrong-shape', 'current-array', 'current-bom', 'current-dir', 'log-corrupt-middle', 'log-torn-tail', 'log-bad-last-line'];
 const TASK_VARIANTS: Variant[] = ['task-proto', 'task-2mb', 'task-deep'];
 
 function probes(): Probe[] {
