@@ -52,6 +52,8 @@ async function writeState(root: string, order: string[], target: number): Promis
   }
   events += (await store.applyTransitions(reg, { derive: false })).events.length;
   const random = rng(11);
+  // Only tasks that allow a retry get one (a retry on max_retries 0 fails the task for good).
+  const retriesAllowed = new Map([...loadTasks(root).tasks].map(([id, lt]) => [id, lt.task.execution.max_retries > 0]));
   // Events per task: 1 created + ~8 lifecycle (incl. worker and workstream follow-ups); a retry adds ~5.
   const spare = target - events - order.length * 8;
   const retryShare = Math.max(0, Math.min(1, spare / 5 / order.length));
@@ -63,7 +65,7 @@ async function writeState(root: string, order: string[], target: number): Promis
       const task = { entity_type: 'task' as const, entity_id: id };
       requests.push({ ...task, trigger: 'scheduler_assigned', timestamp: ts() });
       requests.push({ ...task, trigger: 'worker_started', timestamp: ts(), worker_id: worker });
-      if (random() < retryShare) {
+      if (random() < retryShare && retriesAllowed.get(id)) {
         requests.push({ ...task, trigger: 'execution_failed', timestamp: ts(), error: 'exit code 1: flaky test', metadata: { exit_code: 1 } });
         requests.push({ ...task, trigger: 'retry_delay_elapsed', timestamp: ts() });
         requests.push({ ...task, trigger: 'worker_started', timestamp: ts(), worker_id: worker });
