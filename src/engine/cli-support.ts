@@ -4,7 +4,8 @@
  * human rendering of events, state summaries, why-reports and doctor reports.
  *
  * Public API (internal): engineOptions(cmd), EngineFlags, rootOf(flags),
- * lockTimeoutOf(flags), printAcknowledged(output, events), summarize(snapshot),
+ * lockTimeoutOf(flags), printAcknowledged(output, events), commitAndReport(output, flags, request),
+ * summarize(snapshot),
  * printSummary(output, summary), printWhy(output, report), printDoctor(output, report).
  * Integration points: src/cli/commands/{init,sync,task,worker,status,replay,why,doctor,log}.ts.
  * Dependencies: commander (types), ../cli/output.js (types), ./*.
@@ -14,6 +15,7 @@ import { resolve } from 'node:path';
 import { OrcError } from '../errors.js';
 import type { OrcEvent, Snapshot } from '../model.js';
 import type { Output } from '../cli/output.js';
+import type { TransitionRequest } from '../machines/index.js';
 import type { DoctorReport } from './doctor.js';
 import type { WhyReport } from './why.js';
 
@@ -52,6 +54,18 @@ export function lockTimeoutOf(flags: EngineFlags): number {
 export function describeEvent(e: OrcEvent): string {
   const move = e.from_state === null && e.to_state === null ? '' : ` (${e.entity_type} ${e.entity_id}: ${e.from_state ?? '∅'} → ${e.to_state ?? '∅'})`;
   return `seq ${e.seq} ${e.event}${move}`;
+}
+
+/** Commit one request through the engine and print the result (JSON, or repairs + acknowledged events). */
+export async function commitAndReport(output: Output, flags: EngineFlags, request: TransitionRequest): Promise<void> {
+  const { applyTransitions } = await import('./commit.js');
+  const r = await applyTransitions(rootOf(flags), [request], { lockTimeoutMs: lockTimeoutOf(flags) });
+  if (flags.json) {
+    output.json({ ok: true, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
+    return;
+  }
+  for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
+  printAcknowledged(output, r.events);
 }
 
 /** "acknowledged" lines are printed only after the commit returned (the crash test relies on it). */

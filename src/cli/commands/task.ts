@@ -12,7 +12,7 @@
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
-import { engineOptions, intFlag, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, intFlag, commitAndReport, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
 interface TaskFlags extends EngineFlags {
@@ -35,28 +35,15 @@ export function register(program: Command, output: Output): void {
       .option('--exit-code <n>', 'exit code of the execution (execution_completed requires 0)'),
   ).action(async (taskId: string, trigger: string, flags: TaskFlags) => {
     const exitCode = intFlag('--exit-code', flags.exitCode);
-    const { applyTransitions } = await import('../../engine/commit.js');
-    const r = await applyTransitions(
-      rootOf(flags),
-      [
-        {
-          entity_type: 'task',
-          entity_id: taskId,
-          trigger,
-          timestamp: new Date().toISOString(),
-          ...(flags.worker !== undefined ? { worker_id: flags.worker } : {}),
-          ...(flags.error !== undefined ? { error: flags.error } : {}),
-          ...(flags.causedBy !== undefined ? { caused_by: flags.causedBy } : {}),
-          ...(exitCode !== undefined ? { metadata: { exit_code: exitCode } } : {}),
-        },
-      ],
-      { lockTimeoutMs: lockTimeoutOf(flags) },
-    );
-    if (flags.json) {
-      output.json({ ok: true, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
-      return;
-    }
-    for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
-    printAcknowledged(output, r.events);
+    await commitAndReport(output, flags, {
+      entity_type: 'task',
+      entity_id: taskId,
+      trigger,
+      timestamp: new Date().toISOString(),
+      ...(flags.worker !== undefined ? { worker_id: flags.worker } : {}),
+      ...(flags.error !== undefined ? { error: flags.error } : {}),
+      ...(flags.causedBy !== undefined ? { caused_by: flags.causedBy } : {}),
+      ...(exitCode !== undefined ? { metadata: { exit_code: exitCode } } : {}),
+    });
   });
 }

@@ -11,7 +11,7 @@
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
-import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, commitAndReport, type EngineFlags } from '../../engine/cli-support.js';
 import type { Output } from '../output.js';
 
 interface WorkerFlags extends EngineFlags {
@@ -32,28 +32,15 @@ export function register(program: Command, output: Output): void {
       .option('--caused-by <event_id>', 'event_id of the event that caused this one'),
   ).action(async (workerId: string, trigger: string, flags: WorkerFlags) => {
     const capabilities = flags.capabilities === undefined ? undefined : flags.capabilities.split(',').map((c) => c.trim()).filter(Boolean);
-    const { applyTransitions } = await import('../../engine/commit.js');
-    const r = await applyTransitions(
-      rootOf(flags),
-      [
-        {
-          entity_type: 'worker',
-          entity_id: workerId,
-          trigger,
-          timestamp: new Date().toISOString(),
-          actor: process.env.ORC_STATE_ACTOR ?? workerId,
-          ...(flags.error !== undefined ? { error: flags.error } : {}),
-          ...(flags.causedBy !== undefined ? { caused_by: flags.causedBy } : {}),
-          ...(capabilities !== undefined ? { metadata: { capabilities } } : {}),
-        },
-      ],
-      { lockTimeoutMs: lockTimeoutOf(flags) },
-    );
-    if (flags.json) {
-      output.json({ ok: true, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
-      return;
-    }
-    for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
-    printAcknowledged(output, r.events);
+    await commitAndReport(output, flags, {
+      entity_type: 'worker',
+      entity_id: workerId,
+      trigger,
+      timestamp: new Date().toISOString(),
+      actor: process.env.ORC_STATE_ACTOR ?? workerId,
+      ...(flags.error !== undefined ? { error: flags.error } : {}),
+      ...(flags.causedBy !== undefined ? { caused_by: flags.causedBy } : {}),
+      ...(capabilities !== undefined ? { metadata: { capabilities } } : {}),
+    });
   });
 }
