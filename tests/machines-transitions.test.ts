@@ -255,6 +255,15 @@ describe('guards explain refusals', () => {
     expectIllegal(() => planTransition(state, { defs }, req('task', 'T', 'execution_completed', { metadata: { exit_code: 3 } })), ['exit code is 3']);
   });
 
+  test('a failure marked not retryable fails the task even with retries left', () => {
+    const { state, defs } = taskScenario('running');
+    const failed = planTransition(state, { defs }, req('task', 'T', 'execution_failed', { error: 'aider reported insufficient context', metadata: { error_type: 'insufficient_context', retryable: false } }));
+    expect(failed[0]).toMatchObject({ from_state: 'running', to_state: 'failed', event: 'task_failed', severity: 'error' });
+    // The same failure without the mark is retried (retry_count 0 of 2).
+    const retried = planTransition(state, { defs }, req('task', 'T', 'execution_failed', { error: 'exit 1', metadata: { retryable: true } }));
+    expect(retried[0]).toMatchObject({ to_state: 'retrying', event: 'task_retry' });
+  });
+
   test('unknown entities', () => {
     const { state, defs } = taskScenario('pending');
     expect(() => planTransition(state, { defs }, req('task', 'nope', 'scheduler_assigned'))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));

@@ -76,6 +76,24 @@ describe('executeTask', () => {
     expect(readSnapshot(root)?.tasks.find((t) => t.task_id === 'flaky')).toMatchObject({ retry_count: 1, last_error: 'the command exited with status 7' });
   });
 
+  it('a failure the worker marks not retryable (insufficient context) fails the task with retries left', async () => {
+    const root = await setup();
+    await queue(root, 'flaky');
+    const shell = new ShellWorker('sh-1');
+    // A worker whose run reports what the aider adapter reports when aider lacks context.
+    const starved = {
+      id: shell.id,
+      capabilities: shell.capabilities,
+      run: async (...args: Parameters<ShellWorker['run']>) => {
+        const out = await shell.run(...args);
+        return { ...out, error: { error_type: 'insufficient_context' as const, message: 'aider reported insufficient context', retryable: false } };
+      },
+    };
+    const r = await executeTask(root, 'flaky', starved);
+    expect(r.status).toBe('failed');
+    expect(readSnapshot(root)?.tasks.find((t) => t.task_id === 'flaky')).toMatchObject({ status: 'failed', retry_count: 0 });
+  });
+
   it('refuses a task that is not queued', async () => {
     const root = await setup();
     const error = await executeTask(root, 'ok', new ShellWorker('sh-1')).catch((e: unknown) => e);

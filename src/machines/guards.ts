@@ -61,6 +61,11 @@ function retriesLeft(env: GuardEnv): boolean {
   return t !== undefined && t.retry_count < t.max_retries;
 }
 
+/** A failure the worker reported as not worth retrying (metadata.retryable: false, e.g. insufficient_context). */
+function notRetryable(env: GuardEnv): boolean {
+  return env.req.metadata?.['retryable'] === false;
+}
+
 function derivedIs(status: WorkstreamStatus): GuardImpl {
   return {
     test: (env) => env.derived?.status === status,
@@ -86,12 +91,15 @@ export const GUARDS: Record<string, GuardImpl> = {
     explain: (env) => `exit code is ${String(exitCode(env))}; use execution_failed for a non-zero exit`,
   },
   retries_remaining: {
-    test: retriesLeft,
-    explain: (env) => `retry_count ${env.task?.retry_count} has reached max_retries ${env.task?.max_retries}`,
+    test: (env) => retriesLeft(env) && !notRetryable(env),
+    explain: (env) =>
+      notRetryable(env)
+        ? 'the failure is marked not retryable (metadata.retryable: false)'
+        : `retry_count ${env.task?.retry_count} has reached max_retries ${env.task?.max_retries}`,
   },
   retries_exhausted: {
-    test: (env) => env.task !== undefined && !retriesLeft(env),
-    explain: (env) => `retries remain (${env.task?.retry_count} of ${env.task?.max_retries} used)`,
+    test: (env) => env.task !== undefined && (!retriesLeft(env) || notRetryable(env)),
+    explain: (env) => `retries remain (${env.task?.retry_count} of ${env.task?.max_retries} used) and the failure is retryable`,
   },
   has_current_task: {
     test: (env) => env.worker?.current_task != null,

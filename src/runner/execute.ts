@@ -69,7 +69,8 @@ export async function executeTask(
     exit_code: output.metadata.exit_code ?? null,
     tokens_used: output.metadata.tokens_used,
     worker_output: outputFile,
-    ...(output.error ? { error_type: output.error.error_type } : {}),
+    // retryable: false (e.g. insufficient_context) makes the task machine fail the task instead of retrying it.
+    ...(output.error ? { error_type: output.error.error_type, retryable: output.error.retryable } : {}),
   };
   const requests = [
     { entity_type: 'task' as const, entity_id: taskId, trigger, worker_id: worker.id, timestamp, metadata, ...(output.error ? { error: output.error.message } : {}) },
