@@ -209,6 +209,20 @@ describe('doctor', () => {
     expect(readFileSync(log, 'utf8')).toBe(content);
   });
 
+  it('reports a line that parses and has a seq but is no event (schema), and never rewrites it', async () => {
+    const { root } = await history();
+    const log = join(root, '.state/transitions.jsonl');
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    const last = JSON.parse(lines[lines.length - 1]!) as OrcEvent;
+    // A valid-looking seq continuing the log, but nothing else of an event.
+    writeFileSync(log, `${lines.join('\n')}\n${JSON.stringify({ seq: last.seq + 1 })}\n`);
+    const content = readFileSync(log, 'utf8');
+    const r = await doctor(root, { repair: true });
+    expect(r.ok).toBe(false);
+    expect(r.remaining.find((i) => i.check === 'invalid_event')).toMatchObject({ file: '.state/transitions.jsonl', line: lines.length + 1, severity: 'error', repairable: false });
+    expect(readFileSync(log, 'utf8')).toBe(content);
+  });
+
   it('repairs a torn tail plus an unlogged commit (crash mid-append) and stale indices', async () => {
     const { root } = await history();
     const log = join(root, '.state/transitions.jsonl');

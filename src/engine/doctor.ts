@@ -11,7 +11,8 @@
  * repair refused); seq gaps and duplicates (archives + live log); snapshot
  * missing/unreadable/behind/ahead of the log (Decision 4); snapshot ==
  * replay(log) for statuses, timestamps, retry counts, errors and workers;
- * stale indices (source_last_seq != snapshot last_seq).
+ * stale indices (source_last_seq != snapshot last_seq); every event valid
+ * against its event schema (a JSON line with a seq is not yet an event).
  * Repairs (under the lock, each reported): break a stale lock, remove stale
  * temp files, truncate a torn tail (bytes kept in .state/recovered/),
  * re-append events recorded in the snapshot but missing from the log,
@@ -36,6 +37,22 @@ import { eventBatches, prunedBaseSeq } from './log.js';
 import { rel, statePaths } from './paths.js';
 import { startingCheckpoint } from './replay.js';
 import { readSnapshot, serializeSnapshot } from './snapshot.js';
+import { knownVersions, validate } from '../schema/registry.js';
+
+/** Invalid events reported one by one before the rest are only counted. */
+const MAX_INVALID_EVENT_ISSUES = 20;
+
+/** Why `ev` is not a valid event (schema of its declared version), or null. */
+function eventProblem(ev: OrcEvent): string | null {
+  const version = typeof ev.schema_version === 'string' ? ev.schema_version : '';
+  if (!knownVersions('event').includes(version)) {
+    return `event seq ${ev.seq} has schema_version ${JSON.stringify(ev.schema_version ?? null)}; known: ${knownVersions('event').join(', ')}`;
+  }
+  const check = validate('event', version, ev);
+  if (check.valid) return null;
+  const first = check.errors[0];
+  return `event seq ${ev.seq} does not follow the event schema ${version}: ${first ? `${first.instancePath || '(the event)'} ${first.message ?? ''}`.trim() : 'invalid'}${check.errors.length > 1 ? ` (+${check.errors.length - 1} more)` : ''}`;
+}
 
 export type DoctorCheck =
   | 'stale_lock'
@@ -46,6 +63,7 @@ export type DoctorCheck =
   | 'seq_gap'
   | 'seq_duplicate'
   | 'replay_failed'
+  | 'invalid_event'
   | 'snapshot_missing'
   | 'snapshot_unreadable'
   | 'snapshot_ahead'
@@ -127,6 +145,7 @@ async function scanLog(root: string): Promise<ScanResult> {
   let events = 0;
   let clean = true;
   let replayOk = true;
+  let invalidEvents = 0;
   for await (const batch of eventBatches(root, {
     mode: 'collect',
     withLines: true,
@@ -161,6 +180,22 @@ async function scanLog(root: string): Promise<ScanResult> {
     },
   })) {
     events += batch.events.length;
+    for (let i = 0; i < batch.events.length; i++) {
+      const problem = eventProblem(batch.events[i] as OrcEvent);
+      if (problem === null) continue;
+      clean = false;
+      if (++invalidEvents > MAX_INVALID_EVENT_ISSUES) continue;
+      const line = batch.lines?.[i];
+      issues.push({
+        check: 'invalid_event',
+        severity: 'error',
+        file: batch.file,
+        ...(line !== undefined ? { line } : {}),
+        message: problem,
+        fix: `look at ${batch.file}${line !== undefined ? ` line ${line}` : ''}: restore the event from a backup or version control; doctor never rewrites a complete line`,
+        repairable: false,
+      });
+    }
     if (!replayOk) continue;
     for (let i = 0; i < batch.events.length; i++) {
       const ev = batch.events[i] as OrcEvent;
@@ -183,6 +218,9 @@ async function scanLog(root: string): Promise<ScanResult> {
         break;
       }
     }
+  }
+  if (invalidEvents > MAX_INVALID_EVENT_ISSUES) {
+    issues.push({ check: 'invalid_event', severity: 'error', file: rel(root, statePaths(root).log), message: `${invalidEvents - MAX_INVALID_EVENT_ISSUES} more invalid event(s) not listed (${invalidEvents} in all)`, fix: 'run `orc-state validate --requirement STATE-OBS-004` for every location', repairable: false });
   }
   return { issues, state, lastEvent, events, clean };
 }
