@@ -20,7 +20,7 @@
  * regenerate derived files. Refused: anything when the log has a corrupt
  * line, a gap, or an event that does not replay.
  * Integration points: CLI doctor, crash tests, STATE-OBS-003 (--fix).
- * Dependencies: ../io/*, ../machines/index.js, ../repo/load-tasks.js, ./*.
+ * Dependencies: ../io/*, ../machines/index.js, ../repo/load-tasks.js, ./* (event-schema for the per-event check).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -37,21 +37,18 @@ import { eventBatches, prunedBaseSeq } from './log.js';
 import { rel, statePaths } from './paths.js';
 import { startingCheckpoint } from './replay.js';
 import { readSnapshot, serializeSnapshot } from './snapshot.js';
-import { knownVersions, validate } from '../schema/registry.js';
+import { checkEventSchema } from './event-schema.js';
 
 /** Invalid events reported one by one before the rest are only counted. */
 const MAX_INVALID_EVENT_ISSUES = 20;
 
 /** Why `ev` is not a valid event (schema of its declared version), or null. */
 function eventProblem(ev: OrcEvent): string | null {
-  const version = typeof ev.schema_version === 'string' ? ev.schema_version : '';
-  if (!knownVersions('event').includes(version)) {
-    return `event seq ${ev.seq} has schema_version ${JSON.stringify(ev.schema_version ?? null)}; known: ${knownVersions('event').join(', ')}`;
-  }
-  const check = validate('event', version, ev);
-  if (check.valid) return null;
+  const check = checkEventSchema(ev);
+  if (check.ok) return null;
+  if (check.version === null) return `event seq ${ev.seq} has schema_version ${JSON.stringify(ev.schema_version ?? null)}; known: ${check.known.join(', ')}`;
   const first = check.errors[0];
-  return `event seq ${ev.seq} does not follow the event schema ${version}: ${first ? `${first.instancePath || '(the event)'} ${first.message ?? ''}`.trim() : 'invalid'}${check.errors.length > 1 ? ` (+${check.errors.length - 1} more)` : ''}`;
+  return `event seq ${ev.seq} does not follow the event schema ${check.version}: ${first ? `${first.instancePath || '(the event)'} ${first.message ?? ''}`.trim() : 'invalid'}${check.errors.length > 1 ? ` (+${check.errors.length - 1} more)` : ''}`;
 }
 
 export type DoctorCheck =

@@ -31,7 +31,7 @@ import { statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { TaskDefinition } from '../model.js';
 import { selectContext } from './context.js';
-import { evaluatePreValidation, finishOutput, processError, resolveWorkingDirectory, runTaskProcess, settleError } from './shell.js';
+import { evaluatePreValidation, finishOutput, hasCapabilities, processError, resolveWorkingDirectory, runTaskProcess, settleError } from './shell.js';
 import type { RunContext, Worker, WorkerOutput } from './types.js';
 
 const FORBIDDEN_OPTIONS = new Set(['--file', '--read']);
@@ -152,7 +152,7 @@ export class AiderWorker implements Worker {
   ) {}
 
   canRun(task: TaskDefinition): boolean {
-    return task.worker_requirements.capabilities.every((c) => this.capabilities.includes(c));
+    return hasCapabilities(this.capabilities, task);
   }
 
   async run(task: TaskDefinition, ctx: RunContext): Promise<WorkerOutput> {

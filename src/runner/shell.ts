@@ -6,6 +6,7 @@
  *
  * Public API:
  *   - ShellWorker (class, implements Worker)                                 (stable)
+ *   - hasCapabilities(capabilities, task): boolean — a worker's canRun      (internal)
  *   - runProcess(spec): Promise<ProcessResult>                               (stable)
  *       spawns `{ file, args }` (no shell) or `{ shell: command }` as the leader
  *       of a new process group; on timeout/abort sends SIGTERM to the group,
@@ -418,6 +419,11 @@ export function processError(p: ProcessResult, task: TaskDefinition): FinishInpu
   return null;
 }
 
+/** True when `capabilities` cover every capability the task requires (every Worker's canRun). */
+export function hasCapabilities(capabilities: readonly string[], task: TaskDefinition): boolean {
+  return task.worker_requirements.capabilities.every((c) => capabilities.includes(c));
+}
+
 export class ShellWorker implements Worker {
   readonly type: string = 'shell';
   constructor(
@@ -426,7 +432,7 @@ export class ShellWorker implements Worker {
   ) {}
 
   canRun(task: TaskDefinition): boolean {
-    return task.worker_requirements.capabilities.every((c) => this.capabilities.includes(c));
+    return hasCapabilities(this.capabilities, task);
   }
 
   async run(task: TaskDefinition, ctx: RunContext): Promise<WorkerOutput> {

@@ -10,11 +10,11 @@
  *
  * Public API (stable): rule.
  * Integration points: compliance runner; memoised load 'events'.
- * Dependencies: ../../machines/index.js (MACHINES definitions), ../../schema/registry.js, ../../engine/rule-loaders.js.
+ * Dependencies: ../../machines/index.js (MACHINES definitions), ../../engine/event-schema.js, ../../engine/rule-loaders.js.
  */
 import type { Finding, OrcEvent } from '../../model.js';
 import { DEFINITIONS, type MachineKind } from '../../machines/index.js';
-import { knownVersions, validate } from '../../schema/registry.js';
+import { checkEventSchema } from '../../engine/event-schema.js';
 import { locateInText } from '../../io/located-json.js';
 import { eventsOf } from '../../engine/rule-loaders.js';
 import type { Rule } from '../types.js';
@@ -40,18 +40,16 @@ export const rule: Rule = {
     const log = await eventsOf(ctx);
     if (log.events.length === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
     const findings: Finding[] = [];
-    const versions = new Set(knownVersions('event'));
     const lastState = new Map<string, string | null>();
     let located = 0;
     const add = (file: string, line: number, column: number, message: string, fix: string) => {
       if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column, message, fix });
     };
     for (const { event: e, file, line } of log.events) {
-      const version = typeof e.schema_version === 'string' && versions.has(e.schema_version) ? e.schema_version : null;
-      if (!version) {
-        add(file, line, 1, `seq ${e.seq}: schema_version ${JSON.stringify(e.schema_version)} is not a known event schema (${[...versions].join(', ')})`, 'events are written by the engine; a changed log format needs a migration (AUDIT-002)');
-      } else {
-        const check = validate('event', version, e);
+      const check = checkEventSchema(e);
+      if (!check.ok && check.version === null) {
+        add(file, line, 1, `seq ${e.seq}: schema_version ${JSON.stringify(e.schema_version)} is not a known event schema (${check.known.join(', ')})`, 'events are written by the engine; a changed log format needs a migration (AUDIT-002)');
+      } else if (!check.ok) {
         for (const err of check.errors.slice(0, 3)) {
           let column = 1;
           if (located++ < 25) {
