@@ -146,9 +146,8 @@ export function computeReady(analysis: Analysis, options: { workstream?: string 
     const conflicts: string[] = [];
     for (const c of claims) {
       const u = use.get(c.resource);
-      if (!u || u.holders.length === 0) continue;
       const cap = capacityOf(c.def);
-      if (u.exclusive || c.exclusive || (cap >= 0 && u.units + c.units > cap)) {
+      if (u && u.holders.length > 0 && (u.exclusive || c.exclusive || (cap >= 0 && u.units + c.units > cap))) {
         const by = u.holders.map((h) => `${h} (${status[graph.index.get(h) as number]})`).join(', ');
         conflicts.push(`resource ${c.resource} is taken by ${by}${cap >= 0 && !u.exclusive && !c.exclusive ? ` (${u.units}/${cap} units in use, needs ${c.units})` : ''}`);
       }
