@@ -64,7 +64,8 @@ function schemaKeys(kind: RegistryKind): { top: string[]; entry: string[] } {
 }
 
 export interface NormalizedRegistry {
-  value: Obj;
+  /** The registry in the schema's shape (a bare value is passed through for the schema to refuse). */
+  value: unknown;
   locate: Locate;
   findings: Finding[];
   /** Unknown keys of entry i, kept as written. */
@@ -126,14 +127,9 @@ export function normalizeRegistry(kind: RegistryKind, raw: unknown, rawLocate: L
     return out;
   };
 
-  let top: Obj;
-  if (topIsList) {
-    top = { [meta.listKey]: raw };
-  } else if (isObj(raw)) {
-    top = canon(raw, keys.top, []);
-  } else {
-    top = { [meta.listKey]: raw };
-  }
+  // A bare value (neither a list nor a hashtable) goes to the schema as it is: "must be an object".
+  if (!topIsList && !isObj(raw)) return { value: raw, locate, findings, extras };
+  const top: Obj = topIsList ? { [meta.listKey]: raw } : canon(raw as Obj, keys.top, []);
   const value: Obj = { schema_version: '1.0.0', schema_url: (loadSchemaDocument(kind, '1.0.0') as { $id: string }).$id };
   for (const [k, v] of Object.entries(top)) value[k] = v;
   const list = value[meta.listKey];
