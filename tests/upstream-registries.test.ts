@@ -1,5 +1,6 @@
 // Registries as the upstream writes them (issue 9 item 1), and ConflictsWith honoured by plan and ready.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,14 @@ describe('upstream resource registry', () => {
     const r = loadResources(root);
     expect(r.findings.filter((f) => f.severity === 'error').map(at)).toEqual(['capabilities/resources.psd1:1:96 CONC-REG-001 error']);
   });
+  it('accepts a psd1 hashtable without schema_version/schema_url; an unknown top-level key is only a warning', () => {
+    const root = join(tmp, 'hashtable');
+    mkdirSync(join(root, 'capabilities'), { recursive: true });
+    writeFileSync(join(root, 'capabilities/resources.psd1'), "@{\n  Owner = 'ops'\n  Resources = @( @{ ResourceId = 'a'; Type = 'shared'; Description = 'd'; MaxHolders = 2 } )\n}\n");
+    const r = loadResources(root);
+    expect([...r.resources.keys()]).toEqual(['a']);
+    expect(r.findings.map(at)).toEqual(['capabilities/resources.psd1:2:3 CONC-REG-001 warning']);
+  });
   it('accepts the hashtable form in YAML with lower-case keys', () => {
     const root = join(tmp, 'yaml');
     mkdirSync(join(root, 'capabilities'), { recursive: true });
@@ -130,5 +139,25 @@ describe('ConflictsWith in plans and ready', () => {
     expect(ids.some((t) => t.startsWith('fs-write')) && ids.some((t) => t.startsWith('fs-read'))).toBe(false);
     const blockedReader = report.blocked.find((b) => b.task_id.startsWith('fs-read'));
     expect(blockedReader?.reasons.join(' ')).toMatch(/conflicts with filesystem_write/);
+  });
+});
+
+describe('CONC-REG-002 on plan files', () => {
+  it('a hand-edited plan that co-schedules a writer with a reader is a located error', () => {
+    const root = join(tmp, 'planfile');
+    cpSync(REPO, root, { recursive: true });
+    const bin = join(import.meta.dirname, '..', 'bin/orc-state.js');
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--root', root], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(run('init').status).toBe(0);
+    expect(run('validate', '--requirement', 'CONC-REG-002').status).toBe(0);
+    const file = join(root, '.state/execution_plan_ws-fs.json');
+    const plan = JSON.parse(readFileSync(file, 'utf8')) as { stages: Array<{ parallel_tasks: string[] }> };
+    const reader = plan.stages[1]!.parallel_tasks.find((t) => t.startsWith('fs-read'))!;
+    plan.stages[1]!.parallel_tasks = plan.stages[1]!.parallel_tasks.filter((t) => t !== reader);
+    plan.stages[0]!.parallel_tasks.push(reader);
+    writeFileSync(file, JSON.stringify(plan, null, 2));
+    const r = run('validate', '--requirement', 'CONC-REG-002');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/\.state\/execution_plan_ws-fs\.json:\d+:\d+ +stage 1 co-schedules .*\(holding "filesystem_read"\) with .*\(holding "filesystem_write"\), and these resources conflict/);
   });
 });

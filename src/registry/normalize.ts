@@ -129,7 +129,8 @@ export function normalizeRegistry(kind: RegistryKind, raw: unknown, rawLocate: L
 
   // A bare value (neither a list nor a hashtable) goes to the schema as it is: "must be an object".
   if (!topIsList && !isObj(raw)) return { value: raw, locate, findings, extras };
-  const top: Obj = topIsList ? { [meta.listKey]: raw } : canon(raw as Obj, keys.top, []);
+  // Unknown top-level keys: warned about by canon and left out of what the schema sees.
+  const top: Obj = topIsList ? { [meta.listKey]: raw } : canon(raw as Obj, keys.top, [], {});
   const value: Obj = { schema_version: '1.0.0', schema_url: (loadSchemaDocument(kind, '1.0.0') as { $id: string }).$id };
   for (const [k, v] of Object.entries(top)) value[k] = v;
   const list = value[meta.listKey];
