@@ -52,6 +52,14 @@ describe('the guide example task (tasks/ws-001/task-001.json), unchanged', () =>
     expect(after).toBe(guideText.replace('"schema_version": "2.0.0",\n', '"schema_version": "2.0.0",\n  "schema_url": "https://orc-state.dev/schemas/task/2.0.0.json",\n'));
     expect(loadTasks(root).findings).toEqual([]);
   });
+  it('`validate --fix` keeps a field of the user\'s own', () => {
+    const text = guideText.replace('"status": "pending",\n', '"status": "pending",\n  "owner": "alice",\n');
+    const root = repo('guide-fix-owner', { 'tasks/ws-001/task-001.json': text });
+    expect(cli(root, 'validate', '--requirement', 'TASK-DEF-002', '--fix').status).toBe(0);
+    const after = readFileSync(join(root, 'tasks/ws-001/task-001.json'), 'utf8');
+    expect(after).toContain('"owner": "alice"');
+    expect(after).toContain('"schema_url": "https://orc-state.dev/schemas/task/2.0.0.json"');
+  });
 });
 
 describe('checkTaskForm', () => {

@@ -28,7 +28,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Finding } from '../model.js';
 import { getValidator, schemaId } from '../schema/registry.js';
 import { defaultContextRequirements, defaultValidationRules } from '../migrate/steps/task-v1-v2.js';
-import { loadSchemaDocument, schemaFindings } from './schema-findings.js';
+import { loadSchemaDocument, pointerToPath, schemaFindings } from './schema-findings.js';
 
 export interface TaskFormLocation {
   file: string;
@@ -49,15 +49,6 @@ export interface TaskFormResult {
 
 /** Versions whose schema requires context_requirements/validation_rules that the upstream makes optional. */
 const OPTIONAL_IN: ReadonlySet<string> = new Set(['2.0.0']);
-
-function pointerPath(pointer: string): Array<string | number> {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
 
 const unknownPropertyError = (e: ErrorObject): boolean => e.keyword === 'additionalProperties' && !/\/(anyOf|oneOf|not)\//.test(e.schemaPath);
 
@@ -126,7 +117,7 @@ export function checkTaskForm(obj: Record<string, unknown>, version: string, at:
     // Leave them out of what the engine reads: copy the objects along each path, then delete.
     const copy = structuredClone(value);
     for (const e of unknown) {
-      const path = pointerPath(e.instancePath);
+      const path = pointerToPath(e.instancePath);
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       let cur: unknown = copy;
       for (const seg of path) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string | number, unknown>)[seg] : undefined;
