@@ -13,7 +13,7 @@
  *     schema_url may be left out: they default to the only version there is);
  *   - keys matched case-insensitively, as PowerShell does (`resourceid`,
  *     `TYPE`); the canonical spelling of the schema is used from then on;
- *     `Type` values are matched case-insensitively too;
+ *     `Type` and `Stability` values are matched case-insensitively too;
  *   - unknown keys (not `x-…`): a warning with a "did you mean" when close to a
  *     known key; the key is kept on the entry (`extras`) and left out of the
  *     schema check;
@@ -143,6 +143,8 @@ export function normalizeRegistry(kind: RegistryKind, raw: unknown, rawLocate: L
     const e = canon(entry, keys.entry, path, unknown);
     if (Object.keys(unknown).length > 0) extras.set(i, unknown);
     if (kind === 'capability-registry') {
+      // PowerShell compares strings case-insensitively: 'Stable' is 'stable'.
+      if (typeof e.Stability === 'string' && ['experimental', 'stable', 'deprecated'].includes(e.Stability.toLowerCase())) e.Stability = e.Stability.toLowerCase();
       if (Array.isArray(e.Operations)) {
         e.Operations = e.Operations.map((op, j) => (isObj(op) ? canon(op, OPERATION_KEYS, [...path, 'Operations', j]) : op));
       } else if (typeof e.Operations === 'string' || isObj(e.Operations)) {
