@@ -27,10 +27,14 @@ export function register(program: Command, output: Output): void {
     const [{ lastLoggedSeq }, { readSnapshot, placeholderSnapshot }] = await Promise.all([import('../../engine/log.js'), import('../../engine/snapshot.js')]);
     let snapshot = readSnapshot(root);
     // The guide's Quick Start current.json (no state yet): an empty store, shown as such.
-    const placeholder = !snapshot && placeholderSnapshot(root) !== null;
-    if (placeholder) {
+    const placeholderText = snapshot ? null : placeholderSnapshot(root);
+    const placeholder = placeholderText !== null;
+    if (placeholderText !== null) {
       const { emptyState, toSnapshot } = await import('../../machines/index.js');
       snapshot = toSnapshot(emptyState(), []);
+      // Show the placeholder's own timestamp (the guide writes one), not the empty state's epoch.
+      const ts = placeholderText.trim() === '' ? undefined : (JSON.parse(placeholderText.replace(/^\uFEFF/, '')) as { timestamp?: unknown }).timestamp;
+      if (typeof ts === 'string') snapshot.timestamp = ts;
     }
     if (!snapshot) {
       const logged = lastLoggedSeq(root).seq;
