@@ -43,6 +43,8 @@ export interface ServeOptions {
   /** More Host header names (without port) to accept, e.g. a machine name when bound to 0.0.0.0. */
   allowHosts?: string[];
   maxClients?: number;
+  /** Events kept in memory for resumes (default 10,000; older resumes read the log). */
+  ring?: number;
   pollMs?: number;
   watch?: boolean;
   clock?: () => Date;
@@ -114,6 +116,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const files = staticFiles();
   const feed = await LiveFeed.open(options.root, {
     maxClients: options.maxClients,
+    ring: options.ring,
     pollMs: options.pollMs,
     watch: options.watch,
     clock: options.clock,
