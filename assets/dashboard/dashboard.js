@@ -6,7 +6,7 @@
 'use strict';
 (function () {
   const TASK_STATUSES = ['pending', 'queued', 'running', 'validating', 'retrying', 'completed', 'failed', 'cancelled'];
-  const NODE_W = 190;
+  const NODE_W = 172;
   const NODE_H = 46;
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const FEED_MAX = 200;
@@ -181,19 +181,20 @@
     if (p.plan) for (let i = 1; i < p.plan.critical_path_tasks.length; i++) critPairs.add(`${p.plan.critical_path_tasks[i - 1]}>${p.plan.critical_path_tasks[i]}`);
     const members = new Set(p.dag.nodes.map((n) => n.task_id));
     const g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 56, marginx: 16, marginy: 16 });
+    g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 40, marginx: 16, marginy: 16 });
     g.setDefaultEdgeLabel(() => ({}));
-    for (const n of p.dag.nodes) g.setNode(n.task_id, { width: NODE_W, height: NODE_H, node: n });
+    const widthOf = (id) => Math.max(NODE_W, Math.min(300, Math.ceil(measure(id)) + 22));
+    for (const n of p.dag.nodes) g.setNode(n.task_id, { width: widthOf(n.task_id), height: NODE_H, node: n });
     for (const e of p.dag.edges) {
       // "from depends_on to": draw the arrow from the dependency to the dependent.
-      for (const id of [e.from, e.to]) if (!members.has(id) && !g.hasNode(id)) g.setNode(id, { width: NODE_W, height: NODE_H, external: e.external_workstream || 'other workstream' });
+      for (const id of [e.from, e.to]) if (!members.has(id) && !g.hasNode(id)) g.setNode(id, { width: widthOf(id), height: NODE_H, external: e.external_workstream || 'other workstream' });
       g.setEdge(e.to, e.from, { external: !!e.external, critical: critPairs.has(`${e.to}>${e.from}`) });
     }
     dagre.layout(g);
     const gr = g.graph();
-    // Fit the width of the card (down to 45 %; larger graphs scroll).
+    // Fit the width of the card (down to 75 %, so text stays legible; larger graphs scroll).
     const avail = Math.max(200, $('dag-wrap').clientWidth - 4);
-    const scale = Math.max(0.45, Math.min(1, avail / gr.width));
+    const scale = Math.max(0.75, Math.min(1, avail / gr.width));
     root.setAttribute('width', String(Math.ceil(gr.width * scale)));
     root.setAttribute('height', String(Math.ceil(gr.height * scale)));
     root.setAttribute('viewBox', `0 0 ${Math.ceil(gr.width)} ${Math.ceil(gr.height)}`);
@@ -212,21 +213,38 @@
     const nodes = svg('g', { class: 'nodes' });
     for (const id of g.nodes()) {
       const n = g.node(id);
-      const group = svg('g', { class: `node${n.external ? ' external' : ''}${critical.has(id) ? ' critical' : ''}${ui.selectedTask === id ? ' selected' : ''}`, transform: `translate(${(n.x - NODE_W / 2).toFixed(1)},${(n.y - NODE_H / 2).toFixed(1)})`, 'data-task-id': id, 'data-status': n.external ? 'external' : statusOf(id) || n.node.status });
+      const group = svg('g', { class: `node${n.external ? ' external' : ''}${critical.has(id) ? ' critical' : ''}${ui.selectedTask === id ? ' selected' : ''}`, transform: `translate(${(n.x - n.width / 2).toFixed(1)},${(n.y - NODE_H / 2).toFixed(1)})`, 'data-task-id': id, 'data-status': n.external ? 'external' : statusOf(id) || n.node.status });
       const title = svg('title');
       title.textContent = n.external ? `${id} (in ${n.external})` : `${id}: ${n.node.name}`;
-      group.append(title, svg('rect', { width: NODE_W, height: NODE_H, rx: 6, ry: 6 }));
+      group.append(title, svg('rect', { width: n.width, height: NODE_H, rx: 6, ry: 6 }));
       const t1 = svg('text', { x: 10, y: 18, class: 'nid' });
-      t1.textContent = clip(id, 24);
+      t1.textContent = id;
       const t2 = svg('text', { x: 10, y: 35, class: 'nsub' });
-      t2.textContent = n.external ? `↗ ${clip(n.external, 22)}` : `${statusOf(id) || n.node.status} · ${clip(n.node.name, 18)}`;
+      t2.textContent = fit(n.external ? `↗ ${n.external}` : `${statusOf(id) || n.node.status} · ${n.node.name}`, n.width - 20, '12px');
       group.append(t1, t2);
       if (!n.external) group.addEventListener('click', () => selectTask(id));
       nodes.append(group);
     }
     root.replaceChildren(defs, edges, nodes);
   }
-  const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+  // Text widths from the same font the SVG uses (a canvas measures without drawing).
+  const ctx = document.createElement('canvas').getContext('2d');
+  const FONT = getComputedStyle(document.body).fontFamily;
+  function measure(text, size = '700 12px') {
+    ctx.font = `${size} ${FONT}`;
+    return ctx.measureText(text).width;
+  }
+  function fit(text, width, size) {
+    if (measure(text, size) <= width) return text;
+    let lo = 0;
+    let hi = text.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (measure(`${text.slice(0, mid)}…`, size) <= width) lo = mid;
+      else hi = mid - 1;
+    }
+    return `${text.slice(0, lo)}…`;
+  }
 
   function recolour(taskId, status) {
     const node = document.querySelector(`#dag .node[data-task-id="${CSS.escape(taskId)}"]`);
@@ -234,7 +252,7 @@
     node.setAttribute('data-status', status);
     const sub = node.querySelector('.nsub');
     const t = ui.state && ui.state.tasks.find((x) => x.task_id === taskId);
-    if (sub) sub.textContent = `${status} · ${clip(t ? t.name : '', 18)}`;
+    if (sub) sub.textContent = fit(`${status} · ${t ? t.name : ''}`, Number(node.querySelector('rect').getAttribute('width')) - 20, '12px');
     return true;
   }
 
