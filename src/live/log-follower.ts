@@ -13,8 +13,8 @@
  * (`pollMs`, default 250 ms) for file systems where fs.watch is silent
  * (network mounts, some containers). Each wake-up costs one fstat when nothing changed.
  * Robustness: bytes after the last newline (an append in progress, or a torn
- * tail left by a crash) are kept aside until their newline arrives and are
- * reported as a `torn` problem while they stay; a complete line that is not
+ * tail left by a crash) are never handed over; they are reported as a `torn`
+ * problem when two reads in a row see them unchanged; a complete line that is not
  * an event (malformed JSON, no integer seq) is reported as a `corrupt` problem
  * with its file:line and skipped; a seq at or below one already handed over
  * is skipped (`duplicate`). A log that shrinks or changes inode (rotation,
@@ -133,7 +133,10 @@ export function followLog(root: string, options: FollowOptions): LogFollower {
         corrupt.clear();
       }
       const events: OrcEvent[] = [];
-      let readAt = offset + pending.length;
+      // Always from the end of the last complete line: bytes after it may have been replaced
+      // (a writer sets a torn tail aside and appends in its place).
+      pending = Buffer.alloc(0);
+      let readAt = offset;
       while (readAt < st.size) {
         const buf = Buffer.allocUnsafe(Math.min(CHUNK, st.size - readAt));
         const n = readSync(fd, buf, 0, buf.length, readAt);
