@@ -33,7 +33,8 @@ beforeAll(async () => {
     throw new Error(`chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (.ci/run does), or set ORC_STATE_CHROMIUM to a Chromium binary`);
   }
   mkdirSync(ARTIFACTS, { recursive: true });
-  root = copyExample();
+  // With docs/ and specifications/ the example's required_files exist: no definition problem on the page.
+  root = copyExample(['docs', 'specifications', 'schemas']);
   // A log for the running task's attempt, as the runner writes it.
   const running = readSnapshot(root)!.tasks.find((t) => t.status === 'running')!;
   mkdirSync(join(root, '.state/logs', running.task_id), { recursive: true });

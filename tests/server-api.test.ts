@@ -4,7 +4,7 @@
  * the poll fallback), and the safety rules (Host refusal, traversal 404, no
  * CORS, read-only methods, the stream cap, torn and malformed log lines).
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { applyTransitions } from '../src/engine/commit.js';
@@ -161,6 +161,34 @@ describe('JSON API', async () => {
     expect(r.headers['content-type']).toContain('text/plain; version=0.0.4');
     expect(r.body).toContain(`orc_state_source_last_seq ${readSnapshot(root)!.last_seq}`);
     expect((await raw(port, '/metrics', { Accept: 'application/openmetrics-text' })).headers['content-type']).toContain('application/openmetrics-text');
+  });
+});
+
+/** Every file under dir with its size, mtime and content hash-free identity (inode). */
+function tree(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(`${prefix}${e.name}/`, ...tree(p, `${prefix}${e.name}/`));
+    else {
+      const st = statSync(p);
+      out.push(`${prefix}${e.name} ${st.size} ${st.mtimeMs} ${st.ino}`);
+    }
+  }
+  return out.sort();
+}
+
+describe('read-only', () => {
+  test('no request writes anything under the repository', async () => {
+    const { root, server } = await serve();
+    const before = tree(root);
+    const s = await openStream(server.port, '/api/events', { 'Last-Event-ID': '0' });
+    cleanup.push(() => s.close());
+    await s.waitFor((f) => f.id === String(readSnapshot(root)!.last_seq), 'the whole log');
+    for (const path of ['/', '/api', '/api/state', '/api/tasks/ah-lint-final', '/api/tasks/ah-harden-task-schema', '/api/plan/api-hardening', '/api/plan/release-0-2', '/metrics', '/nope']) {
+      for (const method of ['GET', 'HEAD', 'POST', 'DELETE']) await raw(server.port, path, {}, method);
+    }
+    expect(tree(root)).toEqual(before);
   });
 });
 

@@ -124,6 +124,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const views = new RepoViews(options.root, feed, options.clock);
   const clock = options.clock ?? (() => new Date());
   let allowed = new Set<string>();
+  const byId: Array<{ pattern: RegExp; what: string; load: (id: string) => Promise<unknown> }> = [
+    { pattern: /^\/api\/tasks\/([^/]+)$/, what: 'task', load: (id) => views.taskView(id) },
+    { pattern: /^\/api\/plan\/([^/]+)$/, what: 'workstream', load: (ws) => views.planView(ws) },
+  ];
 
   const send = (req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
     res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...headers });
@@ -167,19 +171,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       json(req, res, 200, views.stateView());
       return;
     }
-    let m = /^\/api\/tasks\/([^/]+)$/.exec(path);
-    if (m) {
+    for (const route of byId) {
+      const m = route.pattern.exec(path);
+      if (!m) continue;
       const id = safeDecode(m[1] as string);
-      const view = id === null ? null : await views.taskView(id);
-      if (!view) fail(req, res, 404, `no task "${id ?? m[1]}"`, 'GET /api/state lists the tasks');
-      else json(req, res, 200, view);
-      return;
-    }
-    m = /^\/api\/plan\/([^/]+)$/.exec(path);
-    if (m) {
-      const ws = safeDecode(m[1] as string);
-      const view = ws === null ? null : await views.planView(ws);
-      if (!view) fail(req, res, 404, `no workstream "${ws ?? m[1]}"`, 'GET /api/state lists the workstreams');
+      const view = id === null ? null : await route.load(id);
+      if (!view) fail(req, res, 404, `no ${route.what} "${id ?? m[1]}"`, `GET /api/state lists the ${route.what}s`);
       else json(req, res, 200, view);
       return;
     }
