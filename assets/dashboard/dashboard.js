@@ -381,7 +381,9 @@
     }
     ui.applied[e.seq] = Date.now();
     document.body.dataset.seq = String(e.seq);
-    scheduleRefresh(touches || (e.workstream_id && e.workstream_id === ui.selectedWs));
+    // The plan (critical path, estimates from run history) changes when a task of the workstream ends or is retried.
+    const ends = e.entity_type === 'task' && ['completed', 'failed', 'cancelled', 'retrying'].includes(e.to_state);
+    scheduleRefresh(ends && (touches || e.workstream_id === ui.selectedWs));
   }
 
   function connect() {
