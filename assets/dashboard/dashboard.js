@@ -337,8 +337,9 @@
   let planTimer = null;
   function scheduleRefresh(touchesSelected) {
     if (!stateTimer) {
+      // At most one snapshot read in flight; on a large repository the pause grows with the read's cost.
       stateTimer = setTimeout(async () => {
-        stateTimer = null;
+        const t0 = performance.now();
         try {
           ui.state = await getJson('/api/state');
           renderState();
@@ -346,7 +347,9 @@
         } catch (err) {
           console.warn(String(err));
         }
-      }, 250);
+        ui.stateCostMs = performance.now() - t0;
+        stateTimer = null;
+      }, Math.max(250, 2 * (ui.stateCostMs || 0)));
     }
     if (touchesSelected && !planTimer) {
       planTimer = setTimeout(() => {

@@ -124,6 +124,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const views = new RepoViews(options.root, feed, options.clock);
   const clock = options.clock ?? (() => new Date());
   let allowed = new Set<string>();
+  let stateCache: { key: string; at: number; body: string } | null = null;
   const byId: Array<{ pattern: RegExp; what: string; load: (id: string) => Promise<unknown> }> = [
     { pattern: /^\/api\/tasks\/([^/]+)$/, what: 'task', load: (id) => views.taskView(id) },
     { pattern: /^\/api\/plan\/([^/]+)$/, what: 'workstream', load: (ws) => views.planView(ws) },
@@ -168,7 +169,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     if (path === '/api/state') {
-      json(req, res, 200, views.stateView());
+      // Tabs that ask for the same state in the same second share one rendering.
+      const key = views.stateKey();
+      const now = clock().getTime();
+      if (!stateCache || stateCache.key !== key || now - stateCache.at >= 1000) stateCache = { key, at: now, body: JSON.stringify(views.stateView()) };
+      send(req, res, 200, 'application/json; charset=utf-8', stateCache.body, { 'Cache-Control': 'no-store' });
       return;
     }
     for (const route of byId) {

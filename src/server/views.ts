@@ -4,7 +4,7 @@
  * readers as the CLI (snapshot, task definitions, graph analysis, `why`), cached
  * by what they depend on (current.json's stat, the tasks/ signature, the seq).
  *
- * Public API (stable): API_VERSION; RepoViews (stateView, taskView, planView);
+ * Public API (stable): API_VERSION; RepoViews (stateView, stateKey, taskView, planView);
  * StateView, TaskView, PlanView, ProblemView types; spendOf(event).
  * Read-only: never writes a file, never takes the lock.
  * Integration points: src/server/server.ts (routes), src/server/feed.ts (events, problems).
@@ -194,6 +194,13 @@ export class RepoViews {
       last_error: t.last_error,
       orphaned: t.orphaned === true,
     };
+  }
+
+  /** Changes whenever stateView's answer can (apart from the clock): snapshot, definitions, log, problems. */
+  stateKey(): string {
+    this.snapshot();
+    this.definitions();
+    return `${this.snapKey}|${this.defsKey}|${this.feed.lastSeq()}|${this.feed.problems().length}`;
   }
 
   stateView(): StateView {
