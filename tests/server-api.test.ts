@@ -241,9 +241,11 @@ describe('event stream', () => {
     const s = await openStream(server.port);
     cleanup.push(() => s.close());
     await s.waitFor((f) => f.event === 'hello', 'hello');
-    await applyTransitions(root, [{ entity_type: 'task', entity_id: 'rel-bench', trigger: 'user_cancelled', timestamp: new Date().toISOString() }]);
+    await applyTransitions(root, [{ entity_type: 'task', entity_id: 'rel-bench', trigger: 'user_cancelled', timestamp: new Date().toISOString(), metadata: { cost_usd: 0.25 } }]);
     const f = await s.waitFor((x) => x.event === 'transition', 'the polled commit');
     expect(JSON.parse(f.data).entity_id).toBe('rel-bench');
+    // Spend recorded by a worker (metadata.cost_usd) is summed per workstream.
+    expect(json((await raw(server.port, '/api/state')).body).metrics.spend).toEqual({ total_usd: 0.25, by_workstream: { 'release-0-2': 0.25 }, events: 1 });
   });
 
   test('the number of streams is bounded: 503 beyond, room again once one closes', async () => {
@@ -261,7 +263,7 @@ describe('event stream', () => {
     a.close();
     // The server notices the closed socket asynchronously: retry until it has (bounded).
     let d = await openStream(server.port);
-    for (let i = 0; d.status === 503 && i < 200; i++) {
+    for (let i = 0; d.status === 503 && i < 800; i++) {
       await new Promise((r) => setTimeout(r, 25));
       d = await openStream(server.port);
     }
