@@ -48,7 +48,13 @@ describe('JSON API', async () => {
     expect(ah.completed).toBe(ah.counts.completed);
     expect(ah.progress).toBeCloseTo(ah.completed / 6);
     expect(s.workers.map((w: any) => w.worker_id).sort()).toEqual(snap.workers.map((w) => w.worker_id).sort());
-    for (const w of s.workers) expect(Date.parse(w.last_heartbeat)).toBeGreaterThan(0);
+    // last_heartbeat: the latest of updated_at, the worker's own events and events naming it as their worker.
+    const events = readFileSync(join(root, '.state/transitions.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as OrcEvent);
+    for (const w of snap.workers) {
+      const times = [w.updated_at, ...events.filter((e) => (e.entity_type === 'worker' && e.entity_id === w.worker_id) || e.metadata?.worker_id === w.worker_id).map((e) => e.timestamp)];
+      const latest = times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
+      expect(s.workers.find((x: any) => x.worker_id === w.worker_id).last_heartbeat, w.worker_id).toBe(latest);
+    }
     expect(s.metrics.completion.total).toBe(snap.tasks.length);
     expect(s.metrics.durations.length).toBeGreaterThan(0);
     expect(s.metrics.spend).toBeNull();

@@ -113,7 +113,12 @@ export class LiveFeed implements FeedFacts {
     this.seq = e.seq;
     this.ring.push(e);
     if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
-    if (typeof e.timestamp === 'string') this.seen.set(`${e.entity_type}\u0000${e.entity_id}`, e.timestamp);
+    if (typeof e.timestamp === 'string') {
+      this.seen.set(`${e.entity_type}\u0000${e.entity_id}`, e.timestamp);
+      // A task event naming its worker is a sign of life of that worker too.
+      const w = e.metadata?.worker_id;
+      if (typeof w === 'string' && e.entity_type !== 'worker') this.seen.set(`worker\u0000${w}`, e.timestamp);
+    }
     const cost = spendOf(e);
     if (cost > 0) {
       this.spendTotal += cost;
