@@ -282,21 +282,6 @@
         ['last error', t && t.last_error ? t.last_error : '–'],
       ]),
     );
-    if (def) {
-      parts.push(el('h3', { text: 'Definition' }));
-      parts.push(
-        kv([
-          ['file', v.definition_file],
-          ['type', def.type],
-          ['description', def.description],
-          ['command', el('code', { text: def.execution ? def.execution.command : '' })],
-          ['depends on', def.dependencies.length ? def.dependencies.join(', ') : 'nothing'],
-          ['capabilities', def.worker_requirements ? def.worker_requirements.capabilities.join(', ') : '–'],
-          ['estimate', def.execution && def.execution.estimated_duration_seconds ? fmtDuration(def.execution.estimated_duration_seconds) : '–'],
-          ['timeout', def.execution ? fmtDuration(def.execution.timeout_seconds) : '–'],
-        ]),
-      );
-    }
     parts.push(el('h3', { text: 'Attempts' }));
     if (v.why && v.why.attempts.length) {
       parts.push(
@@ -317,6 +302,21 @@
     parts.push(el('h3', { text: v.log ? `Log — attempt ${v.log.attempt}${v.log.truncated ? ' (tail)' : ''}` : 'Log' }));
     if (v.log && v.log.exists) parts.push(el('pre', { class: 'log', text: v.log.text || '(empty)' }));
     else parts.push(el('div', { class: 'muted small', text: v.log_note || 'no log' }));
+    if (def) {
+      parts.push(el('h3', { text: 'Definition' }));
+      parts.push(
+        kv([
+          ['file', v.definition_file],
+          ['type', def.type],
+          ['description', def.description],
+          ['command', el('code', { text: def.execution ? def.execution.command : '' })],
+          ['depends on', def.dependencies.length ? def.dependencies.join(', ') : 'nothing'],
+          ['capabilities', def.worker_requirements ? def.worker_requirements.capabilities.join(', ') : '–'],
+          ['estimate', def.execution && def.execution.estimated_duration_seconds ? fmtDuration(def.execution.estimated_duration_seconds) : '–'],
+          ['timeout', def.execution ? fmtDuration(def.execution.timeout_seconds) : '–'],
+        ]),
+      );
+    }
     box.replaceChildren(...parts);
   }
 
