@@ -10,7 +10,7 @@
  * Chromium missing is a failure with the command that installs it, never a skip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -124,6 +124,9 @@ describe('dashboard in headless chromium', () => {
     expect(text).toContain('applying 3 edits');
     expect(text).toContain('task_started');
     expect(await page.locator('#task table.attempts tbody tr').count()).toBeGreaterThan(0);
+    // The log grows without any event: the panel follows it.
+    appendFileSync(join(root, '.state/logs', running.task_id, 'attempt-1.log'), 'tests passed: 42\n');
+    await page.waitForFunction(() => document.querySelector('#task pre.log')?.textContent?.includes('tests passed: 42'), undefined, { timeout: 20_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-task.png'), fullPage: true });
     if (process.env.ORC_STATE_UPDATE_SCREENSHOT === '1') {
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-readme.png'), clip: { x: 0, y: 0, width: 1600, height: 1000 } });

@@ -82,6 +82,11 @@ describe('JSON API', async () => {
     expect(v.log.text.endsWith('line 3000 of the attempt\n')).toBe(true);
     expect(v.log.text.startsWith('line ')).toBe(true); // starts on a whole line
     expect(v.log_note).toBeNull();
+    const tail = json((await raw(port, `/api/tasks/${running.task_id}/log?attempt=${v.current_attempt}`)).body);
+    expect(tail).toMatchObject({ task_id: running.task_id, attempt: v.current_attempt, exists: true, truncated: true, text: v.log.text });
+    expect(json((await raw(port, `/api/tasks/${running.task_id}/log?attempt=9`)).body).exists).toBe(false);
+    for (const bad of ['', '0', '-1', '1e3', '../1']) expect((await raw(port, `/api/tasks/${running.task_id}/log?attempt=${bad}`)).status, bad).toBe(400);
+    expect((await raw(port, `/api/tasks/..%2F..%2Fetc/log?attempt=1`)).status).toBe(404);
 
     const pending = readSnapshot(root)!.tasks.find((t) => t.status === 'pending')!;
     v = json((await raw(port, `/api/tasks/${pending.task_id}`)).body);

@@ -266,7 +266,28 @@
     renderTask(view);
   }
 
+  // While the selected task runs, its log grows without events: re-read only the tail (cheap) every 2 s.
+  let logTimer = null;
+  function pollLog(v) {
+    clearTimeout(logTimer);
+    if (!v.task || !['running', 'validating'].includes(v.task.status) || !v.current_attempt) return;
+    logTimer = setTimeout(async () => {
+      if (ui.selectedTask !== v.task.task_id) return;
+      try {
+        const log = await getJson(`/api/tasks/${encodeURIComponent(v.task.task_id)}/log?attempt=${v.current_attempt}`);
+        if (ui.selectedTask !== v.task.task_id) return;
+        const pre = document.querySelector('#task pre.log');
+        if (pre && log.exists) pre.textContent = log.text || '(empty)';
+        else if (!pre && log.exists) return selectTask(v.task.task_id);
+      } catch (err) {
+        console.warn(String(err));
+      }
+      pollLog(v);
+    }, 2000);
+  }
+
   function renderTask(v) {
+    pollLog(v);
     const box = $('task');
     const def = v.definition;
     const t = v.task;
@@ -335,7 +356,7 @@
 
   let stateTimer = null;
   let planTimer = null;
-  function scheduleRefresh(touchesSelected) {
+  function scheduleRefresh(touchesSelected, touchesTask) {
     if (!stateTimer) {
       // At most one snapshot read in flight; on a large repository the pause grows with the read's cost.
       stateTimer = setTimeout(async () => {
@@ -357,7 +378,7 @@
         loadPlan().catch((err) => console.warn(String(err)));
       }, 1200);
     }
-    if (ui.selectedTask) {
+    if (ui.selectedTask && touchesTask) {
       clearTimeout(scheduleRefresh.taskTimer);
       scheduleRefresh.taskTimer = setTimeout(() => ui.selectedTask && selectTask(ui.selectedTask).catch((err) => console.warn(String(err))), 400);
     }
@@ -386,7 +407,9 @@
     document.body.dataset.seq = String(e.seq);
     // The plan (critical path, estimates from run history) changes when a task of the workstream ends or is retried.
     const ends = e.entity_type === 'task' && ['completed', 'failed', 'cancelled', 'retrying'].includes(e.to_state);
-    scheduleRefresh(ends && (touches || e.workstream_id === ui.selectedWs));
+    // The task panel (its why chain reads the whole log) only when the event is about the selected task.
+    const aboutTask = !!ui.selectedTask && (e.entity_id === ui.selectedTask || (e.metadata && e.metadata.task_id === ui.selectedTask));
+    scheduleRefresh(ends && (touches || e.workstream_id === ui.selectedWs), aboutTask);
   }
 
   function connect() {

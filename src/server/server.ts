@@ -30,7 +30,8 @@ import { OPENMETRICS_CONTENT_TYPE, toOpenMetrics } from '../derive/openmetrics.j
 import { OrcError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { LiveFeed } from './feed.js';
-import { API_VERSION, RepoViews } from './views.js';
+import { TASK_ID_PATTERN } from '../model.js';
+import { API_VERSION, RepoViews, readLogTail } from './views.js';
 
 export const DEFAULT_PORT = 4870;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -165,7 +166,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     if (path === '/api' || path === '/api/') {
-      json(req, res, 200, { api_version: API_VERSION, endpoints: ['/api/state', '/api/tasks/:id', '/api/plan/:workstream', '/api/events', '/metrics'] });
+      json(req, res, 200, { api_version: API_VERSION, endpoints: ['/api/state', '/api/tasks/:id', '/api/tasks/:id/log?attempt=N', '/api/plan/:workstream', '/api/events', '/metrics'] });
       return;
     }
     if (path === '/api/state') {
@@ -174,6 +175,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const now = clock().getTime();
       if (!stateCache || stateCache.key !== key || now - stateCache.at >= 1000) stateCache = { key, at: now, body: JSON.stringify(views.stateView()) };
       send(req, res, 200, 'application/json; charset=utf-8', stateCache.body, { 'Cache-Control': 'no-store' });
+      return;
+    }
+    const logRoute = /^\/api\/tasks\/([^/]+)\/log$/.exec(path);
+    if (logRoute) {
+      const id = safeDecode(logRoute[1] as string);
+      const attempt = query.get('attempt') ?? '';
+      if (id === null || !TASK_ID_PATTERN.test(id)) {
+        fail(req, res, 404, `no task "${id ?? logRoute[1]}"`, 'GET /api/state lists the tasks');
+        return;
+      }
+      if (!/^[1-9]\d{0,5}$/.test(attempt)) {
+        fail(req, res, 400, `attempt must be a whole number from 1 (got "${attempt}")`, 'GET /api/tasks/:id gives current_attempt');
+        return;
+      }
+      json(req, res, 200, { api_version: API_VERSION, task_id: id, ...readLogTail(options.root, id, Number(attempt)) });
       return;
     }
     for (const route of byId) {
