@@ -3,27 +3,20 @@
  * already in use (exit 2 with a fix), bad flags, the non-loopback warning,
  * and exit 0 on SIGTERM.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, test } from 'vitest';
-import { CLI, cli, copyExample, raw } from './fixtures/serve/helpers.js';
+import { cli, copyExample, raw, spawnCli } from './fixtures/serve/helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** serve with its first stdout line (the URL, or the --json document). */
 function start(args: string[]) {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const line = new Promise<string>((done, fail) => {
-    createInterface({ input: child.stdout }).once('line', done);
-    child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  return { child, line, exit, stderr: () => stderr };
+  const run = spawnCli(['serve', ...args]);
+  const line = Promise.race([run.until('\n').then(() => run.firstLine()), run.exit.then((code) => Promise.reject(new Error(`serve exited ${code}: ${run.stderr()}`)))]);
+  return { ...run, line };
 }
 
 describe('orc-state serve', () => {
@@ -60,10 +53,7 @@ describe('orc-state serve', () => {
 
     const h = start(['--port', '0', '--host', '0.0.0.0', '--root', root]);
     await h.line;
-    await new Promise<void>((r) => {
-      const look = () => (h.stderr().includes('warning: bound to 0.0.0.0') ? r() : setTimeout(look, 20));
-      look();
-    });
+    await h.until('warning: bound to 0.0.0.0', 'stderr');
     h.child.kill('SIGINT');
     expect(await h.exit).toBe(0);
   });

@@ -3,35 +3,17 @@
  * after each commit by another process, no ANSI codes (NO_COLOR and non-TTY),
  * one JSON summary per line with --json, and a clean exit 0 on SIGINT.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readSnapshot } from '../src/engine/snapshot.js';
-import { CLI, cli, copyExample } from './fixtures/serve/helpers.js';
+import { cli, copyExample, spawnCli } from './fixtures/serve/helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function watch(root: string, extra: string[] = []) {
-  const child = spawn(process.execPath, [CLI, 'status', '--watch', '--root', root, ...extra], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters: Array<() => void> = [];
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => {
-    out += c;
-    for (const w of waiters.splice(0)) w();
-  });
-  const until = (needle: string) =>
-    new Promise<void>((ok, ko) => {
-      const timer = setTimeout(() => ko(new Error(`no "${needle}" in: ${out}`)), 20_000);
-      const look = () => (out.includes(needle) ? (clearTimeout(timer), ok()) : waiters.push(look));
-      look();
-    });
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, until, exit, output: () => out };
-}
+const watch = (root: string, extra: string[] = []) => spawnCli(['status', '--watch', '--root', root, ...extra]);
 
 describe('status --watch', () => {
   test('redraws on each commit by another process, plain text on a pipe, exits 0 on SIGINT', async () => {
