@@ -70,7 +70,10 @@
     $('seq').textContent = String(Math.max(s.last_seq, ui.lastSeq));
     if (!ui.selectedWs || !s.workstreams.some((w) => w.workstream_id === ui.selectedWs)) {
       const busy = s.workstreams.find((w) => w.status === 'executing') || s.workstreams[0];
+      const before = ui.selectedWs;
       ui.selectedWs = busy ? busy.workstream_id : '';
+      // A repository that had no state when the page opened: draw the first workstream once it appears.
+      if (ui.selectedWs && ui.selectedWs !== before && document.body.dataset.ready === 'true') void loadPlan();
     }
     const list = $('workstreams');
     list.replaceChildren(
