@@ -19,6 +19,7 @@
  *   - Workers (stable): createWorker, ShellWorker, AiderWorker, runProcess, selectContext,
  *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types;
  *     executeTask (experimental: one attempt through the commit path).
+ *   - Live view (stable): startServer, followLog, API_VERSION and the serve document types (docs/api/SERVE_API.md).
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
  * Integration points: package.json "exports" → dist/src/index.js. Each part
  * owner may add re-export lines here; nothing else lives in this file.
@@ -118,3 +119,8 @@ export {
   type WorkerErrorType,
 } from './runner/index.js';
 export { executeTask, type ExecuteResult } from './runner/execute.js';
+
+// Live view (serve): the HTTP server and the log follower behind it and `status --watch`
+export { startServer, DEFAULT_PORT, DEFAULT_HOST, type ServeOptions, type RunningServer } from './server/server.js';
+export { API_VERSION, type StateView, type TaskView, type PlanView } from './server/views.js';
+export { followLog, type LogFollower, type FollowProblem, type FollowOptions } from './live/log-follower.js';

@@ -2,7 +2,7 @@
  * Where the engine keeps its files inside a repository's `.state/`.
  *
  * Public API (stable): statePaths(root) → StatePaths, STATE_DIR, ARCHIVE_PATTERN,
- * archiveName(first, last), rel(root, abs).
+ * archiveName(first, last), rel(root, abs), attemptLogPath(root, taskId, attempt).
  * Integration points: every module of src/engine, CLI commands, compliance rules.
  * Dependencies: node:path.
  */
@@ -47,4 +47,12 @@ export function archiveName(first: number, last: number): string {
 /** Repo-relative path with '/' separators, as findings use. */
 export function rel(root: string, abs: string): string {
   return relative(root, abs).split(sep).join('/');
+}
+
+/**
+ * The log of one attempt of a task, written by the runner and tailed by `serve`:
+ * `.state/logs/<task_id>/attempt-<n>.log` (n is 1-based). Task ids are safe file names (TASK_ID_PATTERN).
+ */
+export function attemptLogPath(root: string, taskId: string, attempt: number): string {
+  return join(root, STATE_DIR, 'logs', taskId, `attempt-${attempt}.log`);
 }

@@ -3,7 +3,8 @@
  * (read-only: never takes the lock, never writes).
  *
  * Public API (stable): register(program, output).
- * Usage: orc-state status [--workstream ID] [--root DIR] [--json]
+ * Usage: orc-state status [--workstream ID] [--watch] [--root DIR] [--json]
+ * --watch: redraw on every commit until Ctrl-C (../status-watch.ts; --json: one summary per line).
  * JSON: { ok, last_seq, log_last_seq, timestamp, stale, tasks (counts), workstreams, workers, orphaned, task_states }.
  * Exit: 0; 2 no state yet or unreadable snapshot.
  * Integration points: src/cli/program.ts; src/engine/snapshot.ts, log.ts.
@@ -16,14 +17,20 @@ import type { Output } from '../output.js';
 
 interface StatusFlags extends EngineFlags {
   workstream?: string;
+  watch?: boolean;
 }
 
 export function register(program: Command, output: Output): void {
   engineOptions(
-    program.command('status').description('show the current state of workstreams, tasks and workers (read-only)').option('--workstream <id>', 'only this workstream'),
+    program.command('status').description('show the current state of workstreams, tasks and workers (read-only)').option('--workstream <id>', 'only this workstream').option('--watch', 'redraw on every commit until Ctrl-C'),
     { lock: false },
   ).action(async (flags: StatusFlags) => {
     const root = rootOf(flags);
+    if (flags.watch) {
+      const { watchStatus } = await import('../status-watch.js');
+      await watchStatus(output, root, { workstream: flags.workstream, json: flags.json });
+      return;
+    }
     const [{ lastLoggedSeq }, { readSnapshot, placeholderSnapshot }] = await Promise.all([import('../../engine/log.js'), import('../../engine/snapshot.js')]);
     let snapshot = readSnapshot(root);
     // The guide's Quick Start current.json (no state yet): an empty store, shown as such.
