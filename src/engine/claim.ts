@@ -33,6 +33,7 @@ import { loadGraphInputs } from '../graph/repo.js';
 import { selectContext, type ContextSelection } from '../runner/context.js';
 import { hasCapabilities } from '../runner/shell.js';
 import { openStore, type CommitNotice, type Store } from './commit.js';
+import { loadTasksCached } from './definitions-cache.js';
 import { clockOf, heartbeatRequest, leaseSeconds, newLease } from './leases.js';
 
 export interface ClaimOptions {
@@ -90,7 +91,7 @@ const list = (xs: string[], max = 3): string => (xs.length <= max ? xs.join('; '
 export async function claimTask(root: string, options: ClaimOptions): Promise<ClaimResult> {
   const now = clockOf(options);
   const seconds = leaseSeconds(options.lease_seconds);
-  const inputs = await loadGraphInputs(root);
+  const inputs = await loadGraphInputs(root, { taskSet: loadTasksCached(root) });
   if (options.workstream !== undefined && !inputs.analysis.graph.workstreams.includes(options.workstream)) {
     throw new OrcError('NOT_FOUND', `no workstream "${options.workstream}" (known: ${inputs.analysis.graph.workstreams.join(', ') || 'none'})`, {
       fix: 'name a directory under tasks/, or omit --workstream',

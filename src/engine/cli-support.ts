@@ -61,10 +61,10 @@ export async function commitAndReport(output: Output, flags: EngineFlags, reques
   const { applyTransitions } = await import('./commit.js');
   const r = await applyTransitions(rootOf(flags), [request], { lockTimeoutMs: lockTimeoutOf(flags) });
   if (flags.json) {
-    output.json({ ok: true, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
+    output.json({ ok: true, events: r.events, ...(r.expired ? { expired: r.expired } : {}), last_seq: r.snapshot.last_seq, notices: r.notices });
     return;
   }
-  for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
+  for (const n of r.notices) output.err(`${output.paint('yellow', n.kind === 'lease_expired' ? 'expired' : 'repaired')} ${n.message}`);
   printAcknowledged(output, r.events);
 }
 
