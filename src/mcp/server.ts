@@ -3,7 +3,8 @@
  *
  * Public API (stable):
  *   - createServer(root): McpServer — tools and resources registered, not connected
- *   - serveStdio(root): Promise<void> — connect to stdin/stdout; resolves when the client closes
+ *   - serveStdio(root): Promise<void> — connect to stdin/stdout; the process ends when the client closes stdin
+ *     and the calls already received are answered
  *   - TOOL_NAMES
  * Tools (each runs the CLI command of the same name with --json in this process, through
  * src/cli/main.ts runCommand, so a tool returns exactly the JSON the CLI prints; one call at a time):
@@ -216,12 +217,7 @@ export function createServer(root: string): McpServer {
 
 export async function serveStdio(root: string): Promise<void> {
   const server = createServer(root);
-  const transport = new StdioServerTransport();
-  const closed = new Promise<void>((resolve) => {
-    transport.onclose = () => resolve();
-    process.stdin.on('end', () => resolve());
-  });
-  await server.connect(transport);
-  await closed;
-  await server.close();
+  // Resolves once connected. The process then lives while stdin is open; when the client closes it,
+  // the calls already received are answered and the process ends (nothing else keeps it alive).
+  await server.connect(new StdioServerTransport());
 }
