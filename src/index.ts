@@ -19,6 +19,8 @@
  *   - Workers (stable): createWorker, ShellWorker, AiderWorker, runProcess, selectContext,
  *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types;
  *     executeTask (experimental: one attempt through the commit path).
+ *   - Claims and leases (stable): claimTask, renewLease, reportOutput, newLease, heartbeatRequest,
+ *     leaseExpiryRequests, clockOf, tokenOrder, findLease and their types (src/engine/leases.ts, claim.ts, report.ts).
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
  * Integration points: package.json "exports" → dist/src/index.js. Each part
  * owner may add re-export lines here; nothing else lives in this file.
@@ -117,3 +119,23 @@ export {
   type WorkerErrorType,
 } from './runner/index.js';
 export { executeTask, type ExecuteResult } from './runner/execute.js';
+
+// Claims, leases, reports, MCP (issue 12, agent)
+export {
+  DEFAULT_LEASE_SECONDS,
+  MAX_LEASE_SECONDS,
+  NOW_ENV,
+  HEARTBEAT_TRIGGER,
+  LEASE_TOKEN_KEY,
+  clockOf,
+  leaseSeconds,
+  newLease,
+  tokenOrder,
+  findLease,
+  heartbeatRequest,
+  leaseExpiryRequests,
+  type LeaseGrant,
+} from './engine/leases.js';
+export { claimTask, renewLease, type ClaimOptions, type ClaimResult, type ClaimReason, type ClaimReasonCode, type HeartbeatOptions, type HeartbeatResult } from './engine/claim.js';
+export { reportOutput, type ReportOptions, type ReportResult } from './engine/report.js';
+export { type BatchRequests } from './engine/commit.js';
