@@ -7,7 +7,7 @@ import { applyTransitions, syncDefinitions } from '../src/engine/commit.js';
 import { claimTask, renewLease } from '../src/engine/claim.js';
 import { compareWithReplay } from '../src/engine/compare.js';
 import { doctor } from '../src/engine/doctor.js';
-import { leaseExpiryRequests, tokenOrder } from '../src/engine/leases.js';
+import { leaseExpiryRequests, newLease, tokenOrder } from '../src/engine/leases.js';
 import { readEvents } from '../src/engine/log.js';
 import { replay } from '../src/engine/replay.js';
 import { readSnapshot } from '../src/engine/snapshot.js';
@@ -123,6 +123,26 @@ describe('leases', () => {
     expect(none.ok).toBe(false);
     expect(none.task_id).toBeNull();
     expect(none.reason?.code).toBe('nothing_left');
+  });
+
+  it('refuses a hand-made lease that newLease did not make, and a lease on any other request', async () => {
+    const root = makeRepo({ ws: [{ id: 'a' }] }) as string;
+    await syncDefinitions(root, { now: at(0) });
+    await applyTransitions(root, [
+      { entity_type: 'worker', entity_id: 'w1', trigger: 'worker_registered', timestamp: at(1).toISOString(), metadata: { capabilities: [] } },
+      { entity_type: 'worker', entity_id: 'w1', trigger: 'registration_complete', timestamp: at(1).toISOString() },
+      { entity_type: 'task', entity_id: 'a', trigger: 'scheduler_assigned', timestamp: at(1).toISOString() },
+    ], { now: at(1) });
+    const start = (lease: unknown) => applyTransitions(root, [{ entity_type: 'task', entity_id: 'a', trigger: 'worker_started', worker_id: 'w1', timestamp: at(2).toISOString(), metadata: { lease } }], { now: at(2) });
+    const bad = await refusal(start({ token: 'abc', expires_at: 'soon' }));
+    expect(bad.code).toBe('USAGE');
+    expect(bad.message).toContain('token is not <seq>-<16 hex>');
+    const onWorker = await refusal(applyTransitions(root, [{ entity_type: 'worker', entity_id: 'w1', trigger: 'health_check_timeout', timestamp: at(2).toISOString(), metadata: { lease: newLease(await replay(root), at(2)) } }], { now: at(2) }));
+    expect(onWorker.message).toContain('only by a task worker_started');
+    // the library path a driver uses: a planner builds the lease from the live state under the lock
+    const r = await applyTransitions(root, (state) => [{ entity_type: 'task', entity_id: 'a', trigger: 'worker_started', worker_id: 'w1', timestamp: at(3).toISOString(), metadata: { lease: newLease(state, at(3), { seconds: 30, pid: 7 }) } }], { now: at(3) });
+    expect(r.snapshot.workers[0]!.lease).toMatchObject({ task_id: 'a', expires_at: at(33).toISOString(), pid: 7 });
+    await agree(root);
   });
 
   it('says why nothing is claimable: blocked, all claimed, no capability, worker busy', async () => {

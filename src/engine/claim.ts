@@ -151,7 +151,7 @@ export async function claimTask(root: string, options: ClaimOptions): Promise<Cl
         lacking.push(`${r.task_id} needs [${def.worker_requirements.capabilities.join(', ')}]`);
         continue;
       }
-      const lease = newLease(state as LiveState, now, { seconds, pid: options.pid === undefined ? process.ppid : options.pid, host: options.host === undefined ? hostname() : options.host });
+      const lease = newLease(state, now, { seconds, pid: options.pid === undefined ? process.ppid : options.pid, host: options.host === undefined ? hostname() : options.host });
       if (taskState.status === 'pending') requests.push({ ...base, entity_type: 'task', entity_id: r.task_id, trigger: 'scheduler_assigned' });
       else if (taskState.status === 'retrying') requests.push({ ...base, entity_type: 'task', entity_id: r.task_id, trigger: 'retry_delay_elapsed' });
       requests.push({ ...base, entity_type: 'task', entity_id: r.task_id, trigger: 'worker_started', worker_id: workerId, metadata: { lease } });

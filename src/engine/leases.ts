@@ -20,7 +20,8 @@
  *     attempt); both carry metadata.lease_expired { token, task_id, worker_id,
  *     expires_at, pid, host } and an error naming the lease
  *   - planLeaseRequest(state, req): PendingEvent[] | null — the commit path's hook
- *     for every request: refuses (LEASE_REFUSED) a request whose metadata.lease_token
+ *     for every request: refuses (USAGE) a metadata.lease that newLease did not make or
+ *     that is not on a task worker_started; refuses (LEASE_REFUSED) a request whose metadata.lease_token
  *     is stale, belongs to another worker or to another task; plans a heartbeat
  *     (worker request with trigger `heartbeat`) as a `lease_renewed` system event;
  *     returns null for every other request (the machines plan it)
@@ -77,7 +78,7 @@ export function leaseSeconds(value?: number): number {
   return value;
 }
 
-export function newLease(state: LiveState, now: Date, input: { seconds?: number; pid?: number | null; host?: string | null } = {}): LeaseGrant {
+export function newLease(state: Readonly<Pick<LiveState, 'last_seq'>>, now: Date, input: { seconds?: number; pid?: number | null; host?: string | null } = {}): LeaseGrant {
   const seconds = leaseSeconds(input.seconds);
   return {
     token: `${state.last_seq + 1}-${randomBytes(8).toString('hex')}`,
@@ -169,7 +170,28 @@ function checkToken(state: LiveState, req: TransitionRequest, token: unknown): {
   return held;
 }
 
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A lease handed to worker_started must be what newLease makes (the snapshot schema holds it to that shape). */
+function checkGrant(req: TransitionRequest, value: unknown): void {
+  const l = (value ?? {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  if (!(req.entity_type === 'task' && req.trigger === 'worker_started')) problems.push('a lease is granted only by a task worker_started request');
+  if (typeof value !== 'object' || value === null) problems.push('it is not an object');
+  if (typeof l['token'] !== 'string' || tokenOrder(l['token']) === null) problems.push('token is not <seq>-<16 hex>');
+  for (const k of ['acquired_at', 'expires_at']) if (typeof l[k] !== 'string' || !ISO_MS.test(l[k] as string)) problems.push(`${k} is not an ISO-8601 UTC time with milliseconds`);
+  if (!Number.isInteger(l['seconds']) || (l['seconds'] as number) < 1) problems.push('seconds is not a whole number >= 1');
+  if (l['pid'] !== null && !Number.isInteger(l['pid'])) problems.push('pid is not an integer or null');
+  if (l['host'] !== null && typeof l['host'] !== 'string') problems.push('host is not a string or null');
+  if (problems.length) {
+    throw new OrcError('USAGE', `${req.entity_type} ${req.entity_id} ${req.trigger}: metadata.lease is invalid (${problems.join('; ')})`, {
+      fix: 'build the lease with newLease(state, now, { seconds, pid, host }) (src/engine/leases.ts)',
+    });
+  }
+}
+
 export function planLeaseRequest(state: LiveState, req: TransitionRequest): PendingEvent[] | null {
+  if (req.metadata?.['lease'] !== undefined) checkGrant(req, req.metadata['lease']);
   const token = req.metadata?.[LEASE_TOKEN_KEY];
   const heartbeat = req.entity_type === 'worker' && req.trigger === HEARTBEAT_TRIGGER;
   if (token === undefined) {
