@@ -123,8 +123,8 @@ export interface WorkerState {
 /**
  * A claim's lease (src/engine/leases.ts): set by the task_assigned event that
  * follows a worker_started carrying metadata.lease, moved forward by
- * `lease_renewed` system events (heartbeats), removed when the worker stops
- * being busy. A commit after expires_at expires it through the machines.
+ * `lease_renewed` system events (heartbeats), removed when the worker no longer
+ * holds the task. A commit after expires_at expires it through the machines.
  */
 export interface WorkerLease {
   /** Fencing token, `<seq>-<16 hex>`: unique per claim; the seq part grows with every claim. */

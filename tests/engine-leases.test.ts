@@ -125,6 +125,22 @@ describe('leases', () => {
     expect(none.reason?.code).toBe('nothing_left');
   });
 
+  it('a worker marked unresponsive by a supervisor keeps its lease and may renew it; its expiry then only times the task out', async () => {
+    const root = makeRepo({ ws: [{ id: 'a' }] }) as string;
+    await syncDefinitions(root, { now: at(0) });
+    const c = await claimTask(root, { worker_id: 'w1', lease_seconds: 10, now: at(1) });
+    await applyTransitions(root, [{ entity_type: 'worker', entity_id: 'w1', trigger: 'health_check_timeout', timestamp: at(2).toISOString() }], { now: at(2) });
+    expect(readSnapshot(root)!.workers[0]).toMatchObject({ status: 'unresponsive', current_task: 'a', lease: { token: c.token } });
+    const hb = await renewLease(root, { worker_id: 'w1', token: c.token!, now: at(5) });
+    expect(hb.lease.expires_at).toBe(at(15).toISOString());
+    const r = await applyTransitions(root, [], { now: at(15) });
+    expect((r.expired ?? []).map((e) => `${e.entity_type}:${e.trigger}`)).toEqual(['task:task_timeout', 'worker:task_completed']);
+    expect(r.notices.filter((n) => n.kind === 'lease_expired')).toHaveLength(1);
+    expect(readSnapshot(root)!.workers[0]).toMatchObject({ status: 'unresponsive', current_task: null });
+    expect(readSnapshot(root)!.workers[0]!.lease).toBeUndefined();
+    await agree(root);
+  });
+
   it('refuses a hand-made lease that newLease did not make, and a lease on any other request', async () => {
     const root = makeRepo({ ws: [{ id: 'a' }] }) as string;
     await syncDefinitions(root, { now: at(0) });

@@ -54,7 +54,7 @@ import { loadTasksCached, rememberDefinitions } from './definitions-cache.js';
 import { affectedWorkstreams, deriveAll, recentEvents, type DeriveReport } from './derive.js';
 import { criticalTasks, type CriticalSet } from './critical.js';
 import { lastLoggedSeq } from './log.js';
-import { clockOf, leaseExpiryRequests, planLeaseRequest } from './leases.js';
+import { clockOf, expiryMessages, leaseExpiryRequests, planLeaseRequest } from './leases.js';
 import { replayInto } from './replay.js';
 import { readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
 import { rel, statePaths, type StatePaths } from './paths.js';
@@ -365,9 +365,8 @@ class StoreImpl implements Store {
     if (!requests.length) return [];
     const events = planBatch(state, defs, critical, requests, actor);
     await this.writeSnapshotAndAppend(state, events, null);
-    for (const r of requests) {
-      if (r.entity_type !== 'worker') continue;
-      const n: CommitNotice = { kind: 'lease_expired', message: String(r.error) };
+    for (const message of expiryMessages(events)) {
+      const n: CommitNotice = { kind: 'lease_expired', message };
       notices.push(n);
       options.onNotice?.(n);
     }

@@ -32,6 +32,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE, judgeLock, pidAlive, readLockInfo, 
 import { applyEvent, emptyState, fromSnapshot, toSnapshot, type LiveState } from '../machines/index.js';
 import { loadTasks } from '../repo/load-tasks.js';
 import { internalStore } from './commit.js';
+import { expiryMessages } from './leases.js';
 import { compareWithReplay, describeDifference } from './compare.js';
 import { deriveAll } from './derive.js';
 import { eventBatches, prunedBaseSeq } from './log.js';
@@ -409,7 +410,7 @@ export async function doctor(root: string, options: DoctorOptions = {}): Promise
           if (refused.length) return;
           try {
             const { expired } = await internalStore(root, { cacheDefinitions: false }).expireLeasesHeld(options.now ? { now: options.now } : {});
-            for (const e of expired) if (e.entity_type === 'worker' && e.trigger === 'health_check_timeout') repaired.push(`expired: ${String(e.metadata.error)}`);
+            for (const message of expiryMessages(expired)) repaired.push(`expired: ${message}`);
           } catch (error) {
             refused.push(`leases not checked: ${(error as Error).message}`);
           }

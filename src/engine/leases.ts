@@ -14,9 +14,9 @@
  *     seq = state.last_seq + 1, so a later claim always has a larger seq part
  *   - tokenOrder(token): number | null — the seq part of a token (compare claims)
  *   - heartbeatRequest(workerId, token, now, seconds?): TransitionRequest
- *   - leaseExpiryRequests(state, now): TransitionRequest[] — for every busy worker
- *     whose lease expired (expires_at <= now): worker health_check_timeout, then
- *     task task_timeout (the task machine picks retrying or failed and counts the
+ *   - leaseExpiryRequests(state, now): TransitionRequest[] — for every worker holding
+ *     a lease that expired (expires_at <= now): worker health_check_timeout (when it is
+ *     busy; an unresponsive one already is), then task task_timeout (the task machine picks retrying or failed and counts the
  *     attempt); both carry metadata.lease_expired { token, task_id, worker_id,
  *     expires_at, pid, host } and an error naming the lease
  *   - planLeaseRequest(state, req): PendingEvent[] | null — the commit path's hook
@@ -26,11 +26,12 @@
  *     (worker request with trigger `heartbeat`) as a `lease_renewed` system event;
  *     returns null for every other request (the machines plan it)
  *   - findLease(state, token): { worker, lease } | null
+ *   - expiryMessages(events): string[] — one sentence per expired lease
  *   - LeaseGrant (type)
  * Where the lease lives: `workers[].lease` in current.json (model.ts WorkerLease),
  * set by the task_assigned event that follows a worker_started carrying
- * metadata.lease, moved by `lease_renewed` events, removed when the worker stops
- * being busy; replaying the log rebuilds it exactly (compareWithReplay compares it).
+ * metadata.lease, moved by `lease_renewed` events, removed when the worker no longer
+ * holds the task (task released, shutdown); replaying the log rebuilds it exactly (compareWithReplay compares it).
  * Integration points: src/engine/commit.ts (expiry before every batch, planLeaseRequest
  * per request), src/engine/claim.ts, the CLI (claim, heartbeat, task --token), the MCP server, `run`.
  * Dependencies: node:crypto, node:os, ../errors.js, ../machines/index.js, ../model.js (types).
@@ -38,7 +39,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { OrcError } from '../errors.js';
-import type { WorkerLease, WorkerState } from '../model.js';
+import type { OrcEvent, WorkerLease, WorkerState } from '../model.js';
 import { EVENT_SCHEMA_VERSION, LEASE_RENEWED_EVENT, type LiveState, type PendingEvent, type TransitionRequest } from '../machines/index.js';
 
 export const DEFAULT_LEASE_SECONDS = 300;
@@ -117,19 +118,24 @@ export function leaseExpiryRequests(state: LiveState, now: Date): TransitionRequ
   const out: TransitionRequest[] = [];
   const at = now.getTime();
   const timestamp = now.toISOString();
-  const workers = [...state.workers.values()].filter((w) => w.status === 'busy' && w.lease && Date.parse(w.lease.expires_at) <= at);
+  const workers = [...state.workers.values()].filter((w) => w.lease && (w.status === 'busy' || w.status === 'unresponsive') && Date.parse(w.lease.expires_at) <= at);
   workers.sort((a, b) => (a.worker_id < b.worker_id ? -1 : a.worker_id > b.worker_id ? 1 : 0));
   for (const w of workers) {
     const l = w.lease as WorkerLease;
     const error = `lease ${l.token} of worker ${w.worker_id} on task ${l.task_id} expired at ${l.expires_at} without a heartbeat${l.pid !== null ? ` (claimed by pid ${l.pid}${l.host ? ` on ${l.host}` : ''})` : ''}`;
     const metadata = { lease_expired: { token: l.token, task_id: l.task_id, worker_id: w.worker_id, expires_at: l.expires_at, pid: l.pid, host: l.host } };
-    out.push({ entity_type: 'worker', entity_id: w.worker_id, trigger: 'health_check_timeout', timestamp, error, metadata });
+    if (w.status === 'busy') out.push({ entity_type: 'worker', entity_id: w.worker_id, trigger: 'health_check_timeout', timestamp, error, metadata });
     const task = state.tasks.get(l.task_id);
     if (task && task.status === 'running' && task.assigned_worker === w.worker_id) {
       out.push({ entity_type: 'task', entity_id: task.task_id, trigger: 'task_timeout', timestamp, error, metadata });
     }
   }
   return out;
+}
+
+/** One sentence per expired lease, from the events of an expiry (CommitResult.expired). */
+export function expiryMessages(events: readonly OrcEvent[]): string[] {
+  return [...new Set(events.filter((e) => e.metadata['lease_expired'] !== undefined && typeof e.metadata.error === 'string').map((e) => e.metadata.error as string))];
 }
 
 function refused(message: string, fix: string, data: Record<string, unknown>): OrcError {

@@ -539,8 +539,8 @@ export function applyEvent(state: LiveState, event: OrcEvent): void {
         } else if (event.trigger === 'task_completed' || next.status === 'shutdown' || next.status === 'idle') {
           next.current_task = null;
         }
-        // a lease lives only while the worker is busy with the claimed task
-        if (next.status !== 'busy' || next.current_task === null) delete next.lease;
+        // a lease lives while the worker holds the claimed task (busy, or unresponsive and not yet timed out)
+        if (next.current_task === null) delete next.lease;
         state.workers.set(id, next);
       }
       break;

@@ -33,8 +33,9 @@ interface HeartbeatFlags extends EngineFlags {
   lease?: string;
 }
 
-function printExpired(output: Output, expired: OrcEvent[]): void {
-  for (const e of expired) if (e.entity_type === 'worker' && e.trigger === 'health_check_timeout') output.err(`${output.paint('yellow', 'expired')} ${String(e.metadata.error)}`);
+async function printExpired(output: Output, expired: OrcEvent[]): Promise<void> {
+  const { expiryMessages } = await import('../../engine/leases.js');
+  for (const message of expiryMessages(expired)) output.err(`${output.paint('yellow', 'expired')} ${message}`);
 }
 
 export function register(program: Command, output: Output): void {
@@ -65,7 +66,7 @@ export function register(program: Command, output: Output): void {
       output.json(r);
       return;
     }
-    printExpired(output, r.expired);
+    await printExpired(output, r.expired);
     if (!r.ok || !r.task || !r.lease) {
       output.out(`${output.paint('yellow', 'nothing claimable')} for worker ${r.worker_id} (${r.reason?.code ?? 'unknown'}): ${r.reason?.message ?? ''}`);
       return;
@@ -99,7 +100,7 @@ export function registerHeartbeat(program: Command, output: Output): void {
       output.json(r);
       return;
     }
-    printExpired(output, r.expired);
+    await printExpired(output, r.expired);
     printAcknowledged(output, r.events);
     output.out(`lease ${r.token} of worker ${r.worker_id} on task ${r.task_id} now ends at ${r.lease.expires_at}`);
   });
