@@ -3,7 +3,7 @@
 // commit clock is moved with the ORC_STATE_NOW test hook, nobody waits), the task is claimed again and the
 // old token is refused; after each, the log replays to the snapshot and doctor finds nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syncDefinitions } from '../src/engine/commit.js';
@@ -163,5 +163,16 @@ describe('orc-state claim across processes', () => {
     const badLease = spawnSync(process.execPath, [cli, 'claim', '--worker', 'x', '--lease', 'soon', '--root', root], { encoding: 'utf8' });
     expect(badLease.status).toBe(2);
     expect(badLease.stderr).toContain('--lease must be an integer');
+    // report: a worker output that breaks the contract is located (file:line:column) and nothing is committed
+    const before = readSnapshot(root)!.last_seq;
+    writeFileSync(join(root, 'out.json'), '{\n  "schema_version": "1.0.0",\n  "status": "weird"\n}\n');
+    const bad = spawnSync(process.execPath, [cli, 'report', 'gpu_job', '--worker', 'cpu1', '--token', '1-0123456789abcdef', '--output', join(root, 'out.json'), '--root', root], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/out\.json:1:1: the worker output does not follow schemas\/worker-output/);
+    writeFileSync(join(root, 'out.json'), '{"schema_version": "1.0.0",}');
+    const syntax = spawnSync(process.execPath, [cli, 'report', 'gpu_job', '--worker', 'cpu1', '--token', '1-0123456789abcdef', '--output', join(root, 'out.json'), '--root', root], { encoding: 'utf8' });
+    expect(syntax.status).toBe(2);
+    expect(syntax.stderr).toMatch(/out\.json:1:\d+: trailing comma/);
+    expect(readSnapshot(root)!.last_seq).toBe(before);
   });
 });

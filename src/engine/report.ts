@@ -18,6 +18,7 @@
  */
 import { OrcError } from '../errors.js';
 import type { OrcEvent } from '../model.js';
+import type { Locate } from '../io/located-json.js';
 import type { LiveState, TransitionRequest } from '../machines/index.js';
 import { triggerFor, validateWorkerOutput, workerOutputPath, writeWorkerOutput } from '../runner/output.js';
 import type { WorkerOutput } from '../runner/types.js';
@@ -30,6 +31,8 @@ export interface ReportOptions {
   token: string;
   /** The worker output (validated here). */
   output: unknown;
+  /** Where the output was read from, to locate schema errors as file:line:column. */
+  source?: { file: string; locate: Locate };
   now?: Date;
   lockTimeoutMs?: number;
   store?: Store;
@@ -53,7 +56,12 @@ export interface ReportResult {
 export async function reportOutput(root: string, options: ReportOptions): Promise<ReportResult> {
   const check = validateWorkerOutput(options.output);
   if (!check.valid) {
-    throw new OrcError('INVALID_INPUT', `the worker output does not follow schemas/worker-output.v1.0.0.schema.json: ${check.errors.slice(0, 5).map((e) => `${e.instancePath || '(output)'} ${e.message ?? 'is invalid'}`).join('; ')}`, {
+    const first = check.errors[0];
+    const path = (first?.instancePath ?? '').split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const at = options.source ? options.source.locate(path) : null;
+    const where = options.source && at ? `${options.source.file}:${at.line}:${at.column}: ` : '';
+    throw new OrcError('INVALID_INPUT', `${where}the worker output does not follow schemas/worker-output.v1.0.0.schema.json: ${check.errors.slice(0, 5).map((e) => `${e.instancePath || '(output)'} ${e.message ?? 'is invalid'}`).join('; ')}`, {
+      ...(options.source && at ? { location: { file: options.source.file, line: at.line, column: at.column } } : {}),
       fix: 'send the worker output contract (src/runner/types.ts WorkerOutput): schema_version, schema_url, task_id, worker_id, status, files_modified, diff_summary, validation_status, commit_message, error, metadata',
       data: { errors: check.errors.slice(0, 20) },
     });

@@ -20,7 +20,7 @@
  * stdout carries only JSON-RPC: commands print through a capturing Output, anything else goes to stderr.
  * Integration points: `orc-state mcp` (src/cli/commands/mcp.ts); tests/mcp-server.test.ts drives it
  * with the SDK's own Client and StdioClientTransport.
- * Dependencies: @modelcontextprotocol/sdk, zod, ../cli/main.js, ../engine/snapshot.js, ../engine/paths.js, ../errors.js.
+ * Dependencies: @modelcontextprotocol/sdk, zod, ../cli/main.js, ../engine/snapshot.js, ../engine/paths.js, ../paths.js, ../errors.js.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,10 +34,19 @@ import { statePaths } from '../engine/paths.js';
 import { readSnapshot } from '../engine/snapshot.js';
 import { OrcError } from '../errors.js';
 import { TASK_ID_PATTERN } from '../model.js';
+import { packageRoot } from '../paths.js';
 
 export const TOOL_NAMES = ['status', 'ready', 'claim', 'heartbeat', 'report', 'why', 'plan'] as const;
 
-const VERSION = '0.1.0';
+/** The package's version (package.json), reported as the server's version. */
+function packageVersion(): string {
+  try {
+    const v = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
 
 /** An Output that keeps what a --json command prints; human lines (there should be none) go to stderr. */
 function capture(): { output: Output; json: unknown[]; lines: string[] } {
@@ -129,7 +138,7 @@ function taskResource(root: string, taskId: string): ReadResourceResult {
 }
 
 export function createServer(root: string): McpServer {
-  const server = new McpServer({ name: 'orc-state', version: VERSION });
+  const server = new McpServer({ name: 'orc-state', version: packageVersion() });
 
   server.registerTool('status', {
     title: 'State summary',

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
 import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import type { Locate } from '../../io/located-json.js';
 import type { Output } from '../output.js';
 
 interface ReportFlags extends EngineFlags {
@@ -24,7 +25,7 @@ interface ReportFlags extends EngineFlags {
   outputJson?: string;
 }
 
-function parseOutput(flags: ReportFlags): unknown {
+async function parseOutput(flags: ReportFlags): Promise<{ value: unknown; file: string; locate: Locate }> {
   if ((flags.output === undefined) === (flags.outputJson === undefined)) {
     throw new OrcError('USAGE', 'give the worker output with exactly one of --output FILE and --output-json TEXT', { fix: 'e.g. --output .state/outputs/my.worker-output.json' });
   }
@@ -35,11 +36,16 @@ function parseOutput(flags: ReportFlags): unknown {
   } catch (error) {
     throw new OrcError('UNREADABLE_INPUT', `cannot read ${file}: ${(error as Error).message}`, { location: { file }, fix: 'check the path' });
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new OrcError('INVALID_INPUT', `${file} is not JSON: ${(error as Error).message}`, { location: { file }, fix: 'pass the worker output as one JSON object' });
+  const { parseJsonText } = await import('../../io/located-json.js');
+  const read = parseJsonText(text, file, { requirement: 'AIDER-INT-003' });
+  if (!read.ok) {
+    const f = read.findings.find((x) => x.severity === 'error') ?? read.findings[0];
+    throw new OrcError('INVALID_INPUT', `${file}:${f?.line ?? 1}:${f?.column ?? 1}: ${f?.message ?? 'not JSON'}`, {
+      location: { file, line: f?.line ?? 1, column: f?.column ?? 1 },
+      fix: f?.fix ?? 'pass the worker output as one JSON object',
+    });
   }
+  return { value: read.value, file, locate: read.locate };
 }
 
 export function register(program: Command, output: Output): void {
@@ -53,9 +59,9 @@ export function register(program: Command, output: Output): void {
       .option('--output <file>', 'the worker output (JSON file)')
       .option('--output-json <text>', 'the worker output as JSON text'),
   ).action(async (taskId: string, flags: ReportFlags) => {
-    const value = parseOutput(flags);
+    const { value, file, locate } = await parseOutput(flags);
     const { reportOutput } = await import('../../engine/report.js');
-    const r = await reportOutput(rootOf(flags), { task_id: taskId, worker_id: flags.worker, token: flags.token, output: value, lockTimeoutMs: lockTimeoutOf(flags) });
+    const r = await reportOutput(rootOf(flags), { task_id: taskId, worker_id: flags.worker, token: flags.token, output: value, source: { file, locate }, lockTimeoutMs: lockTimeoutOf(flags) });
     if (flags.json) {
       output.json(r);
       return;
