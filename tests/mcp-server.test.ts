@@ -157,7 +157,7 @@ describe('orc-state mcp', () => {
     expect(unknown.content[0]!.text).toContain('nope');
     const bad = await call('report', { task_id: 'b', worker_id: 'm2', token: 'x', output: { status: 'success' } });
     expect(bad.isError).toBe(true);
-    expect(bad.content[0]!.text).toMatch(/^INVALID_INPUT: the worker output does not follow schemas\/worker-output/);
+    expect(bad.content[0]!.text).toMatch(/^INVALID_INPUT: output:1:1: the worker output does not follow schemas\/worker-output/);
     const badArgs = await call('claim', { worker_id: 42 });
     expect(badArgs.isError).toBe(true);
     await expect(client.readResource({ uri: 'orc-state://task/nope' })).rejects.toThrow(/no task nope/);

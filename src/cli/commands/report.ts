@@ -29,7 +29,7 @@ async function parseOutput(flags: ReportFlags): Promise<{ value: unknown; file: 
   if ((flags.output === undefined) === (flags.outputJson === undefined)) {
     throw new OrcError('USAGE', 'give the worker output with exactly one of --output FILE and --output-json TEXT', { fix: 'e.g. --output .state/outputs/my.worker-output.json' });
   }
-  const file = flags.output ?? '--output-json';
+  const file = flags.output ?? 'output';
   let text: string;
   try {
     text = flags.output !== undefined ? readFileSync(flags.output, 'utf8') : (flags.outputJson as string);
