@@ -24,6 +24,9 @@
  *   - MACHINES, MACHINE_KINDS, machineFile (re-exported from ./definitions.js).
  *   - deriveWorkstreamStatus (re-exported from ./workstream.js).
  *   - SNAPSHOT_SCHEMA_VERSION (stable): the snapshot schema toSnapshot writes.
+ *   - LEASE_RENEWED_EVENT (stable): the system event of a heartbeat; applyEvent moves
+ *     the worker's lease with it. Leases (workers[].lease) are set by a task_assigned
+ *     whose metadata.lease is present and dropped when the worker no longer holds a task.
  * Integration points: src/engine (B2) commit path and replay; compliance rules
  * SM-DEF-*, STATE-OBS-002/004 use MACHINES and applyEvent.
  * Dependencies: ./build.js (xstate), ./definitions.js (yaml), ../errors.js,
@@ -449,13 +452,13 @@ export const LEASE_RENEWED_EVENT = 'lease_renewed';
 function leaseOf(value: unknown, taskId: string | null): WorkerLease | null {
   if (value === null || typeof value !== 'object' || taskId === null) return null;
   const l = value as Record<string, unknown>;
-  if (typeof l['token'] !== 'string' || typeof l['expires_at'] !== 'string') return null;
+  if (typeof l['token'] !== 'string' || typeof l['expires_at'] !== 'string' || !Number.isInteger(l['seconds']) || (l['seconds'] as number) < 1) return null;
   return {
     token: l['token'],
     task_id: taskId,
     acquired_at: typeof l['acquired_at'] === 'string' ? l['acquired_at'] : l['expires_at'],
     expires_at: l['expires_at'],
-    seconds: typeof l['seconds'] === 'number' ? l['seconds'] : 0,
+    seconds: l['seconds'] as number,
     pid: typeof l['pid'] === 'number' ? l['pid'] : null,
     host: typeof l['host'] === 'string' ? l['host'] : null,
   };
