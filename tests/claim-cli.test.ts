@@ -60,7 +60,8 @@ describe('orc-state claim across processes', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const root = makeRepo(flatSpec('ws', TASKS)) as string;
       await syncDefinitions(root);
-      const results = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) => run(['claim', '--worker', `r${round}w${i}`, '--json', '--root', root])));
+      // a long lock timeout: the race is about atomicity; a loaded machine must not turn waiting into exit 3
+      const results = await Promise.all(Array.from({ length: CLAIMERS }, (_, i) => run(['claim', '--worker', `r${round}w${i}`, '--json', '--lock-timeout', '120000', '--root', root])));
       const claims = results.map((r) => {
         expect(r.stderr).toBe('');
         return { code: r.code, claim: JSON.parse(r.stdout) as Claim };
