@@ -125,7 +125,7 @@ describe('leases', () => {
     expect(none.reason?.code).toBe('nothing_left');
   });
 
-  it('a worker marked unresponsive by a supervisor keeps its lease and may renew it; its expiry then only times the task out', async () => {
+  it('a worker marked unresponsive by a supervisor keeps its lease; a heartbeat recovers it; an expiry while unresponsive only times the task out', async () => {
     const root = makeRepo({ ws: [{ id: 'a' }] }) as string;
     await syncDefinitions(root, { now: at(0) });
     const c = await claimTask(root, { worker_id: 'w1', lease_seconds: 10, now: at(1) });
@@ -133,6 +133,12 @@ describe('leases', () => {
     expect(readSnapshot(root)!.workers[0]).toMatchObject({ status: 'unresponsive', current_task: 'a', lease: { token: c.token } });
     const hb = await renewLease(root, { worker_id: 'w1', token: c.token!, now: at(5) });
     expect(hb.lease.expires_at).toBe(at(15).toISOString());
+    expect(hb.events.map((e) => `${e.event}`)).toEqual(['lease_renewed', 'worker_recovered']);
+    expect(hb.events[1]!.caused_by).toBe(hb.events[0]!.event_id);
+    expect(readSnapshot(root)!.workers[0]).toMatchObject({ status: 'busy', current_task: 'a', lease: { token: c.token, expires_at: at(15).toISOString() } });
+    await agree(root);
+    // marked unresponsive again, and this time it stays silent: the expiry times the task out only
+    await applyTransitions(root, [{ entity_type: 'worker', entity_id: 'w1', trigger: 'health_check_timeout', timestamp: at(6).toISOString() }], { now: at(6) });
     const r = await applyTransitions(root, [], { now: at(15) });
     expect((r.expired ?? []).map((e) => `${e.entity_type}:${e.trigger}`)).toEqual(['task:task_timeout', 'worker:task_completed']);
     expect(r.notices.filter((n) => n.kind === 'lease_expired')).toHaveLength(1);

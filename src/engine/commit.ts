@@ -465,7 +465,8 @@ export function planBatch(
     let pending;
     try {
       // lease tokens are checked, and heartbeats planned, by leases.ts; the machines plan the rest
-      pending = planLeaseRequest(state, req) ?? planTransition(state, { defs, criticalTasks: critical }, req);
+      const ctx = { defs, criticalTasks: critical };
+      pending = planLeaseRequest(state, req, (r) => planTransition(state, ctx, r)) ?? planTransition(state, ctx, req);
     } catch (error) {
       if (error instanceof OrcError && requests.length > 1) {
         error.details.data = { ...(error.details.data ?? {}), request_index: index, batch_size: requests.length };

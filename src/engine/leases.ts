@@ -19,11 +19,12 @@
  *     busy; an unresponsive one already is), then task task_timeout (the task machine picks retrying or failed and counts the
  *     attempt); both carry metadata.lease_expired { token, task_id, worker_id,
  *     expires_at, pid, host } and an error naming the lease
- *   - planLeaseRequest(state, req): PendingEvent[] | null — the commit path's hook
+ *   - planLeaseRequest(state, req, planMachine): PendingEvent[] | null — the commit path's hook
  *     for every request: refuses (USAGE) a metadata.lease that newLease did not make or
  *     that is not on a task worker_started; refuses (LEASE_REFUSED) a request whose metadata.lease_token
  *     is stale, belongs to another worker or to another task; plans a heartbeat
- *     (worker request with trigger `heartbeat`) as a `lease_renewed` system event;
+ *     (worker request with trigger `heartbeat`) as a `lease_renewed` system event, followed by
+ *     the worker's health_check_recovered (planned by planMachine) when it was unresponsive;
  *     returns null for every other request (the machines plan it)
  *   - findLease(state, token): { worker, lease } | null
  *   - expiryMessages(events): string[] — one sentence per expired lease
@@ -196,7 +197,7 @@ function checkGrant(req: TransitionRequest, value: unknown): void {
   }
 }
 
-export function planLeaseRequest(state: LiveState, req: TransitionRequest): PendingEvent[] | null {
+export function planLeaseRequest(state: LiveState, req: TransitionRequest, planMachine: (req: TransitionRequest) => PendingEvent[]): PendingEvent[] | null {
   if (req.metadata?.['lease'] !== undefined) checkGrant(req, req.metadata['lease']);
   const token = req.metadata?.[LEASE_TOKEN_KEY];
   const heartbeat = req.entity_type === 'worker' && req.trigger === HEARTBEAT_TRIGGER;
@@ -224,5 +225,8 @@ export function planLeaseRequest(state: LiveState, req: TransitionRequest): Pend
     metadata: { worker_id: held.worker.worker_id, task_id: held.lease.task_id, [LEASE_TOKEN_KEY]: held.lease.token, previous_expires_at: held.lease.expires_at, lease },
   };
   if (req.actor !== undefined) ev.actor = req.actor;
-  return [ev];
+  if (held.worker.status !== 'unresponsive') return [ev];
+  // a worker marked unresponsive that reports again has recovered (back to busy: it holds the task)
+  const { metadata: _m, worker_id: _w, ...rest } = req;
+  return [ev, ...planMachine({ ...rest, trigger: 'health_check_recovered', caused_by: null })];
 }
