@@ -20,6 +20,8 @@
  *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types;
  *     executeTask (experimental: one attempt through the commit path).
  *   - Live view (stable): startServer, followLog, API_VERSION and the serve document types (docs/api/SERVE_API.md).
+ *   - Claims and leases (stable): claimTask, renewLease, reportOutput, newLease, heartbeatRequest,
+ *     leaseExpiryRequests, clockOf, tokenOrder, findLease and their types (src/engine/leases.ts, claim.ts, report.ts).
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
  * Integration points: package.json "exports" → dist/src/index.js. Each part
  * owner may add re-export lines here; nothing else lives in this file.
@@ -124,3 +126,22 @@ export { executeTask, type ExecuteResult } from './runner/execute.js';
 export { startServer, DEFAULT_PORT, DEFAULT_HOST, type ServeOptions, type RunningServer } from './server/server.js';
 export { API_VERSION, type StateView, type TaskView, type PlanView } from './server/views.js';
 export { followLog, type LogFollower, type FollowProblem, type FollowOptions } from './live/log-follower.js';
+// Claims, leases, reports, MCP (issue 12, agent)
+export {
+  DEFAULT_LEASE_SECONDS,
+  MAX_LEASE_SECONDS,
+  NOW_ENV,
+  HEARTBEAT_TRIGGER,
+  LEASE_TOKEN_KEY,
+  clockOf,
+  leaseSeconds,
+  newLease,
+  tokenOrder,
+  findLease,
+  heartbeatRequest,
+  leaseExpiryRequests,
+  type LeaseGrant,
+} from './engine/leases.js';
+export { claimTask, renewLease, type ClaimOptions, type ClaimResult, type ClaimReason, type ClaimReasonCode, type HeartbeatOptions, type HeartbeatResult } from './engine/claim.js';
+export { reportOutput, type ReportOptions, type ReportResult } from './engine/report.js';
+export { type BatchRequests } from './engine/commit.js';
