@@ -30,6 +30,7 @@ import { register as registerReplayCmd } from './commands/replay.js';
 import { register as registerWhyCmd } from './commands/why.js';
 import { register as registerDoctorCmd } from './commands/doctor.js';
 import { register as registerLogCmd } from './commands/log.js';
+import { register as registerRunCmd } from './commands/run.js';
 
 export type RegisterCommand = (program: Command, output: Output) => void;
 
@@ -48,6 +49,7 @@ const COMMANDS: RegisterCommand[] = [
   registerWhyCmd,
   registerDoctorCmd,
   registerLogCmd,
+  registerRunCmd,
   registerValidate,
 ];
 

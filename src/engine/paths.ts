@@ -22,6 +22,12 @@ export interface StatePaths {
   log: string;
   archiveDir: string;
   recoveredDir: string;
+  /** `.state/logs/<task_id>/attempt-<n>.log`: output of each attempt of `orc-state run`. */
+  logsDir: string;
+  /** `.state/runs/<run_id>.json`: the summary of each `orc-state run`. */
+  runsDir: string;
+  /** `.state/run.lock`: held by the one `orc-state run` of this repo (pid, host, run id, workers). */
+  runLock: string;
 }
 
 export function statePaths(root: string): StatePaths {
@@ -34,6 +40,9 @@ export function statePaths(root: string): StatePaths {
     log: join(stateDir, 'transitions.jsonl'),
     archiveDir: join(stateDir, 'archive'),
     recoveredDir: join(stateDir, 'recovered'),
+    logsDir: join(stateDir, 'logs'),
+    runsDir: join(stateDir, 'runs'),
+    runLock: join(stateDir, 'run.lock'),
   };
 }
 

@@ -46,6 +46,7 @@ export interface ProcessSpec {
   killGraceMs?: number;
   signal?: AbortSignal;
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ProcessResult {
@@ -78,6 +79,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const child = spawn(file, args, { cwd: spec.cwd, env: spec.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
     const killGroup = (sig: NodeJS.Signals) => {
       if (child.pid === undefined) return;
       try {
@@ -387,7 +389,7 @@ export async function runTaskProcess(
   command: { file: string; args: string[] } | { shell: string },
   cwd: string,
 ): Promise<{ p: ProcessResult; changes: ReturnType<typeof changesSince> }> {
-  const baseline = captureChanges(root);
+  const baseline = ctx.trackChanges === false ? null : captureChanges(root);
   const p = await runProcess({
     ...command,
     cwd,
@@ -396,8 +398,9 @@ export async function runTaskProcess(
     ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
+    ...(ctx.onSpawn ? { onSpawn: ctx.onSpawn } : {}),
   });
-  return { p, changes: changesSince(root, baseline) };
+  return { p, changes: baseline ? changesSince(root, baseline) : { files: [], insertions: null, deletions: null, commits: [] } };
 }
 
 /** Evaluate post-execution validation (not for a timed-out or cancelled run); a run that did not fail otherwise fails as validation_failed when a rule failed. */
