@@ -2,7 +2,7 @@
  * The scheduler: `orc-state run` as a library (the run loop, dry run, admission,
  * backoff, health, clocks, the run summary).
  *
- * Public API (entry module; stability as in each module):
+ * Public API (entry module; stability: experimental for runPlan/planRun, stable for the rest, as in each module):
  *   - runPlan, defaultJobs, RunOptions, RunResult, RunEvent (./loop.js)
  *   - planRun, DryRunReport (./dry-run.js)
  *   - ResourceLedger, conflictsBetween, selfConflict, RuntimeResource (./admission.js)
