@@ -587,8 +587,8 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       // End?
       if (running.size === 0 && finished.length === 0) {
         const pendingRetries = !stopping && retryAt.size > 0;
-        if (!pendingRetries && started.length === 0 && done.length === 0 && rateWait === null) break;
-        if (stopping && started.length === 0 && done.length === 0) break;
+        if (!pendingRetries && started.length === 0 && rateWait === null) break;
+        if (stopping && started.length === 0) break;
       }
       // Wait for an attempt to finish, the next timer, or a stop.
       if (finished.length) continue;
