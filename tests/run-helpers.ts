@@ -100,6 +100,7 @@ export function intervals(root: string): Interval[] {
     let start: number | null = null;
     for (const l of lines) {
       const [id, kind, ns] = l.split(' ');
+      if (!ns || !/^\d+$/.test(ns)) continue;
       const ms = Number(BigInt(ns as string) / 1000000n);
       if (kind === 'start') start = ms;
       else if (start !== null) {
