@@ -191,6 +191,32 @@ describe('orc-state run: failures', () => {
   });
 });
 
+describe('orc-state run: worker health', () => {
+  it('a stopped attempt (SIGSTOP) makes its worker unresponsive; SIGCONT recovers it (heartbeats on the injected clock)', async () => {
+    const root = await makeRepo([{ id: 'stopper', command: 'echo $$ > leader.pid; kill -STOP $$; echo resumed > resumed.txt' }]);
+    const clock = new FakeClock(Date.now(), { autoAdvance: true });
+    const seen: string[] = [];
+    const r = await runPlan({
+      root,
+      jobs: 1,
+      clock,
+      heartbeatIntervalMs: 1000,
+      heartbeatTimeoutMs: 5000,
+      killGraceMs: 200,
+      onEvent: (e) => {
+        if (e.type !== 'worker_health') return;
+        seen.push(e.trigger);
+        if (e.trigger === 'health_check_timeout') process.kill(Number(readFileSync(join(root, 'leader.pid'), 'utf8')), 'SIGCONT');
+      },
+    });
+    expect(seen).toEqual(['health_check_timeout', 'health_check_recovered']);
+    expect(r.summary.tasks[0]?.status).toBe('completed');
+    const worker = events(root).filter((e) => e.entity_type === 'worker' && e.entity_id.endsWith('-w1')).map((e) => e.to_state);
+    expect(worker).toEqual(['initializing', 'idle', 'busy', 'unresponsive', 'busy', 'idle', 'shutdown']);
+    expect(await logAgrees(root)).toEqual([]);
+  });
+});
+
 describe('orc-state run: budget, lock, dry run', () => {
   it('--budget-usd stops starting tasks whose estimate exceeds what is left', async () => {
     const root = await makeRepo(['b1', 'b2', 'b3', 'b4', 'b5'].map((id) => ({ id, command: timed(id, 'true'), execution: { cost_estimate_usd: 0.4 } })));

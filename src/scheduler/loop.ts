@@ -411,6 +411,20 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       const requests: TransitionRequest[] = [];
       const ts = iso();
       const after: Array<() => void> = [];
+      // (0) heartbeats, before the outcomes, so a worker that finished its task recovers while still holding it
+      if (clock.now() - lastHealth >= heartbeatIntervalMs || finished.length) {
+        lastHealth = clock.now();
+        const busy = new Set<string>();
+        for (const r of running.values()) {
+          busy.add(r.workerId);
+          if (r.pid === null || probeProcess(r.pid) === 'alive' || finished.some((f) => f.run === r)) health.beat(r.workerId);
+        }
+        for (const id of workerIds) if (!busy.has(id)) health.beat(id);
+        for (const change of health.check()) {
+          requests.push({ entity_type: 'worker', entity_id: change.worker_id, trigger: change.trigger, timestamp: ts, metadata: { silent_ms: change.silent_ms } });
+          emit({ type: 'worker_health', at: ts, worker_id: change.worker_id, trigger: change.trigger });
+        }
+      }
       // (1) outcomes
       const done = finished.splice(0);
       for (const { run, outcome } of done) {
@@ -503,20 +517,6 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
         if (status.get(id)?.status !== 'retrying') continue;
         requests.push({ entity_type: 'task', entity_id: id, trigger: 'retry_delay_elapsed', timestamp: ts, metadata: { delay_elapsed_at: ts } });
         emit({ type: 'retry_ready', at: ts, task_id: id });
-      }
-      // (3) heartbeats
-      if (now - lastHealth >= heartbeatIntervalMs || done.length) {
-        lastHealth = now;
-        const busy = new Set<string>();
-        for (const r of running.values()) {
-          busy.add(r.workerId);
-          if (r.pid === null || probeProcess(r.pid) === 'alive') health.beat(r.workerId);
-        }
-        for (const id of workerIds) if (!busy.has(id)) health.beat(id);
-        for (const change of health.check()) {
-          requests.push({ entity_type: 'worker', entity_id: change.worker_id, trigger: change.trigger, timestamp: ts, metadata: { silent_ms: change.silent_ms } });
-          emit({ type: 'worker_health', at: ts, worker_id: change.worker_id, trigger: change.trigger });
-        }
       }
       // Statuses as they will be once this batch is applied (retry_delay_elapsed → queued; outcomes free deps only after commit).
       const willBeQueued = new Set(requests.filter((r) => r.trigger === 'retry_delay_elapsed').map((r) => r.entity_id));
