@@ -57,7 +57,7 @@ describe('orc-state run: crash and signals', () => {
     const before = new Set(completed(root));
     const leftRunning = (readSnapshot(root)?.tasks ?? []).filter((t) => t.status === 'running').map((t) => t.task_id);
     expect(readRunLock(statePaths(root))).not.toBeNull(); // the dead run's lock is still there
-    expect(await logAgrees(root)).toEqual([]);
+    // (the kill may land between the snapshot rename and the log append: the next commit re-appends, Decision 4)
 
     const r = await runPlan({ root, jobs: 2, killGraceMs: 200 });
     expect(r.summary.recovered.sort()).toEqual(leftRunning.sort());
