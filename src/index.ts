@@ -19,6 +19,9 @@
  *   - Workers (stable): createWorker, ShellWorker, AiderWorker, runProcess, selectContext,
  *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types;
  *     executeTask (experimental: one attempt through the commit path).
+ *   - orc-state run as a library (experimental): runPlan(options) executes the plan with
+ *     a local worker pool, planRun(options) is the dry run; FakeClock/systemClock,
+ *     ResourceLedger, retryDelayMs, HealthMonitor, ClaudeWorker (src/scheduler, src/runner/claude.ts).
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
  * Integration points: package.json "exports" → dist/src/index.js. Each part
  * owner may add re-export lines here; nothing else lives in this file.
@@ -117,3 +120,24 @@ export {
   type WorkerErrorType,
 } from './runner/index.js';
 export { executeTask, type ExecuteResult } from './runner/execute.js';
+export { ClaudeWorker, parseClaudeStream, buildClaudeCommand } from './runner/claude.js';
+
+// orc-state run: the scheduler (experimental)
+export {
+  runPlan,
+  planRun,
+  defaultJobs,
+  FakeClock,
+  systemClock,
+  ResourceLedger,
+  retryDelayMs,
+  HealthMonitor,
+  RUN_SUMMARY_VERSION,
+  type RunOptions,
+  type RunResult,
+  type RunEvent,
+  type RunSummary,
+  type DryRunReport,
+  type Clock,
+  type RuntimeResource,
+} from './scheduler/index.js';

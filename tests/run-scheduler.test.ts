@@ -228,6 +228,10 @@ describe('orc-state run: budget, lock, dry run', () => {
     expect(r.summary.spend.by_workstream.ws).toBeCloseTo(0.8);
     const done = events(root).filter((e) => e.trigger === 'execution_completed');
     expect(done.every((e) => e.metadata.cost_usd === 0.4 && e.metadata.cost_source === 'estimate')).toBe(true);
+    const metrics = JSON.parse(readFileSync(join(root, '.state/metrics.json'), 'utf8'));
+    expect(metrics.cost.today_usd).toBeCloseTo(0.8);
+    expect(metrics.cost.by_workstream.ws).toBeCloseTo(0.8);
+    expect(readFileSync(join(root, '.state/metrics.prom'), 'utf8')).toMatch(/orc_state_cost_usd_today\{workstream="ws"\} 0\.8/);
     expect(await logAgrees(root)).toEqual([]);
   });
 
