@@ -14,6 +14,7 @@ import { probeProcess } from '../src/scheduler/health.js';
 import { statePaths } from '../src/engine/paths.js';
 import { readSnapshot } from '../src/engine/snapshot.js';
 import type { OrcEvent } from '../src/model.js';
+import { validate } from '../src/schema/registry.js';
 import type { RuntimeResource } from '../src/scheduler/admission.js';
 import { intervals, logAgrees, makeRepo, maxOverlap, overlaps, statuses, timed } from './run-helpers.js';
 
@@ -170,6 +171,7 @@ describe('orc-state run: failures', () => {
     expect(r.exitCode).toBe(1);
     const file = JSON.parse(readFileSync(join(root, r.summaryFile), 'utf8'));
     expect(file.schema_version).toBe('1.0.0');
+    expect(validate('run-summary', '1.0.0', file).errors).toEqual([]);
     expect(file.counts).toMatchObject({ completed: 1, failed: 1, blocked: 2, unassignable: 1 });
     expect(await logAgrees(root)).toEqual([]);
   });
