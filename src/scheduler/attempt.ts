@@ -122,11 +122,19 @@ export interface AttemptOutcome {
   finished_at: number;
 }
 
+/** Directories this process already created (a run makes thousands of attempts: one mkdir each, not two). */
+const made = new Set<string>();
+function ensureDir(dir: string): void {
+  if (made.has(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  made.add(dir);
+}
+
 export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   const { root, task } = spec;
   const started = Date.now();
   const logAbs = logPath(spec.paths, task.task_id, spec.attempt);
-  mkdirSync(dirname(logAbs), { recursive: true });
+  ensureDir(dirname(logAbs));
   const log = createWriteStream(logAbs, { flags: 'w' });
   const env = { ...process.env, ...(task.execution.env ?? {}), ORC_TASK_ID: task.task_id, ORC_ATTEMPT: String(spec.attempt) };
   const commands = [task.execution.command, ...(task.execution.fallback_commands ?? [])];
@@ -201,7 +209,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   const outputFile = workerOutputPath(task.task_id, spec.attempt);
   const check = validateWorkerOutput(final);
   if (check.valid) {
-    mkdirSync(join(root, dirname(outputFile)), { recursive: true });
+    ensureDir(join(root, dirname(outputFile)));
     await writeFile(join(root, outputFile), `${JSON.stringify(final, null, 2)}\n`);
   }
   return {

@@ -606,6 +606,8 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       ]);
       sleeper.abort();
       wake = null;
+      // Let attempts that end at the same moment land in the same batch (one commit, not several).
+      if (finished.length) await new Promise<void>((r) => setImmediate(r));
     }
     options.signal?.removeEventListener('abort', onAbort);
 
