@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'STATE_CORRUPT'
   | 'PLAN_IMPOSSIBLE'
   | 'MIGRATION_FAILED'
+  /** A lease token that is stale (expired, released) or held by another worker (src/engine/leases.ts). */
+  | 'LEASE_REFUSED'
   | 'INTERNAL';
 
 export interface ErrorLocation {
@@ -54,6 +56,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'INVARIANT_VIOLATION':
     case 'PLAN_IMPOSSIBLE':
     case 'MIGRATION_FAILED':
+    case 'LEASE_REFUSED':
     case 'STATE_CORRUPT':
       return EXIT.findings;
     default:

@@ -22,6 +22,8 @@
  *   - orc-state run as a library (experimental): runPlan(options) executes the plan with
  *     a local worker pool, planRun(options) is the dry run; FakeClock/systemClock,
  *     ResourceLedger, retryDelayMs, HealthMonitor, ClaudeWorker (src/scheduler, src/runner/claude.ts).
+ *   - Claims and leases (stable): claimTask, renewLease, reportOutput, newLease, heartbeatRequest,
+ *     leaseExpiryRequests, clockOf, tokenOrder, findLease and their types (src/engine/leases.ts, claim.ts, report.ts).
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
  * Integration points: package.json "exports" → dist/src/index.js. Each part
  * owner may add re-export lines here; nothing else lives in this file.
@@ -141,3 +143,23 @@ export {
   type Clock,
   type RuntimeResource,
 } from './scheduler/index.js';
+
+// Claims, leases, reports, MCP (issue 12, agent)
+export {
+  DEFAULT_LEASE_SECONDS,
+  MAX_LEASE_SECONDS,
+  NOW_ENV,
+  HEARTBEAT_TRIGGER,
+  LEASE_TOKEN_KEY,
+  clockOf,
+  leaseSeconds,
+  newLease,
+  tokenOrder,
+  findLease,
+  heartbeatRequest,
+  leaseExpiryRequests,
+  type LeaseGrant,
+} from './engine/leases.js';
+export { claimTask, renewLease, type ClaimOptions, type ClaimResult, type ClaimReason, type ClaimReasonCode, type HeartbeatOptions, type HeartbeatResult } from './engine/claim.js';
+export { reportOutput, type ReportOptions, type ReportResult } from './engine/report.js';
+export { type BatchRequests } from './engine/commit.js';

@@ -126,6 +126,27 @@ export interface WorkerState {
   current_task: string | null;
   registered_at: string;
   updated_at: string;
+  /** The lease under which a busy worker holds current_task (src/engine/leases.ts); absent when unleased. */
+  lease?: WorkerLease;
+}
+
+/**
+ * A claim's lease (src/engine/leases.ts): set by the task_assigned event that
+ * follows a worker_started carrying metadata.lease, moved forward by
+ * `lease_renewed` system events (heartbeats), removed when the worker stops
+ * being busy. A commit after expires_at expires it through the machines.
+ */
+export interface WorkerLease {
+  /** Fencing token, `<seq>-<16 hex>`: unique per claim; the seq part grows with every claim. */
+  token: string;
+  task_id: string;
+  acquired_at: string;
+  expires_at: string;
+  /** Length of the lease (and of each renewal), seconds. */
+  seconds: number;
+  /** The claiming process (the agent) and its host, for people reading the state. */
+  pid: number | null;
+  host: string | null;
 }
 
 export type Severity = 'info' | 'warning' | 'error' | 'critical';

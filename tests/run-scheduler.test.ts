@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runPlan } from '../src/scheduler/loop.js';
+import { runPlan, screenRequests } from '../src/scheduler/loop.js';
 import { planRun } from '../src/scheduler/dry-run.js';
 import { FakeClock } from '../src/scheduler/clock.js';
 import { acquireRunLock } from '../src/scheduler/run-lock.js';
@@ -216,6 +216,47 @@ describe('orc-state run: worker health', () => {
     const worker = events(root).filter((e) => e.entity_type === 'worker' && e.entity_id.endsWith('-w1')).map((e) => e.to_state);
     expect(worker).toEqual(['initializing', 'idle', 'busy', 'unresponsive', 'busy', 'idle', 'shutdown']);
     expect(await logAgrees(root)).toEqual([]);
+  });
+});
+
+describe('orc-state run: claim leases', () => {
+  it('each attempt holds a lease with a fencing token, renewed while it runs, released at the end', async () => {
+    const root = await makeRepo([{ id: 'leased', command: 'sleep 1.2' }]);
+    const r = await runPlan({ root, jobs: 1, leaseSeconds: 1, ...quiet });
+    expect(r.summary.tasks[0]?.status).toBe('completed');
+    const ev = events(root);
+    const start = ev.find((e) => e.trigger === 'worker_started');
+    const lease = start?.metadata.lease as { token: string; pid: number; host: string; seconds: number };
+    expect(lease.token).toMatch(/^\d+-[0-9a-f]{16}$/);
+    expect(lease).toMatchObject({ pid: process.pid, seconds: 1 });
+    expect(ev.filter((e) => e.event === 'lease_renewed').length).toBeGreaterThanOrEqual(1);
+    expect(readSnapshot(root)?.workers.every((w) => w.lease === undefined)).toBe(true);
+    expect(await logAgrees(root)).toEqual([]);
+  });
+
+  it('drops outcomes and starts that no longer apply (a lease expired at this commit) instead of failing the batch', () => {
+    const state = {
+      tasks: new Map([
+        ['gone', { task_id: 'gone', status: 'retrying', assigned_worker: null }],
+        ['live', { task_id: 'live', status: 'running', assigned_worker: 'w1' }],
+        ['next', { task_id: 'next', status: 'pending', assigned_worker: null }],
+      ]),
+      workers: new Map([
+        ['w1', { worker_id: 'w1', status: 'busy', current_task: 'live', lease: { token: '5-0123456789abcdef' } }],
+        ['w2', { worker_id: 'w2', status: 'unresponsive', current_task: null }],
+      ]),
+    } as unknown as Parameters<typeof screenRequests>[0];
+    const ts = new Date().toISOString();
+    const { keep, dropped } = screenRequests(state, [
+      { entity_type: 'task', entity_id: 'gone', trigger: 'execution_completed', worker_id: 'w2', timestamp: ts },
+      { entity_type: 'task', entity_id: 'gone', trigger: 'validation_passed', worker_id: 'w2', timestamp: ts },
+      { entity_type: 'task', entity_id: 'live', trigger: 'execution_failed', worker_id: 'w1', timestamp: ts },
+      { entity_type: 'task', entity_id: 'next', trigger: 'scheduler_assigned', timestamp: ts },
+      { entity_type: 'task', entity_id: 'next', trigger: 'worker_started', worker_id: 'w1', timestamp: ts },
+      { entity_type: 'worker', entity_id: 'w1', trigger: 'heartbeat', timestamp: ts, metadata: { lease_token: 'stale' } },
+    ]);
+    expect(keep.map((r) => `${r.entity_id}:${r.trigger}`)).toEqual(['live:execution_failed', 'next:scheduler_assigned', 'next:worker_started']);
+    expect(dropped.map((r) => `${r.entity_id}:${r.trigger}`)).toEqual(['gone:execution_completed', 'gone:validation_passed', 'w1:heartbeat']);
   });
 });
 

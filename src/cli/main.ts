@@ -1,7 +1,7 @@
 /**
  * CLI entry: builds the commander program, runs it, maps errors to exit codes.
  *
- * Public API (stable): main(argv) → exit code; wantsJson(argv) (internal).
+ * Public API (stable): main(argv) → exit code; runCommand(argv, output) → exit code (internal: the MCP server); wantsJson(argv) (internal).
  * Every failure ends here: OrcError, commander usage errors, errno errors and
  * unexpected exceptions all become one message on stderr (never a stack trace
  * unless ORC_STATE_DEBUG is set) and, with --json (or --format json), one JSON
@@ -12,7 +12,7 @@
 import { CommanderError } from 'commander';
 import { OrcError, EXIT, exitCodeFor } from '../errors.js';
 import { buildProgram } from './program.js';
-import { createOutput } from './output.js';
+import { createOutput, type Output } from './output.js';
 
 let pipeGuarded = false;
 
@@ -30,7 +30,15 @@ function guardBrokenPipes(): void {
 
 export async function main(argv: string[]): Promise<number> {
   guardBrokenPipes();
-  const output = createOutput();
+  return runCommand(argv, createOutput());
+}
+
+/**
+ * Run one command line (argv as process.argv: node, script, args...) printing through `output`;
+ * errors are reported as the CLI reports them. The MCP server runs its tools through it, so a
+ * tool returns exactly what the command prints with --json.
+ */
+export async function runCommand(argv: string[], output: Output): Promise<number> {
   const program = buildProgram(output);
   try {
     await program.parseAsync(argv);
@@ -51,11 +59,11 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 /** One line, so the document is also a valid JSON-lines record (watch --json prints one object per line). */
-function jsonError(output: ReturnType<typeof createOutput>, code: string, message: string, location: unknown, fix: string | null, extra: Record<string, unknown> = {}): void {
+function jsonError(output: Output, code: string, message: string, location: unknown, fix: string | null, extra: Record<string, unknown> = {}): void {
   output.out(JSON.stringify({ ok: false, error: { code, message, location: location ?? null, fix, ...extra } }));
 }
 
-function reportError(error: unknown, output: ReturnType<typeof createOutput>, asJson: boolean): number {
+function reportError(error: unknown, output: Output, asJson: boolean): number {
   if (error instanceof CommanderError) {
     // commander already printed its message (help, version, unknown option).
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;

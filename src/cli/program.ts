@@ -31,6 +31,9 @@ import { register as registerWhyCmd } from './commands/why.js';
 import { register as registerDoctorCmd } from './commands/doctor.js';
 import { register as registerLogCmd } from './commands/log.js';
 import { register as registerRunCmd } from './commands/run.js';
+import { register as registerClaimCmd, registerHeartbeat as registerHeartbeatCmd } from './commands/claim.js';
+import { register as registerReportCmd } from './commands/report.js';
+import { register as registerMcpCmd } from './commands/mcp.js';
 
 export type RegisterCommand = (program: Command, output: Output) => void;
 
@@ -50,6 +53,10 @@ const COMMANDS: RegisterCommand[] = [
   registerDoctorCmd,
   registerLogCmd,
   registerRunCmd,
+  registerClaimCmd,
+  registerHeartbeatCmd,
+  registerReportCmd,
+  registerMcpCmd,
   registerValidate,
 ];
 

@@ -61,10 +61,10 @@ export async function commitAndReport(output: Output, flags: EngineFlags, reques
   const { applyTransitions } = await import('./commit.js');
   const r = await applyTransitions(rootOf(flags), [request], { lockTimeoutMs: lockTimeoutOf(flags) });
   if (flags.json) {
-    output.json({ ok: true, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
+    output.json({ ok: true, events: r.events, ...(r.expired ? { expired: r.expired } : {}), last_seq: r.snapshot.last_seq, notices: r.notices });
     return;
   }
-  for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
+  for (const n of r.notices) output.err(`${output.paint('yellow', n.kind === 'lease_expired' ? 'expired' : 'repaired')} ${n.message}`);
   printAcknowledged(output, r.events);
 }
 
@@ -78,7 +78,7 @@ export interface Summary {
   timestamp: string;
   workstreams: Array<{ workstream_id: string; status: string; tasks: Record<string, number> }>;
   tasks: Record<string, number>;
-  workers: Array<{ worker_id: string; status: string; current_task: string | null }>;
+  workers: Array<{ worker_id: string; status: string; current_task: string | null; lease?: { token: string; expires_at: string } }>;
   orphaned: string[];
 }
 
@@ -98,7 +98,7 @@ export function summarize(snapshot: Snapshot): Summary {
     timestamp: snapshot.timestamp,
     workstreams: snapshot.workstreams.map((w) => ({ workstream_id: w.workstream_id, status: w.status, tasks: byWs.get(w.workstream_id) ?? {} })),
     tasks: total,
-    workers: snapshot.workers.map((w) => ({ worker_id: w.worker_id, status: w.status, current_task: w.current_task })),
+    workers: snapshot.workers.map((w) => ({ worker_id: w.worker_id, status: w.status, current_task: w.current_task, ...(w.lease ? { lease: { token: w.lease.token, expires_at: w.lease.expires_at } } : {}) })),
     orphaned,
   };
 }
@@ -115,7 +115,7 @@ export function printSummary(output: Output, s: Summary): void {
   for (const w of s.workstreams) output.out(`  workstream ${output.paint('cyan', w.workstream_id)} ${w.status}: ${counts(w.tasks)}`);
   if (s.workers.length) {
     output.out(`workers:`);
-    for (const w of s.workers) output.out(`  ${w.worker_id} ${w.status}${w.current_task ? ` (running ${w.current_task})` : ''}`);
+    for (const w of s.workers) output.out(`  ${w.worker_id} ${w.status}${w.current_task ? ` (running ${w.current_task}${w.lease ? `, lease until ${w.lease.expires_at}` : ''})` : ''}`);
   }
   if (s.orphaned.length) output.out(output.paint('yellow', `orphaned (definition file gone): ${s.orphaned.join(', ')}`));
 }

@@ -23,6 +23,11 @@
  * but before the append completes, the next writer (or doctor) re-appends the
  * snapshot's last_events; after the append, everything. Derived files are
  * rebuilt by the next commit or by `doctor --repair`.
+ * Leases (./leases.ts): before every batch (applyTransitions, syncDefinitions) the leases
+ * expired by the commit clock (CommitOptions.now) are expired through the machines and
+ * committed on their own (CommitResult.expired), so they stay even when the batch is
+ * refused; every request's lease token is checked and heartbeats are planned by leases.ts.
+ * A batch may be a planner called under the lock with the live state (claim).
  * Integration points: CLI task/worker/sync/init, the runner and watcher, library users (src/index.ts).
  * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./definitions-cache.js, ./derive.js.
  */
@@ -49,6 +54,7 @@ import { loadTasksCached, rememberDefinitions } from './definitions-cache.js';
 import { affectedWorkstreams, deriveAll, recentEvents, type DeriveReport } from './derive.js';
 import { criticalTasks, type CriticalSet } from './critical.js';
 import { lastLoggedSeq } from './log.js';
+import { clockOf, leaseExpiryRequests, planLeaseRequest } from './leases.js';
 import { replayInto } from './replay.js';
 import { readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
 import { rel, statePaths, type StatePaths } from './paths.js';
@@ -64,15 +70,22 @@ export interface CommitOptions {
   derive?: boolean;
   /** Called for every repair done on the way (torn tail, re-appended events, stale lock). */
   onNotice?: (notice: CommitNotice) => void;
+  /** The clock that decides which leases expired (default: leases.clockOf, i.e. $ORC_STATE_NOW or the wall clock). */
+  now?: Date;
 }
 
+/** The requests of a batch, or a planner that builds them under the lock from the live state (after lease expiry). */
+export type BatchRequests = TransitionRequest[] | ((state: Readonly<LiveState>) => TransitionRequest[]);
+
 export interface CommitNotice {
-  kind: 'torn_tail_repaired' | 'events_reappended' | 'snapshot_rebuilt' | 'stale_lock_broken' | 'derive_failed';
+  kind: 'torn_tail_repaired' | 'events_reappended' | 'snapshot_rebuilt' | 'stale_lock_broken' | 'derive_failed' | 'lease_expired';
   message: string;
 }
 
 export interface CommitResult {
   events: OrcEvent[];
+  /** Events of leases found expired before the batch (committed first, on their own; see leases.ts). */
+  expired?: OrcEvent[];
   snapshot: Snapshot;
   notices: CommitNotice[];
   derived: DeriveReport | null;
@@ -133,7 +146,7 @@ function fileKey(path: string): string | null {
 export interface Store {
   readonly root: string;
   readonly paths: StatePaths;
-  applyTransitions(requests: TransitionRequest[], options?: CommitOptions): Promise<CommitResult>;
+  applyTransitions(requests: BatchRequests, options?: CommitOptions): Promise<CommitResult>;
   syncDefinitions(options?: CommitOptions): Promise<SyncResult>;
   /** Forget cached definitions (call after editing tasks/ in a long-running process). */
   reloadDefinitions(): void;
@@ -307,19 +320,58 @@ class StoreImpl implements Store {
     this.recent = { logSize: logSize(this.paths.log), events: kept.length > RECENT_MAX ? kept.slice(-RECENT_MAX) : kept };
   }
 
-  async applyTransitions(requests: TransitionRequest[], options: CommitOptions = {}): Promise<CommitResult> {
+  async applyTransitions(requests: BatchRequests, options: CommitOptions = {}): Promise<CommitResult> {
     const taskSet = this.definitions(options);
     const { defs, critical: flagged } = definitionsOf(taskSet);
     const critical = criticalTasks(this.root, defs, flagged);
     return this.locked(async (state, notices) => {
-      const events = planBatch(state, defs, critical, requests, options.actor ?? this.opts.actor ?? defaultActor());
+      const actor = options.actor ?? this.opts.actor ?? defaultActor();
+      const expired = await this.expireLeases(state, defs, critical, actor, options, notices);
+      let events: OrcEvent[];
+      try {
+        events = planBatch(state, defs, critical, typeof requests === 'function' ? requests(state) : requests, actor);
+      } catch (error) {
+        // the expiries are durable already: refresh their derived files before reporting the batch's error
+        if (expired.length) await this.deriveSafely(taskSet, toSnapshot(state, expired), expired, options, notices);
+        throw error;
+      }
+      const extra = expired.length ? { expired } : {};
       if (!events.length) {
-        return { events, snapshot: toSnapshot(state, []), notices, derived: null };
+        const snapshot = toSnapshot(state, expired);
+        const derived = expired.length ? await this.deriveSafely(taskSet, snapshot, expired, options, notices) : null;
+        return { events, ...extra, snapshot, notices, derived };
       }
       const snapshot = await this.writeSnapshotAndAppend(state, events, null);
-      const derived = await this.deriveSafely(taskSet, snapshot, events, options, notices);
-      return { events, snapshot, notices, derived };
+      const derived = await this.deriveSafely(taskSet, snapshot, expired.concat(events), options, notices);
+      return { events, ...extra, snapshot, notices, derived };
     }, options);
+  }
+
+  /** doctor --repair: expire leases (and derive) while the caller already holds the `.state` lock. */
+  async expireLeasesHeld(options: CommitOptions = {}): Promise<{ expired: OrcEvent[]; notices: CommitNotice[] }> {
+    const notices: CommitNotice[] = [];
+    const state = await this.reconcile((n) => notices.push(n));
+    const taskSet = this.definitions(options);
+    const { defs, critical: flagged } = definitionsOf(taskSet);
+    const actor = options.actor ?? this.opts.actor ?? defaultActor();
+    const expired = await this.expireLeases(state, defs, criticalTasks(this.root, defs, flagged), actor, options, notices);
+    if (expired.length) await this.deriveSafely(taskSet, toSnapshot(state, expired), expired, options, notices);
+    return { expired, notices };
+  }
+
+  /** Under the lock: commit the expiry of every lease past the commit clock (leases.ts), before the batch. */
+  async expireLeases(state: LiveState, defs: ReadonlyMap<string, TaskDefinition>, critical: CriticalSet, actor: string, options: CommitOptions, notices: CommitNotice[]): Promise<OrcEvent[]> {
+    const requests = leaseExpiryRequests(state, clockOf(options));
+    if (!requests.length) return [];
+    const events = planBatch(state, defs, critical, requests, actor);
+    await this.writeSnapshotAndAppend(state, events, null);
+    for (const r of requests) {
+      if (r.entity_type !== 'worker') continue;
+      const n: CommitNotice = { kind: 'lease_expired', message: String(r.error) };
+      notices.push(n);
+      options.onNotice?.(n);
+    }
+    return events;
   }
 
   async deriveSafely(taskSet: TaskSet, snapshot: Snapshot, events: OrcEvent[], options: CommitOptions, notices: CommitNotice[]): Promise<DeriveReport | null> {
@@ -341,7 +393,9 @@ class StoreImpl implements Store {
     const { defs, critical: flagged } = definitionsOf(taskSet);
     const critical = criticalTasks(this.root, defs, flagged);
     return this.locked(async (state, notices) => {
-      const now = new Date().toISOString();
+      const actor = options.actor ?? this.opts.actor ?? defaultActor();
+      const expired = await this.expireLeases(state, defs, critical, actor, options, notices);
+      const now = clockOf(options).toISOString();
       const requests: TransitionRequest[] = [];
       const createdWorkstreams: string[] = [];
       const createdTasks: string[] = [];
@@ -377,14 +431,17 @@ class StoreImpl implements Store {
           state.tasks.set(id, next);
         }
       }
-      const events = planBatch(state, defs, critical, requests, options.actor ?? this.opts.actor ?? defaultActor());
+      const events = planBatch(state, defs, critical, requests, actor);
+      const extra = expired.length ? { expired } : {};
       if (!events.length && !flagsChanged) {
-        return { events, snapshot: toSnapshot(state, []), notices, derived: null, createdTasks, createdWorkstreams, orphaned, skipped };
+        const snapshot = toSnapshot(state, expired);
+        const derived = expired.length ? await this.deriveSafely(taskSet, snapshot, expired, options, notices) : null;
+        return { events, ...extra, snapshot, notices, derived, createdTasks, createdWorkstreams, orphaned, skipped };
       }
-      const previous = events.length ? null : (readSnapshot(this.root)?.last_events ?? []);
+      const previous = events.length ? null : expired.length ? expired : (readSnapshot(this.root)?.last_events ?? []);
       const snapshot = await this.writeSnapshotAndAppend(state, events, previous);
-      const derived = await this.deriveSafely(taskSet, snapshot, events, options, notices);
-      return { events, snapshot, notices, derived, createdTasks, createdWorkstreams, orphaned, skipped };
+      const derived = await this.deriveSafely(taskSet, snapshot, expired.concat(events), options, notices);
+      return { events, ...extra, snapshot, notices, derived, createdTasks, createdWorkstreams, orphaned, skipped };
     }, options);
   }
 }
@@ -408,7 +465,8 @@ export function planBatch(
     const req = monotonic(request, state.timestamp);
     let pending;
     try {
-      pending = planTransition(state, { defs, criticalTasks: critical }, req);
+      // lease tokens are checked, and heartbeats planned, by leases.ts; the machines plan the rest
+      pending = planLeaseRequest(state, req) ?? planTransition(state, { defs, criticalTasks: critical }, req);
     } catch (error) {
       if (error instanceof OrcError && requests.length > 1) {
         error.details.data = { ...(error.details.data ?? {}), request_index: index, batch_size: requests.length };
@@ -475,7 +533,7 @@ export function openStore(root: string, options: StoreOptions = {}): Store {
 }
 
 /** One-shot commit: load definitions, lock, commit the batch, derive, release. */
-export async function applyTransitions(root: string, requests: TransitionRequest[], options: CommitOptions = {}): Promise<CommitResult> {
+export async function applyTransitions(root: string, requests: BatchRequests, options: CommitOptions = {}): Promise<CommitResult> {
   return new StoreImpl(root, { cacheDefinitions: false }).applyTransitions(requests, options);
 }
 

@@ -2,7 +2,7 @@
  * Compare a snapshot with a state replayed from the log (STATE-OBS-002,
  * doctor): statuses, timestamps, retry counts, errors, workers.
  *
- * Public API (stable): compareWithReplay(snapshot, replayed, limit?) → StateDifference[].
+ * Public API (stable): compareWithReplay(snapshot, replayed, limit?) → StateDifference[] (workers' leases included).
  * The `orphaned` flag is not compared: it reflects the definitions on disk,
  * not the log.
  * Integration points: doctor, STATE-OBS-002 rule, tests.
@@ -23,7 +23,7 @@ export interface StateDifference {
 
 const TASK_FIELDS = ['status', 'workstream_id', 'created_at', 'started_at', 'completed_at', 'assigned_worker', 'retry_count', 'max_retries', 'last_error', 'updated_at'] as const;
 const WS_FIELDS = ['status', 'updated_at'] as const;
-const WORKER_FIELDS = ['status', 'current_task', 'registered_at', 'updated_at'] as const;
+const WORKER_FIELDS = ['status', 'current_task', 'registered_at', 'updated_at', 'lease'] as const;
 
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;

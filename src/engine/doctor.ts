@@ -4,7 +4,7 @@
  *
  * Public API:
  *   - checkStore(root): Promise<DoctorIssue[]>                 (stable) read-only, never writes
- *   - doctor(root, { repair?, lockTimeoutMs? }): Promise<DoctorReport> (stable)
+ *   - doctor(root, { repair?, lockTimeoutMs?, now? }): Promise<DoctorReport> (stable); a repair also expires the leases past `now` (leases.ts)
  *   - DoctorIssue, DoctorReport, DoctorCheck (stable)
  * Checks: stale lock; stale temp files (`*.tmp`, write-file-atomic
  * `*.json.<digits>`); torn log tail; corrupt lines (file:line; never deleted,
@@ -31,6 +31,7 @@ import { appendDurable, inspectTail, repairTornTail } from '../io/jsonl-log.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE, judgeLock, pidAlive, readLockInfo, withLock } from '../io/lock.js';
 import { applyEvent, emptyState, fromSnapshot, toSnapshot, type LiveState } from '../machines/index.js';
 import { loadTasks } from '../repo/load-tasks.js';
+import { internalStore } from './commit.js';
 import { compareWithReplay, describeDifference } from './compare.js';
 import { deriveAll } from './derive.js';
 import { eventBatches, prunedBaseSeq } from './log.js';
@@ -308,6 +309,8 @@ export async function checkStore(root: string, holdingLock = false): Promise<{ i
 export interface DoctorOptions {
   repair?: boolean;
   lockTimeoutMs?: number;
+  /** The clock deciding which leases expired (repair only; default leases.clockOf). */
+  now?: Date;
 }
 
 async function saveAside(root: string, abs: string, label: string): Promise<string | null> {
@@ -400,7 +403,17 @@ export async function doctor(root: string, options: DoctorOptions = {}): Promise
           command: 'orc-state doctor --repair',
           onStaleBroken: (info, reason) => repaired.push(`removed a stale lock (${reason})${info ? ` left by pid ${info.pid}` : ''}`),
         },
-        () => repairLocked(root, repaired, refused),
+        async () => {
+          await repairLocked(root, repaired, refused);
+          // like every writer, a repair expires the leases past the clock (only on a log that replays)
+          if (refused.length) return;
+          try {
+            const { expired } = await internalStore(root, { cacheDefinitions: false }).expireLeasesHeld(options.now ? { now: options.now } : {});
+            for (const e of expired) if (e.entity_type === 'worker' && e.trigger === 'health_check_timeout') repaired.push(`expired: ${String(e.metadata.error)}`);
+          } catch (error) {
+            refused.push(`leases not checked: ${(error as Error).message}`);
+          }
+        },
       );
     }
     const after = await checkStore(root);

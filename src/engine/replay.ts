@@ -36,9 +36,9 @@ export interface ReplayStats {
   lastEvent: OrcEvent | null;
 }
 
-/** applyEvent for every entity type; `system` events (log rotation) only advance seq and time. */
+/** applyEvent for every entity type; `system` events only advance seq and time (a heartbeat's lease_renewed also moves its worker's lease). */
 export function applyLogged(state: LiveState, event: OrcEvent): void {
-  if (event.entity_type !== 'system') applyEvent(state, event);
+  applyEvent(state, event);
   state.last_seq = event.seq;
   state.timestamp = event.timestamp;
 }

@@ -2,7 +2,7 @@
  * Everything the graph commands read from a repository, read once.
  *
  * Public API:
- *   - loadGraphInputs(root, options?): Promise<GraphInputs>   (stable)
+ *   - loadGraphInputs(root, options?): Promise<GraphInputs>   (stable; options.taskSet: definitions already loaded)
  *   - GraphInputs                                            (stable type)
  * Reads: tasks/ (A's loadTasks), the resource registry (A's loadResources),
  * orc-state.config.json (loadConfig), `.state/current.json` (B2's
@@ -36,7 +36,7 @@ export interface GraphInputs {
   analysis: Analysis;
 }
 
-export async function loadGraphInputs(root: string, options: { maxParallel?: number } = {}): Promise<GraphInputs> {
+export async function loadGraphInputs(root: string, options: { maxParallel?: number; taskSet?: TaskSet } = {}): Promise<GraphInputs> {
   if (!existsSync(root)) throw new OrcError('UNREADABLE_INPUT', `repository root ${root} does not exist`, { fix: 'pass an existing directory with --root' });
   if (!existsSync(join(root, 'tasks'))) {
     throw new OrcError('NOT_FOUND', `no tasks/ directory in ${root}`, {
@@ -44,7 +44,7 @@ export async function loadGraphInputs(root: string, options: { maxParallel?: num
       fix: 'run the command from the repository root (or pass --root), or create tasks/{workstream_id}/{task_id}.json files',
     });
   }
-  const taskSet = loadTasks(root);
+  const taskSet = options.taskSet ?? loadTasks(root);
   const registry = loadResources(root);
   const config = loadConfig(root);
   let snapshot: Snapshot | null = null;

@@ -36,6 +36,7 @@ import type {
   TaskDefinition,
   TaskState,
   TaskStatus,
+  WorkerLease,
   WorkerState,
   WorkstreamState,
   WorkstreamStatus,
@@ -324,7 +325,12 @@ function planTask(state: LiveState, ctx: PlanContext, req: TransitionRequest): P
     const worker = state.workers.get(workerId) as WorkerState;
     const wt = run('worker', workerId, worker.status, 'task_assigned', { state, defs: ctx.defs, req, worker });
     out.push(
-      baseEvent(req, 'worker', workerId, null, wt, 'task_assigned', worker.status, wt.to, { worker_id: workerId, task_id: id }),
+      baseEvent(req, 'worker', workerId, null, wt, 'task_assigned', worker.status, wt.to, {
+        worker_id: workerId,
+        task_id: id,
+        // a claim's lease (src/engine/leases.ts) is held by the worker
+        ...(metadata['lease'] !== undefined ? { lease: metadata['lease'] } : {}),
+      }),
     );
   } else if (task.status === 'running' && t.to !== 'running' && task.assigned_worker) {
     const worker = state.workers.get(task.assigned_worker);
@@ -436,6 +442,25 @@ function planFor(state: LiveState, ctx: PlanContext, req: TransitionRequest): Pe
 // ---------------------------------------------------------------------------
 // applying
 
+/** The system event a heartbeat writes (src/engine/leases.ts): metadata.worker_id, metadata.lease. */
+export const LEASE_RENEWED_EVENT = 'lease_renewed';
+
+/** A lease recorded in event metadata, or null when there is none (or it is malformed). */
+function leaseOf(value: unknown, taskId: string | null): WorkerLease | null {
+  if (value === null || typeof value !== 'object' || taskId === null) return null;
+  const l = value as Record<string, unknown>;
+  if (typeof l['token'] !== 'string' || typeof l['expires_at'] !== 'string') return null;
+  return {
+    token: l['token'],
+    task_id: taskId,
+    acquired_at: typeof l['acquired_at'] === 'string' ? l['acquired_at'] : l['expires_at'],
+    expires_at: l['expires_at'],
+    seconds: typeof l['seconds'] === 'number' ? l['seconds'] : 0,
+    pid: typeof l['pid'] === 'number' ? l['pid'] : null,
+    host: typeof l['host'] === 'string' ? l['host'] : null,
+  };
+}
+
 function corrupt(event: OrcEvent, current: string | undefined): OrcError {
   return new OrcError(
     'STATE_CORRUPT',
@@ -508,16 +533,28 @@ export function applyEvent(state: LiveState, event: OrcEvent): void {
         if (event.trigger === 'task_assigned') {
           const task = event.metadata['task_id'];
           next.current_task = typeof task === 'string' ? task : null;
+          const lease = leaseOf(event.metadata['lease'], next.current_task);
+          if (lease) next.lease = lease;
+          else delete next.lease;
         } else if (event.trigger === 'task_completed' || next.status === 'shutdown' || next.status === 'idle') {
           next.current_task = null;
         }
+        // a lease lives only while the worker is busy with the claimed task
+        if (next.status !== 'busy' || next.current_task === null) delete next.lease;
         state.workers.set(id, next);
       }
       break;
     }
-    default:
-      // system events (e.g. log rotation) change no entity
+    default: {
+      // system events change no entity's status; a heartbeat moves its worker's lease forward
+      if (event.event === LEASE_RENEWED_EVENT) {
+        const workerId = event.metadata.worker_id;
+        const cur = typeof workerId === 'string' ? state.workers.get(workerId) : undefined;
+        const lease = cur?.lease ? leaseOf(event.metadata['lease'], cur.lease.task_id) : null;
+        if (cur && lease && cur.lease?.token === lease.token) state.workers.set(cur.worker_id, { ...cur, lease });
+      }
       break;
+    }
   }
   state.last_seq = event.seq;
   state.timestamp = event.timestamp;

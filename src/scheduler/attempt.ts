@@ -160,7 +160,11 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
         log.write(chunk);
         spec.onOutput?.(chunk);
       },
-      ...(spec.onSpawn ? { onSpawn: spec.onSpawn } : {}),
+      onSpawn: (pid) => {
+        // The group id too: a person (or RECOVERY.md's steps) can `kill -- -<pgid>` an orphan of a dead run.
+        log.write(`# pid ${pid} (process group ${pid})\n`);
+        spec.onSpawn?.(pid);
+      },
     });
     const cost = output.metadata.cost_usd;
     if (typeof cost === 'number' && Number.isFinite(cost)) {

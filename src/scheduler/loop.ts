@@ -41,7 +41,8 @@ import { OrcError } from '../errors.js';
 import type { OrcEvent, Snapshot, TaskDefinition, TaskState } from '../model.js';
 import { openStore, type CommitResult, type Store } from '../engine/commit.js';
 import { readSnapshot } from '../engine/snapshot.js';
-import type { TransitionRequest } from '../machines/index.js';
+import type { LiveState, TransitionRequest } from '../machines/index.js';
+import { heartbeatRequest, newLease, LEASE_TOKEN_KEY } from '../engine/leases.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
 import { loadCapabilities, loadResources } from '../registry/index.js';
 import { CONFIG_FILE, loadConfig } from '../config.js';
@@ -76,6 +77,8 @@ export interface RunOptions {
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   deriveIntervalMs?: number;
+  /** Length of the claim lease each attempt holds (default 60 s); renewed every third of it while the attempt runs. */
+  leaseSeconds?: number;
   /** Abort = stop (SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Live feed for the views (TTY, plain lines, JSON lines). */
@@ -93,6 +96,7 @@ export type RunEvent =
   | { type: 'worker_health'; at: string; worker_id: string; trigger: string }
   | { type: 'stopping'; at: string; reason: string }
   | { type: 'commit'; at: string; events: number; last_seq: number }
+  | { type: 'lease_lost'; at: string; task_id: string; worker_id: string; reason: string }
   | { type: 'run_finished'; at: string; summary: RunSummary };
 
 export interface RunResult {
@@ -110,6 +114,84 @@ interface Running {
   pid: number | null;
   startedAt: number;
   claims: NormalClaim[];
+  /** Fencing token of the lease this attempt runs under, and when to renew it (injected clock). */
+  token: string | null;
+  renewAt: number;
+}
+
+/**
+ * Keep only the requests that still apply to the live state under the lock (a lease may have expired
+ * at this very commit, a person may have cancelled a task): an outcome only for a task still running on
+ * our worker, a start only for a task still waiting and an idle worker, a heartbeat only for the lease
+ * the worker holds. The batch then never fails as a whole because one entity moved; dropped requests
+ * are reported back.
+ */
+export function screenRequests(state: Readonly<LiveState>, requests: TransitionRequest[]): { keep: TransitionRequest[]; dropped: TransitionRequest[] } {
+  const keep: TransitionRequest[] = [];
+  const dropped: TransitionRequest[] = [];
+  const taskNow = new Map<string, string>();
+  const workerNow = new Map<string, string>();
+  const taskStatus = (id: string) => taskNow.get(id) ?? state.tasks.get(id)?.status;
+  const workerStatus = (id: string) => workerNow.get(id) ?? state.workers.get(id)?.status;
+  for (const r of requests) {
+    let ok = false;
+    if (r.entity_type === 'task') {
+      const t = state.tasks.get(r.entity_id);
+      const st = taskStatus(r.entity_id);
+      switch (r.trigger) {
+        case 'execution_completed':
+        case 'execution_failed':
+        case 'task_timeout':
+          ok = st === 'running' && t?.assigned_worker === r.worker_id;
+          if (ok) {
+            taskNow.set(r.entity_id, r.trigger === 'execution_completed' ? 'validating' : 'left');
+            if (r.worker_id && workerStatus(r.worker_id) === 'busy') workerNow.set(r.worker_id, 'idle');
+          }
+          break;
+        case 'validation_passed':
+        case 'validation_failed':
+          ok = st === 'validating';
+          if (ok) taskNow.set(r.entity_id, 'left');
+          break;
+        case 'retry_delay_elapsed':
+          ok = st === 'retrying';
+          if (ok) taskNow.set(r.entity_id, 'queued');
+          break;
+        case 'scheduler_assigned':
+          ok = st === 'pending';
+          if (ok) taskNow.set(r.entity_id, 'queued');
+          break;
+        case 'worker_started':
+          ok = st === 'queued' && r.worker_id !== undefined && r.worker_id !== null && workerStatus(r.worker_id) === 'idle';
+          if (ok) {
+            taskNow.set(r.entity_id, 'running');
+            workerNow.set(r.worker_id as string, 'busy');
+          }
+          break;
+        default:
+          ok = st !== undefined;
+      }
+    } else if (r.entity_type === 'worker') {
+      const w = state.workers.get(r.entity_id);
+      const ws = workerStatus(r.entity_id);
+      if (r.trigger === 'worker_registered') {
+        ok = !w && ws === undefined;
+        if (ok) workerNow.set(r.entity_id, 'initializing');
+      } else if (r.trigger === 'registration_complete') {
+        ok = ws === 'initializing';
+        if (ok) workerNow.set(r.entity_id, 'idle');
+      }
+      else if (r.trigger === 'heartbeat') ok = w?.lease?.token === r.metadata?.[LEASE_TOKEN_KEY] && ws === 'busy';
+      else if (r.trigger === 'health_check_timeout') ok = ws === 'idle' || ws === 'busy';
+      else if (r.trigger === 'health_check_recovered') ok = ws === 'unresponsive';
+      else ok = ws !== undefined && ws !== 'shutdown';
+      if (ok && (r.trigger === 'shutdown_requested' || r.trigger === 'worker_crashed')) workerNow.set(r.entity_id, 'shutdown');
+      if (ok && r.trigger === 'health_check_timeout') workerNow.set(r.entity_id, 'unresponsive');
+      if (ok && r.trigger === 'health_check_recovered') workerNow.set(r.entity_id, w?.current_task ? 'busy' : 'idle');
+    } else ok = true;
+    (ok ? keep : dropped).push(r);
+  }
+  return { keep, dropped };
 }
 
 const WAITING = new Set(['pending', 'queued']);
@@ -172,6 +254,9 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
 
     let lastDerive = clock.now();
     let commits = 0;
+    const leaseSec = Math.max(1, Math.floor(options.leaseSeconds ?? 60));
+    let lastDropped: TransitionRequest[] = [];
+    const leaseOf = (workerId: string): string | null => snapshot.workers.find((w) => w.worker_id === workerId)?.lease?.token ?? null;
     const commit = async (requests: TransitionRequest[], derive = false): Promise<CommitResult | null> => {
       if (!requests.length && !derive) return null;
       if (!requests.length) {
@@ -180,11 +265,25 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       }
       const now = clock.now();
       const doDerive = derive || now - lastDerive >= deriveIntervalMs;
-      const result = await store.applyTransitions(requests, { ...commitOpts, derive: doDerive });
+      let dropped: TransitionRequest[] = [];
+      const result = await store.applyTransitions(
+        (state) => {
+          const screened = screenRequests(state, requests);
+          dropped = screened.dropped;
+          // Each start holds a claim lease (fencing token), granted against the live state under the lock.
+          return screened.keep.map((r) =>
+            r.entity_type === 'task' && r.trigger === 'worker_started'
+              ? { ...r, metadata: { ...(r.metadata ?? {}), lease: newLease(state, new Date(now), { seconds: leaseSec, pid: process.pid, host: hostname() }) } }
+              : r,
+          );
+        },
+        { ...commitOpts, derive: doDerive, now: new Date(now) },
+      );
       if (doDerive) lastDerive = now;
       commits++;
       refresh(result.snapshot);
-      emit({ type: 'commit', at: iso(), events: result.events.length, last_seq: result.snapshot.last_seq });
+      lastDropped = dropped;
+      emit({ type: 'commit', at: iso(), events: result.events.length + (result.expired?.length ?? 0), last_seq: result.snapshot.last_seq });
       return result;
     };
 
@@ -198,6 +297,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       }
       const requests: TransitionRequest[] = [];
       const ts = iso();
+      const deadTasks = new Set(snapshot.tasks.filter((t) => t.assigned_worker && deadWorkers.has(t.assigned_worker)).map((t) => t.task_id));
       for (const t of snapshot.tasks) {
         if (t.status === 'running' && t.assigned_worker && deadWorkers.has(t.assigned_worker)) {
           const def = defs.get(t.task_id);
@@ -220,7 +320,11 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       for (const id of [...deadWorkers].sort()) {
         requests.push({ entity_type: 'worker', entity_id: id, trigger: 'worker_crashed', timestamp: ts, metadata: { recovered_by: runId, ...(previous ? { pid: previous.pid, host: previous.hostname } : {}) } });
       }
-      await commit(requests);
+      const result = await commit(requests);
+      // Leases of the dead run that had already expired were timed out by the commit path itself, before our batch.
+      const kept = new Set(result?.events.filter((e) => e.entity_type === 'task' && e.metadata['recovered_by'] === runId).map((e) => e.entity_id) ?? []);
+      for (const e of result?.expired ?? []) if (e.entity_type === 'task' && e.entity_id && deadTasks.has(e.entity_id)) kept.add(e.entity_id);
+      recovered.splice(0, recovered.length, ...[...kept].sort());
     }
 
     // ---------------------------------------------------------------- selection and ordering
@@ -354,7 +458,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
     const launch = (id: string, workerId: string, attempt: number) => {
       const def = defs.get(id) as TaskDefinition;
       const controller = new AbortController();
-      const run: Running = { taskId: id, workerId, attempt, controller, pid: null, startedAt: clock.now(), claims: claims.get(id) ?? [] };
+      const run: Running = { taskId: id, workerId, attempt, controller, pid: null, startedAt: clock.now(), claims: claims.get(id) ?? [], token: leaseOf(workerId), renewAt: clock.now() + (leaseSec * 1000) / 3 };
       running.set(id, run);
       const rec = record(id);
       rec.attempts = Math.max(rec.attempts, attempt);
@@ -424,6 +528,19 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
           requests.push({ entity_type: 'worker', entity_id: change.worker_id, trigger: change.trigger, timestamp: ts, metadata: { silent_ms: change.silent_ms } });
           emit({ type: 'worker_health', at: ts, worker_id: change.worker_id, trigger: change.trigger });
         }
+        // One of our idle workers left unresponsive by a lease that lapsed (e.g. the machine slept): it is alive.
+        for (const id of idle) {
+          if (health.isUnresponsive(id)) continue;
+          if (snapshot.workers.find((w) => w.worker_id === id)?.status === 'unresponsive') {
+            requests.push({ entity_type: 'worker', entity_id: id, trigger: 'health_check_recovered', timestamp: ts, metadata: { reason: 'the runner holds this worker and it is idle' } });
+          }
+        }
+      }
+      // Renew the lease of every attempt still running, every third of the lease (injected clock).
+      for (const r of running.values()) {
+        if (r.token === null || clock.now() < r.renewAt || finished.some((f) => f.run === r)) continue;
+        requests.push(heartbeatRequest(r.workerId, r.token, new Date(clock.now()), leaseSec));
+        r.renewAt = clock.now() + (leaseSec * 1000) / 3;
       }
       // (1) outcomes
       const done = finished.splice(0);
@@ -581,8 +698,30 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
           throw error;
         }
       }
+      const droppedStarts = new Set<string>();
+      for (const d of lastDropped) {
+        if (d.entity_type === 'task' && d.trigger === 'worker_started') droppedStarts.add(d.entity_id);
+        else if (d.entity_type === 'task' && (d.trigger === 'execution_completed' || d.trigger === 'execution_failed' || d.trigger === 'task_timeout')) {
+          emit({ type: 'lease_lost', at: iso(), task_id: d.entity_id, worker_id: String(d.worker_id), reason: `the outcome was not recorded: the task is ${status.get(d.entity_id)?.status ?? 'gone'} (its lease expired or it was changed meanwhile)` });
+        } else if (d.entity_type === 'worker' && d.trigger === 'heartbeat') {
+          const r = [...running.values()].find((x) => x.workerId === d.entity_id);
+          if (r) {
+            emit({ type: 'lease_lost', at: iso(), task_id: r.taskId, worker_id: r.workerId, reason: 'its lease expired before the renewal; the attempt is stopped' });
+            r.token = null;
+            r.controller.abort();
+          }
+        }
+      }
+      lastDropped = [];
       for (const f of after) f();
-      for (const s of started) launch(s.id, s.worker, s.attempt);
+      for (const st of started) {
+        if (droppedStarts.has(st.id)) {
+          ledger.release(st.id);
+          idle.push(st.worker);
+          continue;
+        }
+        launch(st.id, st.worker, st.attempt);
+      }
 
       // End?
       if (running.size === 0 && finished.length === 0) {

@@ -22,14 +22,14 @@ export function register(program: Command, output: Output): void {
       const r = await syncDefinitions(rootOf(flags), { lockTimeoutMs: lockTimeoutOf(flags) });
       if (r.skipped.length) process.exitCode = EXIT.findings;
       if (flags.json) {
-        output.json({ ok: r.skipped.length === 0, created_tasks: r.createdTasks, created_workstreams: r.createdWorkstreams, orphaned: r.orphaned, skipped: r.skipped, events: r.events, last_seq: r.snapshot.last_seq, notices: r.notices });
+        output.json({ ok: r.skipped.length === 0, created_tasks: r.createdTasks, created_workstreams: r.createdWorkstreams, orphaned: r.orphaned, skipped: r.skipped, events: r.events, ...(r.expired ? { expired: r.expired } : {}), last_seq: r.snapshot.last_seq, notices: r.notices });
         return;
       }
       for (const f of r.skipped) {
         output.err(`${f.file}:${f.line}:${f.column}: ${output.paint('red', 'error')} ${f.message} (not registered)`);
         output.err(`  fix: ${f.fix}`);
       }
-      for (const n of r.notices) output.err(`${output.paint('yellow', 'repaired')} ${n.message}`);
+      for (const n of r.notices) output.err(`${output.paint('yellow', n.kind === 'lease_expired' ? 'expired' : 'repaired')} ${n.message}`);
       if (r.events.length > 20) {
         const first = r.events[0];
         const last = r.events[r.events.length - 1];
