@@ -142,7 +142,7 @@ describe('the example repo shipped at the project root', () => {
     expect(all.some((t) => Object.keys(t.resource_requirements ?? {}).length > 0)).toBe(true);
     expect(all.some((t) => t.execution.estimated_duration_seconds !== undefined)).toBe(true);
     expect(all.some((t) => t.context_requirements.required_files.length > 0)).toBe(true);
-    expect(all.every((t) => t.status === 'pending' && t.$schema === '../../schemas/task.v2.0.0.schema.json')).toBe(true);
+    expect(all.every((t) => t.status === 'pending' && t.$schema === `../../schemas/task.v${t.schema_version}.schema.json`)).toBe(true);
   });
 });
 
