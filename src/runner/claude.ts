@@ -29,11 +29,11 @@
  * capabilities include "claude"); tests use a fake `claude` on PATH printing this format.
  * Dependencies: node:path, ./shell.js, ./aider.js (splitCommandLine), ./types.js, ../model.js.
  */
-import { basename, relative, resolve, sep } from 'node:path';
+import { basename, relative, sep } from 'node:path';
 import type { TaskDefinition } from '../model.js';
 import { splitCommandLine } from './aider.js';
-import { evaluatePreValidation, finishOutput, hasCapabilities, processError, resolveWorkingDirectory, runTaskProcess, settleError } from './shell.js';
-import type { RunContext, Worker, WorkerOutput } from './types.js';
+import { BaseWorker, beginAttempt, evaluatePreValidation, finishOutput, processError, runTaskProcess, settleError } from './shell.js';
+import type { RunContext, WorkerOutput } from './types.js';
 
 export interface ClaudeResult {
   found: boolean;
@@ -127,32 +127,24 @@ export function buildClaudeCommand(task: TaskDefinition, options: { budgetUsd?: 
   return { file, args: [...args, ...kept] };
 }
 
-export class ClaudeWorker implements Worker {
+export class ClaudeWorker extends BaseWorker {
   readonly type: string = 'claude';
-  constructor(
-    readonly id: string,
-    readonly capabilities: readonly string[] = ['claude'],
-  ) {}
-
-  canRun(task: TaskDefinition): boolean {
-    return hasCapabilities(this.capabilities, task);
+  constructor(id: string, capabilities: readonly string[] = ['claude']) {
+    super(id, capabilities);
   }
 
   async run(task: TaskDefinition, ctx: RunContext): Promise<WorkerOutput> {
-    const startedAt = new Date();
-    const root = resolve(ctx.root);
-    const base = { task, worker: { id: this.id, type: this.type }, ctx, startedAt };
+    const begun = beginAttempt(this, task, ctx);
+    if ('early' in begun) return begun.early;
+    const { root, base, since, dir } = begun;
     const none = { passed: [], failed: [], skipped: [] };
-    const since = () => Date.now() - startedAt.getTime();
-    const wd = resolveWorkingDirectory(root, task);
-    if ('error' in wd) return finishOutput({ ...base, durationMs: since(), error: { error_type: 'invalid_task', message: wd.error }, validation: none });
     const command = buildClaudeCommand(task, ctx.budgetUsd !== undefined ? { budgetUsd: ctx.budgetUsd } : {});
     if ('error' in command) return finishOutput({ ...base, durationMs: since(), error: { error_type: 'invalid_task', message: command.error }, validation: none });
     const validation = evaluatePreValidation(root, task);
     if (validation.failed.length > 0) {
       return finishOutput({ ...base, durationMs: since(), error: { error_type: 'validation_failed', message: `pre-execution validation failed: ${validation.failed.join(', ')} (claude was not run)` }, validation });
     }
-    const { p, changes } = await runTaskProcess(root, task, ctx, command, wd.dir);
+    const { p, changes } = await runTaskProcess(root, task, ctx, command, dir);
     const parsed = parseClaudeStream(p.stdout);
     let error = processError(p, task);
     const text = `${parsed.result ?? ''}\n${p.stderr}`;
@@ -184,7 +176,7 @@ export class ClaudeWorker implements Worker {
       validation,
       tokensUsed: parsed.tokens,
       command: [command.file, ...command.args],
-      workingDirectory: relative(root, wd.dir).split(sep).join('/') || '.',
+      workingDirectory: relative(root, dir).split(sep).join('/') || '.',
     });
     if (parsed.costUsd !== null) output.metadata.cost_usd = parsed.costUsd;
     if (parsed.numTurns !== null) output.metadata.num_turns = parsed.numTurns;
