@@ -14,7 +14,7 @@
  * (3) worker health (health_check_timeout / health_check_recovered from heartbeats),
  * (4) new assignments (scheduler_assigned + worker_started), committed as ONE batch;
  * then the new attempts start. Derived files are refreshed at most every
- * `deriveIntervalMs` (default 1 s) and after the last commit.
+ * `deriveIntervalMs` (default 5 s) and after the last commit.
  * Ending: the run ends when nothing runs, no retry is pending and nothing more can be
  * assigned. Tasks no worker can run (capabilities), whose claims can never be met,
  * whose dependencies failed or lie outside the selection are reported, never waited for.
@@ -220,7 +220,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
   const killGraceMs = options.killGraceMs ?? 5000;
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
-  const deriveIntervalMs = options.deriveIntervalMs ?? 1000;
+  const deriveIntervalMs = options.deriveIntervalMs ?? 5000;
   const emit = (e: RunEvent) => options.onEvent?.(e);
   const iso = () => new Date(clock.now()).toISOString();
   if (!existsSync(join(root, 'tasks'))) {
