@@ -122,20 +122,17 @@ export interface AttemptOutcome {
   finished_at: number;
 }
 
-/** Directories this process already created (a run makes thousands of attempts: one mkdir each, not two). */
-const made = new Set<string>();
-function ensureDir(dir: string): void {
-  if (made.has(dir)) return;
-  mkdirSync(dir, { recursive: true });
-  made.add(dir);
-}
-
 export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   const { root, task } = spec;
   const started = Date.now();
   const logAbs = logPath(spec.paths, task.task_id, spec.attempt);
-  ensureDir(dirname(logAbs));
+  mkdirSync(dirname(logAbs), { recursive: true });
   const log = createWriteStream(logAbs, { flags: 'w' });
+  let logError: string | null = null;
+  // A log that cannot be written (disk full, directory removed) never stops the attempt; the output says so.
+  log.on('error', (error) => {
+    logError = error.message;
+  });
   const env = { ...process.env, ...(task.execution.env ?? {}), ORC_TASK_ID: task.task_id, ORC_ATTEMPT: String(spec.attempt) };
   const commands = [task.execution.command, ...(task.execution.fallback_commands ?? [])];
   const adapter = adapterFor(task, spec.workerId, spec.capabilities, spec.adapter);
@@ -209,12 +206,19 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   if (cost !== null) final.metadata.cost_usd = Math.round(cost * 1e6) / 1e6;
   final.metadata.commands_tried = Math.min(index + 1, commands.length);
   if (commandIndex > 0) final.metadata.fallback_index = commandIndex;
-  await new Promise<void>((r) => log.end(r));
+  await new Promise<void>((r) => (logError ? r() : log.end(r)));
+  if (logError) final.metadata.log_error = logError;
   const outputFile = workerOutputPath(task.task_id, spec.attempt);
   const check = validateWorkerOutput(final);
   if (check.valid) {
-    ensureDir(join(root, dirname(outputFile)));
-    await writeFile(join(root, outputFile), `${JSON.stringify(final, null, 2)}\n`);
+    const text = `${JSON.stringify(final, null, 2)}\n`;
+    try {
+      await writeFile(join(root, outputFile), text);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(join(root, dirname(outputFile)), { recursive: true });
+      await writeFile(join(root, outputFile), text);
+    }
   }
   return {
     kind,
