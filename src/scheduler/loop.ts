@@ -35,7 +35,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OrcError } from '../errors.js';
 import type { OrcEvent, Snapshot, TaskDefinition, TaskState } from '../model.js';
@@ -227,6 +227,14 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
     throw new OrcError('NOT_FOUND', `no tasks/ directory in ${root}`, { location: { file: 'tasks' }, fix: 'run from the repository root (or pass --root)' });
   }
 
+  if (options.workstreams?.length) {
+    // Before the lock and the sync: a typo writes nothing.
+    const known = readdirSync(join(root, 'tasks'), { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+    const unknown = options.workstreams.filter((w) => !known.includes(w));
+    if (unknown.length) {
+      throw new OrcError('USAGE', `no workstream ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${known.sort().join(', ') || 'none'})`, { fix: 'name directories under tasks/, or give no workstream to run all' });
+    }
+  }
   const workerIds = Array.from({ length: jobs }, (_, i) => `run-${runId.slice(-8)}-w${i + 1}`);
   const store: Store = openStore(root, { actor: `orc-state-run:${runId}`, ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}) });
   const { handle: runLock, previous } = acquireRunLock(store.paths, runId, workerIds);
