@@ -46,6 +46,30 @@ const completed = (root: string) => {
   }
 };
 
+describe('orc-state run: what the user sees (CLI)', () => {
+  it('--json is a JSON-lines event stream ending with the summary; off a TTY, timestamped lines and the summary', async () => {
+    const root = await makeRepo([
+      { id: 'one', command: 'echo hi' },
+      { id: 'two', command: 'exit 3', deps: [] },
+    ]);
+    const json = await startRun(root, ['-j', '2', '--json']).exited;
+    expect(json.code).toBe(1);
+    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: { counts: Record<string, number> } });
+    expect(lines[0]?.type).toBe('run_started');
+    expect(lines.at(-1)?.type).toBe('run_finished');
+    expect(lines.at(-1)?.summary?.counts).toMatchObject({ completed: 1, failed: 1 });
+    expect(lines.filter((l) => l.type === 'task_finished')).toHaveLength(2);
+    const root2 = await makeRepo([{ id: 'solo', command: 'true' }]);
+    const plain = await startRun(root2, ['-j', '1']).exited;
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z run \S+: 1 task\(s\), 1 worker\(s\)$/m);
+    expect(plain.stdout).toMatch(/Z done {3}solo attempt 1/);
+    expect(plain.stdout).toMatch(/completed: 1\/1 completed/);
+    expect(plain.stdout).toMatch(/summary: \.state\/runs\/\S+\.json/);
+    expect(plain.stdout).not.toMatch(/\u001b\[/); // NO_COLOR
+  });
+});
+
 describe('orc-state run: crash and signals', () => {
   it('kill -9 mid-run, then a resume: no completed task runs again, the dead runner\'s tasks are recovered', async () => {
     const ids = Array.from({ length: 8 }, (_, i) => `k${i}`);
