@@ -20,6 +20,9 @@
  *     matchesGlob, validateWorkerOutput, writeWorkerOutput, triggerFor and the Worker/WorkerOutput types;
  *     executeTask (experimental: one attempt through the commit path).
  *   - Live view (stable): startServer, followLog, API_VERSION and the serve document types (docs/api/SERVE_API.md).
+ *   - orc-state run as a library (experimental): runPlan(options) executes the plan with
+ *     a local worker pool, planRun(options) is the dry run; FakeClock/systemClock,
+ *     ResourceLedger, retryDelayMs, HealthMonitor, ClaudeWorker (src/scheduler, src/runner/claude.ts).
  *   - Claims and leases (stable): claimTask, renewLease, reportOutput, newLease, heartbeatRequest,
  *     leaseExpiryRequests, clockOf, tokenOrder, findLease and their types (src/engine/leases.ts, claim.ts, report.ts).
  *   - Model and errors (stable): every type of ./model.js, OrcError, EXIT, exitCodeFor.
@@ -121,6 +124,27 @@ export {
   type WorkerErrorType,
 } from './runner/index.js';
 export { executeTask, type ExecuteResult } from './runner/execute.js';
+export { ClaudeWorker, parseClaudeStream, buildClaudeCommand } from './runner/claude.js';
+
+// orc-state run: the scheduler (experimental)
+export {
+  runPlan,
+  planRun,
+  defaultJobs,
+  FakeClock,
+  systemClock,
+  ResourceLedger,
+  retryDelayMs,
+  HealthMonitor,
+  RUN_SUMMARY_VERSION,
+  type RunOptions,
+  type RunResult,
+  type RunEvent,
+  type RunSummary,
+  type DryRunReport,
+  type Clock,
+  type RuntimeResource,
+} from './scheduler/index.js';
 
 // Live view (serve): the HTTP server and the log follower behind it and `status --watch`
 export { startServer, DEFAULT_PORT, DEFAULT_HOST, type ServeOptions, type RunningServer } from './server/server.js';

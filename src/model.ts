@@ -66,7 +66,17 @@ export interface TaskDefinition {
     max_retries: number;
     retry_delay_seconds?: number;
     estimated_duration_seconds?: number;
+    /** Schema 2.1.0: commands tried in order when `command` fails (the seeds' fallback strategy). */
+    fallback_commands?: string[];
+    /** Schema 2.1.0: backoff of the retry delays (Temporal-style). */
+    retry_policy?: { backoff_coefficient?: number; max_delay_seconds?: number; non_retryable_exit_codes?: number[] };
+    /** Schema 2.1.0: expected cost of one attempt in USD (used when the adapter reports none, and by --budget-usd). */
+    cost_estimate_usd?: number;
+    /** Schema 2.1.0: variables added to the environment of the command. */
+    env?: Record<string, string>;
   };
+  /** Schema 2.1.0: files (repo-relative) the task must produce; checked by post-execution validation. */
+  outputs?: string[];
   context_requirements: {
     max_context_tokens: number;
     required_files: string[];

@@ -66,7 +66,7 @@ describe('orc-state migrate (CLI)', () => {
     const list = run(root, '--list', '--json');
     expect(list.code).toBe(0);
     const kinds = JSON.parse(list.stdout).kinds as Array<{ kind: string; steps: Array<{ id: string }> }>;
-    expect(kinds.find((k) => k.kind === 'task')?.steps.map((s) => s.id)).toEqual(['task_v1_to_v2', 'task_v2_to_v1']);
+    expect(kinds.find((k) => k.kind === 'task')?.steps.map((s) => s.id)).toEqual(['task_v1_to_v2', 'task_v2_to_v1', 'task_v2_to_v2.1.0', 'task_v2.1.0_to_v2']);
     expect(kinds.find((k) => k.kind === 'event')?.steps).toEqual([]);
   });
 });

@@ -262,14 +262,14 @@ describe('the chain', () => {
     expect(() => registry.path('task', '3.0.0', '1.0.0')).toThrow(/no migration path/);
     expect(() => DEFAULT_REGISTRY.path('snapshot', '1.0.0', '2.0.0')).toThrow(/single version/);
     expect(DEFAULT_REGISTRY.steps('snapshot')).toEqual([]);
-    expect(DEFAULT_REGISTRY.steps('task').map((s) => s.id)).toEqual(['task_v1_to_v2', 'task_v2_to_v1']);
+    expect(DEFAULT_REGISTRY.steps('task').map((s) => s.id)).toEqual(['task_v1_to_v2', 'task_v2_to_v1', 'task_v2_to_v2.1.0', 'task_v2.1.0_to_v2']);
   });
 
   it('upgradeInMemory turns a v1 task into a valid v2 value without touching files', () => {
     const v1 = JSON.parse(readFileSync(join(FIXTURE, 'ws-a/edit-parser.json'), 'utf8'));
     const up = upgradeInMemory('task', v1);
-    expect(up.steps).toEqual(['task_v1_to_v2']);
-    expect(validate('task', '2.0.0', up.value).errors).toEqual([]);
+    expect(up.steps).toEqual(['task_v1_to_v2', 'task_v2_to_v2.1.0']);
+    expect(validate('task', '2.1.0', up.value).errors).toEqual([]);
     expect(upgradeInMemory('task', up.value).steps).toEqual([]);
   });
 

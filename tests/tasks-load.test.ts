@@ -67,8 +67,8 @@ describe('loadTasks on a repo with one bad-input class per file', () => {
     expect(blocks.message).toMatch(/missing "a-child2".*lists "a-ok"/);
     expect(blocks.fix).toMatch(/^add "a-child2" and remove "a-ok" in "blocks"/);
     expect(msg('tasks/ws-a/a-unknown-dep.json', 11).fix).toMatch(/did you mean "a-ok"/);
-    expect(msg('tasks/ws-a/a-unknown-version.json', 2).message).toMatch(/unknown schema_version "3\.0\.0" \(known versions: 1\.0\.0, 2\.0\.0\)/);
-    expect(msg('tasks/ws-a/a-no-version.json', 1).message).toMatch(/known versions: 1\.0\.0, 2\.0\.0/);
+    expect(msg('tasks/ws-a/a-unknown-version.json', 2).message).toMatch(/unknown schema_version "3\.0\.0" \(known versions: 1\.0\.0, 2\.0\.0, 2\.1\.0\)/);
+    expect(msg('tasks/ws-a/a-no-version.json', 1).message).toMatch(/known versions: 1\.0\.0, 2\.0\.0, 2\.1\.0/);
     expect(msg('tasks/ws-b/dup.json', 4).message).toMatch(/already used by tasks\/ws-a\/dup\.json/);
     expect(msg('tasks/ws-a/a-symfile.json', 25).message).toMatch(/outside the repository/);
     expect(msg('tasks/ws-a/a-link.json', 1).message).toMatch(/symbolic link leads outside/);
@@ -91,10 +91,10 @@ describe('loadTasks on a repo with one bad-input class per file', () => {
   it('upgrades a v1 file in memory with the SCHEMA-VER-002 defaults', () => {
     const v1 = set.tasks.get('a-v1')!;
     expect(v1.sourceVersion).toBe('1.0.0');
-    expect(v1.task.schema_version).toBe('2.0.0');
+    expect(v1.task.schema_version).toBe('2.1.0');
     expect(v1.task.validation_rules).toEqual({ pre_execution: [], post_execution: ['tests_passing'] });
     expect(v1.task.context_requirements.max_context_tokens).toBe(8000);
-    expect(validate('task', '2.0.0', v1.task).valid).toBe(true);
+    expect(validate('task', '2.1.0', v1.task).valid).toBe(true);
   });
 
   it('loadTaskFile checks one file alone; crossCheckTasks rechecks a changed set', () => {
@@ -142,7 +142,7 @@ describe('the example repo shipped at the project root', () => {
     expect(all.some((t) => Object.keys(t.resource_requirements ?? {}).length > 0)).toBe(true);
     expect(all.some((t) => t.execution.estimated_duration_seconds !== undefined)).toBe(true);
     expect(all.some((t) => t.context_requirements.required_files.length > 0)).toBe(true);
-    expect(all.every((t) => t.status === 'pending' && t.$schema === '../../schemas/task.v2.0.0.schema.json')).toBe(true);
+    expect(all.every((t) => t.status === 'pending' && t.$schema === `../../schemas/task.v${t.schema_version}.schema.json`)).toBe(true);
   });
 });
 

@@ -31,6 +31,7 @@ import { register as registerWhyCmd } from './commands/why.js';
 import { register as registerDoctorCmd } from './commands/doctor.js';
 import { register as registerLogCmd } from './commands/log.js';
 import { register as registerServeCmd } from './commands/serve.js';
+import { register as registerRunCmd } from './commands/run.js';
 import { register as registerClaimCmd, registerHeartbeat as registerHeartbeatCmd } from './commands/claim.js';
 import { register as registerReportCmd } from './commands/report.js';
 import { register as registerMcpCmd } from './commands/mcp.js';
@@ -53,6 +54,7 @@ const COMMANDS: RegisterCommand[] = [
   registerDoctorCmd,
   registerLogCmd,
   registerServeCmd,
+  registerRunCmd,
   registerClaimCmd,
   registerHeartbeatCmd,
   registerReportCmd,

@@ -11,6 +11,8 @@
  *         completed_at over tasks with both), completion_rate_per_hour (tasks
  *         completed in the hour before `now`)}; workers {total, one count per
  *         status, avg_utilization (busy / (idle + busy + unresponsive))};
+ *       cost {today_usd, by_workstream} (only once an attempt recorded metadata.cost_usd):
+ *         spend of the current UTC day's finished attempts (`orc-state run`);
  *       errors {total, by_kind}: events of the current UTC day with severity
  *         warning, error or critical, counted by event name.
  *       "today" = the current UTC day of `now`. Events after `now` are ignored.
@@ -73,6 +75,8 @@ export interface MetricsFile {
     avg_utilization: number;
   };
   errors: { total: number; by_kind: Record<string, number> };
+  /** Spend of today's finished attempts (metadata.cost_usd), present once any attempt recorded one. */
+  cost?: { today_usd: number; by_workstream: Record<string, number> };
 }
 
 const ACTIVE_WS = new Set(['ready', 'executing', 'validating']);
@@ -113,6 +117,9 @@ export function computeMetrics(snapshot: Snapshot, recentEvents: OrcEvent[], now
   let completedLastHour = 0;
   const byKind = new Map<string, number>();
   let errorsTotal = 0;
+  let costToday = 0;
+  let costSeen = false;
+  const costByWs = new Map<string, number>();
   for (const e of recentEvents) {
     const t = Date.parse(e.timestamp);
     if (!Number.isFinite(t) || t > nowMs) continue;
@@ -125,6 +132,13 @@ export function computeMetrics(snapshot: Snapshot, recentEvents: OrcEvent[], now
       if (today && e.to_state === 'completed') tasksCompletedToday++;
       if (today && e.to_state === 'failed') tasksFailedToday++;
       if (e.to_state === 'completed' && t > hourStart) completedLastHour++;
+    }
+    const cost = e.metadata?.['cost_usd'];
+    if (today && e.entity_type === 'task' && typeof cost === 'number' && Number.isFinite(cost) && cost >= 0) {
+      costSeen = true;
+      costToday += cost;
+      const ws = e.workstream_id ?? 'unknown';
+      costByWs.set(ws, (costByWs.get(ws) ?? 0) + cost);
     }
     if (today && ERROR_SEVERITIES.has(e.severity)) {
       byKind.set(e.event, (byKind.get(e.event) ?? 0) + 1);
@@ -174,6 +188,7 @@ export function computeMetrics(snapshot: Snapshot, recentEvents: OrcEvent[], now
       avg_utilization: live ? round(w('busy') / live, 4) : 0,
     },
     errors: { total: errorsTotal, by_kind: Object.fromEntries(kinds.map((k) => [k, byKind.get(k) as number])) },
+    ...(costSeen ? { cost: { today_usd: round(costToday, 6), by_workstream: Object.fromEntries([...costByWs.keys()].sort().map((k) => [k, round(costByWs.get(k) as number, 6)])) } } : {}),
   };
 }
 

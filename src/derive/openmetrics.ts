@@ -104,6 +104,7 @@ export function toOpenMetrics(metrics: MetricsFile): string {
     family(`${p}_worker_utilization_ratio`, 'Busy workers over idle, busy and unresponsive workers.', [{ value: w.avg_utilization }], 'ratio'),
     family(`${p}_errors_today`, 'Warning, error and critical events of the current UTC day, by event name.', byLabel('kind', metrics.errors.by_kind)),
     family(`${p}_errors_today_all`, 'All warning, error and critical events of the current UTC day.', [{ value: metrics.errors.total }]),
+    ...(metrics.cost ? [family(`${p}_cost_usd_today`, 'Spend of the attempts finished during the current UTC day, by workstream (USD).', byLabel('workstream', metrics.cost.by_workstream))] : []),
   ];
   return `${parts.join('\n')}\n# EOF\n`;
 }

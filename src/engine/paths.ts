@@ -24,6 +24,12 @@ export interface StatePaths {
   recoveredDir: string;
   /** `.state/backups/`: copies of files the engine replaced when adopting a layout (e.g. the guide's placeholder current.json). */
   backupsDir: string;
+  /** `.state/logs/<task_id>/attempt-<n>.log`: output of each attempt of `orc-state run`. */
+  logsDir: string;
+  /** `.state/runs/<run_id>.json`: the summary of each `orc-state run`. */
+  runsDir: string;
+  /** `.state/run.lock`: held by the one `orc-state run` of this repo (pid, host, run id, workers). */
+  runLock: string;
 }
 
 export function statePaths(root: string): StatePaths {
@@ -37,6 +43,9 @@ export function statePaths(root: string): StatePaths {
     archiveDir: join(stateDir, 'archive'),
     recoveredDir: join(stateDir, 'recovered'),
     backupsDir: join(stateDir, 'backups'),
+    logsDir: join(stateDir, 'logs'),
+    runsDir: join(stateDir, 'runs'),
+    runLock: join(stateDir, 'run.lock'),
   };
 }
 

@@ -7,7 +7,7 @@
  *   - MigrationRegistry: register(step), steps(kind?), find(kind, from, to),
  *     path(kind, from, to) → MigrationStep[] (shortest chain; [] when equal;
  *     OrcError('USAGE') when none), versions(kind), currentVersion(kind)   (stable)
- *   - DEFAULT_REGISTRY: the real steps that exist (task 1.0.0 ↔ 2.0.0)    (stable)
+ *   - DEFAULT_REGISTRY: the real steps that exist (task 1.0.0 ↔ 2.0.0 ↔ 2.1.0) (stable)
  *   - stepId(kind, from, to) → e.g. "task_v1_to_v2"                      (stable)
  *   - migrateValue(kind, value, from, to, registry?) → { value, steps }    (stable)
  *   - upgradeInMemory(kind, value, fromVersion?, registry?) → { value, from, to, steps }
@@ -204,7 +204,45 @@ export const TASK_V2_TO_V1: MigrationStep = {
   apply: (value) => retargetSchemaHint(taskV2ToV1(value), '2.0.0', '1.0.0'),
 };
 
-export const DEFAULT_REGISTRY = new MigrationRegistry([TASK_V1_TO_V2, TASK_V2_TO_V1]);
+/** Fields schema 2.1.0 adds (all optional): what a 2.1.0 → 2.0.0 downgrade drops. */
+export const TASK_V2_1_FIELDS = ['outputs', 'execution.fallback_commands', 'execution.retry_policy', 'execution.cost_estimate_usd', 'execution.env'] as const;
+
+function setVersion(value: Record<string, unknown>, version: string): Record<string, unknown> {
+  return { ...value, schema_version: version, schema_url: `https://orc-state.dev/schemas/task/${version}.json` };
+}
+
+export const TASK_V2_TO_V2_1: MigrationStep = {
+  id: stepId('task', '2.0.0', '2.1.0'),
+  kind: 'task',
+  from: '2.0.0',
+  to: '2.1.0',
+  doc: 'task_v2_to_v2.1.0.md',
+  summary: 'a minor version: sets schema_version 2.1.0 and schema_url; no field changes (2.1.0 adds only optional fields)',
+  lostFields: [],
+  docFacts: ['2.1.0', ...TASK_V2_1_FIELDS, 'orc-state migrate'],
+  apply: (value) => retargetSchemaHint(setVersion(value, '2.1.0'), '2.0.0', '2.1.0'),
+};
+
+export const TASK_V2_1_TO_V2: MigrationStep = {
+  id: stepId('task', '2.1.0', '2.0.0'),
+  kind: 'task',
+  from: '2.1.0',
+  to: '2.0.0',
+  doc: 'task_v2_to_v2.1.0.md',
+  summary: 'removes outputs and execution.fallback_commands/retry_policy/cost_estimate_usd/env; sets schema_version 2.0.0 and schema_url',
+  lostFields: [...TASK_V2_1_FIELDS],
+  apply: (value) => {
+    const { outputs: _o, ...rest } = value;
+    const execution = rest.execution;
+    if (execution && typeof execution === 'object' && !Array.isArray(execution)) {
+      const { fallback_commands: _f, retry_policy: _r, cost_estimate_usd: _c, env: _e, ...exec } = execution as Record<string, unknown>;
+      rest.execution = exec;
+    }
+    return retargetSchemaHint(setVersion(rest, '2.0.0'), '2.1.0', '2.0.0');
+  },
+};
+
+export const DEFAULT_REGISTRY = new MigrationRegistry([TASK_V1_TO_V2, TASK_V2_TO_V1, TASK_V2_TO_V2_1, TASK_V2_1_TO_V2]);
 
 /** Run the chain from → to on a value (pure; the input is not mutated). */
 export function migrateValue(

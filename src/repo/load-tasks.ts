@@ -124,8 +124,9 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
   const checked = form.value;
   let task = checked as unknown as TaskDefinition;
   const current = known[known.length - 1] ?? '2.0.0';
-  if (sv !== current) {
-    // Older file: upgrade in memory through the migration chain (for 1.0.0: taskV1ToV2), never on disk.
+  if (sv !== current && sv.split('.')[0] !== current.split('.')[0]) {
+    // Older major: upgrade in memory through the migration chain (for 1.0.0: taskV1ToV2), never on disk.
+    // An older minor of the same major (2.0.0 under 2.1.0) only lacks optional fields: used as it is.
     const up = upgradeInMemory('task', checked, sv);
     const currentValidator = getValidator('task', current);
     if (up.to !== current || (currentValidator && !currentValidator(up.value))) {

@@ -9,7 +9,8 @@
  *   - selectContext, estimateTokens (stable) from ./context.js
  *   - matchesGlob, globToRegExp, matchesAny (stable) from ./glob.js
  *   - validateWorkerOutput, writeWorkerOutput, workerOutputPath, triggerFor (stable) from ./output.js
- *   - createWorker(type, id, capabilities?) → Worker (stable): 'shell' | 'aider'
+ *   - ClaudeWorker, buildClaudeCommand, parseClaudeStream (stable) from ./claude.js
+ *   - createWorker(type, id, capabilities?) → Worker (stable): 'shell' | 'aider' | 'claude'; WORKER_TYPES
  * (executeTask lives in ./execute.ts and is exported from src/index.ts, not
  * here, so the compliance rules that import this module do not load the engine.)
  * Integration points: the engine schedules a task, picks a Worker whose
@@ -19,16 +20,23 @@
  * Dependencies: ./types.js, ./shell.js, ./aider.js, ./context.js, ./glob.js, ./output.js.
  */
 import { AiderWorker } from './aider.js';
+import { ClaudeWorker } from './claude.js';
 import { ShellWorker } from './shell.js';
 import type { Worker } from './types.js';
 
 export * from './types.js';
 export { ShellWorker, runProcess } from './shell.js';
 export { AiderWorker, buildAiderCommand, parseAiderOutput, splitCommandLine } from './aider.js';
+export { ClaudeWorker, buildClaudeCommand, parseClaudeStream, type ClaudeResult } from './claude.js';
 export { selectContext, estimateTokens, type ContextSelection } from './context.js';
 export { matchesGlob, globToRegExp, matchesAny } from './glob.js';
 export { validateWorkerOutput, writeWorkerOutput, workerOutputPath, triggerFor } from './output.js';
 
-export function createWorker(type: 'shell' | 'aider', id: string, capabilities?: readonly string[]): Worker {
-  return type === 'aider' ? new AiderWorker(id, capabilities) : new ShellWorker(id, capabilities);
+export const WORKER_TYPES = ['shell', 'aider', 'claude'] as const;
+export type WorkerType = (typeof WORKER_TYPES)[number];
+
+export function createWorker(type: WorkerType, id: string, capabilities?: readonly string[]): Worker {
+  if (type === 'aider') return new AiderWorker(id, capabilities);
+  if (type === 'claude') return new ClaudeWorker(id, capabilities);
+  return new ShellWorker(id, capabilities);
 }

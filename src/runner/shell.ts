@@ -19,6 +19,8 @@
  *     runner can check (git_clean before; tests_passing / no_lint_errors from
  *     the exit status after); others are reported as skipped               (internal)
  *   - finishOutput(...) assembles a WorkerOutput                             (internal)
+ *   - beginAttempt(worker, task, ctx), BaseWorker: what every adapter shares (working
+ *     directory resolved or an invalid_task output; constructor and canRun)   (internal)
  *   - runTaskProcess(root, task, ctx, command, cwd) → { p, changes }: the process
  *     with the task's timeout and the context's env/kill grace/signal/output hook,
  *     and the repository changes it made                                      (internal)
@@ -46,6 +48,7 @@ export interface ProcessSpec {
   killGraceMs?: number;
   signal?: AbortSignal;
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ProcessResult {
@@ -78,6 +81,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const child = spawn(file, args, { cwd: spec.cwd, env: spec.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
     const killGroup = (sig: NodeJS.Signals) => {
       if (child.pid === undefined) return;
       try {
@@ -387,7 +391,7 @@ export async function runTaskProcess(
   command: { file: string; args: string[] } | { shell: string },
   cwd: string,
 ): Promise<{ p: ProcessResult; changes: ReturnType<typeof changesSince> }> {
-  const baseline = captureChanges(root);
+  const baseline = ctx.trackChanges === false ? null : captureChanges(root);
   const p = await runProcess({
     ...command,
     cwd,
@@ -396,8 +400,9 @@ export async function runTaskProcess(
     ...(ctx.killGraceMs !== undefined ? { killGraceMs: ctx.killGraceMs } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
+    ...(ctx.onSpawn ? { onSpawn: ctx.onSpawn } : {}),
   });
-  return { p, changes: changesSince(root, baseline) };
+  return { p, changes: baseline ? changesSince(root, baseline) : { files: [], insertions: null, deletions: null, commits: [] } };
 }
 
 /** Evaluate post-execution validation (not for a timed-out or cancelled run); a run that did not fail otherwise fails as validation_failed when a rule failed. */
@@ -422,6 +427,36 @@ export function processError(p: ProcessResult, task: TaskDefinition): FinishInpu
 /** True when `capabilities` cover every capability the task requires (every Worker's canRun). */
 export function hasCapabilities(capabilities: readonly string[], task: TaskDefinition): boolean {
   return task.worker_requirements.capabilities.every((c) => capabilities.includes(c));
+}
+
+/** What every adapter does before its command: where it runs, and the output for a task that cannot run there. */
+export function beginAttempt(
+  worker: { id: string; type: string },
+  task: TaskDefinition,
+  ctx: RunContext,
+): { root: string; base: Pick<FinishInput, 'task' | 'worker' | 'ctx' | 'startedAt'>; since: () => number; dir: string } | { early: WorkerOutput } {
+  const startedAt = new Date();
+  const root = resolve(ctx.root);
+  const base = { task, worker: { id: worker.id, type: worker.type }, ctx, startedAt };
+  const since = () => Date.now() - startedAt.getTime();
+  const wd = resolveWorkingDirectory(root, task);
+  if ('error' in wd) return { early: finishOutput({ ...base, durationMs: since(), error: { error_type: 'invalid_task', message: wd.error }, validation: { passed: [], failed: [], skipped: [] } }) };
+  return { root, base, since, dir: wd.dir };
+}
+
+/** The constructor and canRun every adapter shares. */
+export abstract class BaseWorker implements Worker {
+  abstract readonly type: string;
+  constructor(
+    readonly id: string,
+    readonly capabilities: readonly string[],
+  ) {}
+
+  canRun(task: TaskDefinition): boolean {
+    return hasCapabilities(this.capabilities, task);
+  }
+
+  abstract run(task: TaskDefinition, ctx: RunContext): Promise<WorkerOutput>;
 }
 
 export class ShellWorker implements Worker {

@@ -42,6 +42,8 @@ export const WORKER_ERROR_TYPES = [
   'validation_failed',
   'invalid_task',
   'cancelled',
+  'permission_denied',
+  'budget_exceeded',
 ] as const;
 export type WorkerErrorType = (typeof WORKER_ERROR_TYPES)[number];
 
@@ -92,6 +94,12 @@ export interface RunContext {
   killGraceMs?: number;
   /** Live output (e.g. to a log); the output contract keeps only a tail. */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  /** Called with the pid of the process-group leader once it is spawned (the scheduler probes it for heartbeats). */
+  onSpawn?: (pid: number) => void;
+  /** Record files_modified from git/a tree scan around the run (default true; `orc-state run` limits it to git work trees). */
+  trackChanges?: boolean;
+  /** Spend limit for this attempt in USD (adapters that can enforce one, e.g. Claude Code's --max-budget-usd). */
+  budgetUsd?: number;
 }
 
 /** AIDER-INT-001: every worker implementation sits behind this interface. */

@@ -186,7 +186,7 @@ export function fixSchemaFields(f: TaskFileForFix): { text: string; repair: Find
   if (hasVersion) {
     version = versions.includes(f.value.schema_version as string) ? (f.value.schema_version as string) : undefined;
   } else {
-    // Certain only when exactly one known version accepts the content with the fields added.
+    // Certain only when exactly one known version accepts the content with the fields added (or one major's minors do).
     const matches = versions.filter((v) => {
       const candidate = { ...f.value, schema_version: v, schema_url: hasUrl ? f.value.schema_url : schemaId('task', v) };
       try {
@@ -195,7 +195,11 @@ export function fixSchemaFields(f: TaskFileForFix): { text: string; repair: Find
         return false;
       }
     });
-    version = matches.length === 1 ? matches[0] : undefined;
+    // Minor versions of one major accept the same older content (2.1.0 only adds optional fields):
+    // the editor hint `$schema: …/task.v<X>.schema.json` names the version, else the oldest of them does.
+    const hint = typeof f.value.$schema === 'string' ? /task\.v(\d+\.\d+\.\d+)\.schema\.json$/.exec(f.value.$schema)?.[1] : undefined;
+    const sameMajor = matches.length > 1 && matches.every((m) => m.split('.')[0] === (matches[0] as string).split('.')[0]);
+    version = matches.length === 1 ? matches[0] : hint && matches.includes(hint) ? hint : sameMajor ? matches[0] : undefined;
   }
   if (!version) return undefined;
   const members: Array<[string, string]> = [];
