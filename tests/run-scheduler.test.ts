@@ -3,7 +3,7 @@
 // fail-fast, the run lock. Each command records its own start/end times, so the
 // checks are about what the processes did, not about the scheduler's opinion.
 // Time-driven decisions (retry delays) run on an injected FakeClock.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runPlan, screenRequests } from '../src/scheduler/loop.js';
@@ -17,6 +17,8 @@ import type { OrcEvent } from '../src/model.js';
 import { validate } from '../src/schema/registry.js';
 import type { RuntimeResource } from '../src/scheduler/admission.js';
 import { intervals, logAgrees, makeRepo, maxOverlap, overlaps, statuses, timed } from './run-helpers.js';
+
+const UPSTREAM_REPO = join(import.meta.dirname, 'fixtures/upstream/repo');
 
 function events(root: string): OrcEvent[] {
   return readFileSync(join(root, '.state/transitions.jsonl'), 'utf8')
@@ -91,6 +93,19 @@ describe('orc-state run: parallelism and order', () => {
     for (const m of iv2.filter((i) => i.id.startsWith('m'))) for (const r of iv2.filter((i) => i.id.startsWith('r'))) expect(overlaps(m, r)).toBe(false);
     expect(maxOverlap(iv2.filter((i) => i.id.startsWith('m')))).toBe(2); // same resource, shared: together
     expect(await logAgrees(root2)).toEqual([]);
+  });
+  it('reads ConflictsWith from an upstream resources.psd1 (top-level array, Metadata) and never co-runs the pair', async () => {
+    const root = await makeRepo([
+      ...['w1', 'w2'].map((id) => ({ id, command: timed(id, 'sleep 0.25'), resources: { filesystem_write: 'shared' as const } })),
+      ...['r1', 'r2'].map((id) => ({ id, command: timed(id, 'sleep 0.25'), resources: { filesystem_read: 'shared' as const } })),
+    ]);
+    copyFileSync(join(UPSTREAM_REPO, 'capabilities/resources.psd1'), join(root, 'capabilities/resources.psd1'));
+    const r = await runPlan({ root, jobs: 4, ...quiet });
+    expect(r.summary.counts.completed).toBe(4);
+    const iv = intervals(root);
+    for (const w of iv.filter((i) => i.id.startsWith('w'))) for (const rd of iv.filter((i) => i.id.startsWith('r'))) expect(overlaps(w, rd)).toBe(false);
+    expect(maxOverlap(iv.filter((i) => i.id.startsWith('r')))).toBe(2); // readers share
+    expect(await logAgrees(root)).toEqual([]);
   });
 });
 
