@@ -19,6 +19,8 @@
  * append every event in ONE write + fdatasync → derive (indices, metrics,
  * DAG/plan files) → release. The whole batch is rejected, nothing written,
  * when one request is illegal (the error of that request is thrown).
+ * A commit that fails while writing (disk full) leaves nothing behind: temp files are removed, a
+ * failed append is cut back and the previous current.json restored (writeSnapshotThenAppend).
  * What survives a crash: before the rename, nothing changed; after the rename
  * but before the append completes, the next writer (or doctor) re-appends the
  * snapshot's last_events; after the append, everything. Derived files are
@@ -27,11 +29,12 @@
  * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./definitions-cache.js, ./derive.js.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { linkSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname, userInfo } from 'node:os';
 import { OrcError } from '../errors.js';
 import { TASK_ID_PATTERN, type Finding, type OrcEvent, type Snapshot, type TaskDefinition } from '../model.js';
-import { writeFileDurable } from '../io/atomic-write.js';
+import { fsyncDirSync, writeFileDurable } from '../io/atomic-write.js';
 import { appendDurable, repairTornTail } from '../io/jsonl-log.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, withLock, type LockInfo } from '../io/lock.js';
 import {
@@ -46,7 +49,9 @@ import {
 } from '../machines/index.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
 import { loadTasksCached, rememberDefinitions } from './definitions-cache.js';
-import { affectedWorkstreams, deriveAll, recentEvents, type DeriveReport } from './derive.js';
+import { affectedWorkstreams, deriveAll, type DeriveReport } from './derive.js';
+import { DerivedRefresher } from '../derive/refresher.js';
+import { Subscribers, touchedEntities, type CommitNotification, type StoreListener, type Unsubscribe } from '../store/notify.js';
 import { criticalTasks, type CriticalSet } from './critical.js';
 import { lastLoggedSeq } from './log.js';
 import { replayInto } from './replay.js';
@@ -60,8 +65,14 @@ export interface CommitOptions {
   taskSet?: TaskSet;
   /** Who requested the transitions, recorded on each event without its own actor (default user@host). */
   actor?: string;
-  /** Regenerate derived files after the commit (default true). */
-  derive?: boolean;
+  /**
+   * Derived files after the commit, always outside the lock: true (default) waits for the store's
+   * refresher and returns its report; 'background' returns at once (the refresh is coalesced with
+   * later commits; `store.flush()` or the CLI's exit waits for it); false skips this commit's refresh.
+   */
+  derive?: boolean | 'background';
+  /** The clock for timestamps the store makes itself (sync's events) and for metrics (default: system clock). */
+  clock?: () => Date;
   /** Called for every repair done on the way (torn tail, re-appended events, stale lock). */
   onNotice?: (notice: CommitNotice) => void;
 }
@@ -139,6 +150,10 @@ export interface Store {
   reloadDefinitions(): void;
   /** Run fn under the store's lock with the reconciled state (doctor, rotation). */
   locked<T>(fn: (state: LiveState, notices: CommitNotice[]) => Promise<T>, options?: CommitOptions): Promise<T>;
+  /** Hear about every durable commit of this store (after the lock is released): seq range, events, touched entities. */
+  subscribe(listener: StoreListener): Unsubscribe;
+  /** Wait until the derived files of every commit so far are refreshed. */
+  flush(): Promise<void>;
 }
 
 export interface StoreOptions {
@@ -146,33 +161,61 @@ export interface StoreOptions {
   actor?: string;
   /** Keep the loaded definitions between commits (default true for openStore). */
   cacheDefinitions?: boolean;
+  /** false: no derived-files refresher is subscribed (the caller derives, or nobody does). Default true. */
+  derive?: boolean;
+  /** The clock for sync timestamps and metrics (default: system clock). */
+  clock?: () => Date;
+  /** A background refresh of derived files failed (the commit itself is durable). */
+  onDeriveError?: (error: Error) => void;
 }
 
-/** The last day's events (for metrics), kept by a store between its commits while the log is only ours. */
-interface RecentCache {
-  /** Size of the live log right after our last append; another writer changes it. */
-  logSize: number;
-  events: OrcEvent[];
-}
-const RECENT_WINDOW_MS = 24 * 3600_000;
-const RECENT_MAX = 50_000;
-
-function logSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return -1;
-  }
-}
 
 class StoreImpl implements Store {
   readonly paths: StatePaths;
   private taskSet: TaskSet | undefined;
   private cache: CachedState | undefined;
-  private recent: RecentCache | undefined;
+  private readonly subscribers: Subscribers;
+  private readonly refresher: DerivedRefresher | null;
 
   constructor(readonly root: string, private readonly opts: StoreOptions) {
     this.paths = statePaths(root);
+    this.subscribers = new Subscribers((error) => opts.onDeriveError?.(error instanceof Error ? error : new Error(String(error))));
+    // The derived files are one subscriber among others (the store never derives under its lock).
+    this.refresher = opts.derive === false ? null : new DerivedRefresher(root, { ...(opts.clock ? { now: opts.clock } : {}), ...(opts.onDeriveError ? { onError: opts.onDeriveError } : {}) });
+  }
+
+  subscribe(listener: StoreListener): Unsubscribe {
+    return this.subscribers.add(listener);
+  }
+
+  async flush(): Promise<void> {
+    await this.refresher?.flush();
+  }
+
+  /** After the lock is released: tell every subscriber, then (unless told otherwise) wait for this commit's derived files. */
+  private async published(taskSet: TaskSet, snapshot: Snapshot, events: OrcEvent[], definitionsChanged: boolean, options: CommitOptions, notices: CommitNotice[]): Promise<DeriveReport | null> {
+    const n: CommitNotification = {
+      root: this.root,
+      firstSeq: events[0]?.seq ?? snapshot.last_seq,
+      lastSeq: snapshot.last_seq,
+      events,
+      snapshot,
+      taskSet,
+      touched: touchedEntities(events),
+      affectedWorkstreams: definitionsChanged || !events.length ? undefined : affectedWorkstreams(events, taskSet),
+    };
+    this.subscribers.publish(n);
+    if (!this.refresher || options.derive === false) return null;
+    const refreshed = this.refresher.enqueue(n);
+    if (options.derive === 'background') return null;
+    const outcome = await refreshed;
+    if (outcome.error) {
+      // The commit is durable already; stale derived files are detected by readers and fixed by the next refresh or doctor.
+      const notice: CommitNotice = { kind: 'derive_failed', message: `derived files not refreshed: ${outcome.error.message}` };
+      notices.push(notice);
+      options.onNotice?.(notice);
+    }
+    return outcome.report;
   }
 
   reloadDefinitions(): void {
@@ -287,47 +330,34 @@ class StoreImpl implements Store {
   /** Write the snapshot, then append the events (STATE-OBS-003 order); remember the state. */
   async writeSnapshotAndAppend(state: LiveState, events: OrcEvent[], previousLastEvents: OrcEvent[] | null): Promise<Snapshot> {
     const snapshot = toSnapshot(state, events.length ? events : (previousLastEvents ?? []));
-    await writeFileDurable(this.paths.current, serializeSnapshot(snapshot));
-    const sizeBefore = this.recent ? logSize(this.paths.log) : -1;
-    if (events.length) await appendDurable(this.paths.log, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await writeSnapshotThenAppend(this.paths, serializeSnapshot(snapshot), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
     const key = fileKey(this.paths.current);
     this.cache = key ? { key, state } : undefined;
-    this.rememberRecent(events, sizeBefore);
     return snapshot;
-  }
-
-  /** Keep the last day's events in memory while no other process appended to the log since our last commit. */
-  private rememberRecent(events: OrcEvent[], sizeBefore: number): void {
-    if (!this.recent || this.recent.logSize !== sizeBefore) {
-      this.recent = { logSize: logSize(this.paths.log), events: recentEvents(this.root, new Date(), RECENT_WINDOW_MS) };
-      return;
-    }
-    const since = Date.now() - RECENT_WINDOW_MS;
-    const kept = this.recent.events.concat(events).filter((e) => Date.parse(e.timestamp) >= since);
-    this.recent = { logSize: logSize(this.paths.log), events: kept.length > RECENT_MAX ? kept.slice(-RECENT_MAX) : kept };
   }
 
   async applyTransitions(requests: TransitionRequest[], options: CommitOptions = {}): Promise<CommitResult> {
     const taskSet = this.definitions(options);
     const { defs, critical: flagged } = definitionsOf(taskSet);
     const critical = criticalTasks(this.root, defs, flagged);
-    return this.locked(async (state, notices) => {
+    const committed = await this.locked(async (state, notices) => {
       const events = planBatch(state, defs, critical, requests, options.actor ?? this.opts.actor ?? defaultActor());
-      if (!events.length) {
-        return { events, snapshot: toSnapshot(state, []), notices, derived: null };
-      }
+      if (!events.length) return { events, snapshot: toSnapshot(state, []), notices, written: false };
       const snapshot = await this.writeSnapshotAndAppend(state, events, null);
-      const derived = await this.deriveSafely(taskSet, snapshot, events, options, notices);
-      return { events, snapshot, notices, derived };
+      return { events, snapshot, notices, written: true };
     }, options);
+    const { events, snapshot, notices, written } = committed;
+    const derived = written ? await this.published(taskSet, snapshot, events, false, options, notices) : null;
+    return { events, snapshot, notices, derived };
   }
 
+  /** Internal (init, rotation): derive now, reporting a failure as a notice (the write is durable already). */
   async deriveSafely(taskSet: TaskSet, snapshot: Snapshot, events: OrcEvent[], options: CommitOptions, notices: CommitNotice[]): Promise<DeriveReport | null> {
     if (options.derive === false) return null;
     try {
-      return await deriveAll(this.root, taskSet, snapshot, events.length ? affectedWorkstreams(events, taskSet) : undefined, this.recent?.events);
+      const now = (options.clock ?? this.opts.clock ?? (() => new Date()))();
+      return await deriveAll(this.root, taskSet, snapshot, events.length ? affectedWorkstreams(events, taskSet) : undefined, undefined, now);
     } catch (error) {
-      // The commit is durable already; stale derived files are detected by readers and fixed by doctor.
       const n: CommitNotice = { kind: 'derive_failed', message: `derived files not refreshed: ${(error as Error).message}` };
       notices.push(n);
       options.onNotice?.(n);
@@ -340,8 +370,8 @@ class StoreImpl implements Store {
     const taskSet = this.definitions(options, true);
     const { defs, critical: flagged } = definitionsOf(taskSet);
     const critical = criticalTasks(this.root, defs, flagged);
-    return this.locked(async (state, notices) => {
-      const now = new Date().toISOString();
+    const committed = await this.locked(async (state, notices) => {
+      const now = (options.clock ?? this.opts.clock ?? (() => new Date()))().toISOString();
       const requests: TransitionRequest[] = [];
       const createdWorkstreams: string[] = [];
       const createdTasks: string[] = [];
@@ -379,13 +409,60 @@ class StoreImpl implements Store {
       }
       const events = planBatch(state, defs, critical, requests, options.actor ?? this.opts.actor ?? defaultActor());
       if (!events.length && !flagsChanged) {
-        return { events, snapshot: toSnapshot(state, []), notices, derived: null, createdTasks, createdWorkstreams, orphaned, skipped };
+        return { events, snapshot: toSnapshot(state, []), notices, written: false, createdTasks, createdWorkstreams, orphaned, skipped };
       }
       const previous = events.length ? null : (readSnapshot(this.root)?.last_events ?? []);
       const snapshot = await this.writeSnapshotAndAppend(state, events, previous);
-      const derived = await this.deriveSafely(taskSet, snapshot, events, options, notices);
-      return { events, snapshot, notices, derived, createdTasks, createdWorkstreams, orphaned, skipped };
+      return { events, snapshot, notices, written: true, createdTasks, createdWorkstreams, orphaned, skipped };
     }, options);
+    const { written, ...rest } = committed;
+    // Definitions were (re)read: every workstream's DAG and plan may change.
+    const derived = written ? await this.published(taskSet, rest.snapshot, rest.events, true, options, rest.notices) : null;
+    return { ...rest, derived };
+  }
+}
+
+/**
+ * Replace current.json, then append the events; when the append fails (disk full, I/O error) the
+ * previous current.json comes back (kept as a hard link, which needs no data blocks), so a failed
+ * commit changes nothing: no snapshot ahead of the log, no torn line, no temp file.
+ */
+async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, lines: string): Promise<void> {
+  const keep = join(paths.stateDir, `current.json.prev.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
+  let kept = false;
+  if (lines) {
+    try {
+      linkSync(paths.current, keep);
+      kept = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  try {
+    await writeFileDurable(paths.current, snapshotText);
+    if (!lines) return;
+    try {
+      await appendDurable(paths.log, lines);
+    } catch (error) {
+      try {
+        if (kept) {
+          renameSync(keep, paths.current);
+          kept = false;
+        } else unlinkSync(paths.current);
+        fsyncDirSync(paths.stateDir);
+      } catch {
+        /* the snapshot stays ahead of the log: the next writer re-appends its last_events (Decision 4) */
+      }
+      throw error;
+    }
+  } finally {
+    if (kept) {
+      try {
+        unlinkSync(keep);
+      } catch {
+        /* gone */
+      }
+    }
   }
 }
 

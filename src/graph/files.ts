@@ -37,7 +37,8 @@ import { join } from 'node:path';
 import type { Finding, Snapshot, TaskDefinition, TaskState } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { schemaId } from '../schema/registry.js';
-import { writeFileDurable } from '../io/atomic-write.js';
+import { withDeriveLock, writeDerivedFile } from '../derive/guard.js';
+import { STATE_DIR } from '../engine/paths.js';
 import { CONFIG_FILE, loadConfig } from '../config.js';
 import { readEvents } from '../engine/log.js';
 import { REGISTRY_FILES, loadResources } from '../registry/index.js';
@@ -87,12 +88,15 @@ export interface DagFile {
   schema_url: string;
   workstream_id: string;
   generated_at: string;
+  /** last_seq of the snapshot it was derived from (absent when derived without a snapshot). */
+  source_last_seq?: number;
   nodes: DagNode[];
   edges: DagEdge[];
   topological_order: string[];
 }
 export type ExecutionPlanFile = { schema_version: string; schema_url: string } & Pick<PlanData, 'workstream_id'> & {
     generated_at: string;
+    source_last_seq?: number;
   } & Omit<PlanData, 'workstream_id'>;
 
 export interface AnalysisInput {
@@ -288,11 +292,15 @@ export function buildDagFile(analysis: Analysis, k: number, generatedAt: string)
     schema_url: DAG_URL,
     workstream_id: ws,
     generated_at: generatedAt,
+    ...sourceSeq(analysis),
     nodes,
     edges,
     topological_order: Array.from(levels.order, (v) => graph.ids[v] as string),
   };
 }
+
+const sourceSeq = (analysis: Analysis): { source_last_seq?: number } =>
+  analysis.input.snapshot ? { source_last_seq: analysis.input.snapshot.last_seq } : {};
 
 type WsComputed = ReturnType<typeof planWorkstream>;
 const computedCache = new WeakMap<Analysis, Map<number, WsComputed>>();
@@ -336,6 +344,7 @@ export function buildExecutionPlan(
     schema_url: PLAN_URL,
     workstream_id,
     generated_at: generatedAt,
+    ...sourceSeq(analysis),
     ...rest,
   };
   return { plan, problems: result.problems, findings };
@@ -385,9 +394,10 @@ export function serializeDerived(value: unknown): string {
 }
 
 const GENERATED_AT = /"generated_at": "([^"]*)"/;
+const SOURCE_SEQ = /"source_last_seq": \d+/;
 
-/** Content without its generation time (a fixed-length ISO string near the top). */
-const normalise = (text: string): string => text.replace(GENERATED_AT, '"generated_at": ""');
+/** Content without its generation time and source seq (near the top): a file that only they would change is not rewritten. */
+const normalise = (text: string): string => text.replace(GENERATED_AT, '"generated_at": ""').replace(SOURCE_SEQ, '"source_last_seq": 0');
 
 /** What this process last wrote per path, trusted while the file's size and mtime are unchanged. */
 const lastWritten = new Map<string, { text: string; size: number; mtimeMs: number }>();
@@ -403,7 +413,7 @@ function unchanged(path: string, fresh: string): boolean {
   } catch {
     return false;
   }
-  if (size !== Buffer.byteLength(fresh)) return false; // generated_at has a fixed length
+  if (Math.abs(size - Buffer.byteLength(fresh)) > 16) return false; // generated_at has a fixed length, source_last_seq a few digits
   const cached = lastWritten.get(path);
   if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached.text === normalise(fresh);
   let old: string;
@@ -415,8 +425,12 @@ function unchanged(path: string, fresh: string): boolean {
   return normalise(old) === normalise(fresh);
 }
 
-async function writeDerived(path: string, text: string): Promise<void> {
-  await writeFileDurable(path, text);
+async function writeDerived(path: string, text: string, seq: number): Promise<void> {
+  // A file that records a newer snapshot is kept (it is fresher than ours).
+  if (!(await writeDerivedFile(path, text, seq))) {
+    lastWritten.delete(path);
+    return;
+  }
   try {
     const st = statSync(path);
     lastWritten.set(path, { text: normalise(text), size: st.size, mtimeMs: st.mtimeMs });
@@ -627,6 +641,18 @@ export async function writeAnalysisFiles(
   analysis: Analysis,
   options: { workstreams?: Iterable<string>; now?: Date; /** false: the caller knows the DAG files are unchanged. */ dag?: boolean } = {},
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
+  const stateDir = join(root, STATE_DIR);
+  if (!existsSync(stateDir)) return writeAnalysisFilesLocked(root, analysis, options);
+  // One derive lock for the batch: compare-and-replace of every file is atomic against other processes.
+  return withDeriveLock(stateDir, () => writeAnalysisFilesLocked(root, analysis, options));
+}
+
+async function writeAnalysisFilesLocked(
+  root: string,
+  analysis: Analysis,
+  options: { workstreams?: Iterable<string>; now?: Date; dag?: boolean },
+): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
+  const seq = analysis.input.snapshot?.last_seq ?? 0;
   const findings: Finding[] = [];
   const stateDir = join(root, '.state');
   const generatedAt = (options.now ?? new Date()).toISOString();
@@ -664,7 +690,7 @@ export async function writeAnalysisFiles(
       if (unchanged(path, text)) continue;
       // Up to WRITE_CONCURRENCY durable writes in flight, so their fsyncs overlap.
       if (inFlight.size >= WRITE_CONCURRENCY) await Promise.race(inFlight);
-      const p: Promise<void> = writeDerived(path, text)
+      const p: Promise<void> = writeDerived(path, text, seq)
         .catch((error: unknown) => void failures.push(error))
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
