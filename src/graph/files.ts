@@ -394,10 +394,13 @@ export function serializeDerived(value: unknown): string {
 }
 
 const GENERATED_AT = /"generated_at": "([^"]*)"/;
-const SOURCE_SEQ = /"source_last_seq": \d+/;
 
-/** Content without its generation time and source seq (near the top): a file that only they would change is not rewritten. */
-const normalise = (text: string): string => text.replace(GENERATED_AT, '"generated_at": ""').replace(SOURCE_SEQ, '"source_last_seq": 0');
+/**
+ * Content without its generation time (a fixed-length ISO string near the top). The source seq is kept:
+ * a file derived from an older snapshot is restamped even when nothing else changed, so a slower writer
+ * holding a snapshot in between can never pass the seq guard with content older than the file's.
+ */
+const normalise = (text: string): string => text.replace(GENERATED_AT, '"generated_at": ""');
 
 /** What this process last wrote per path, trusted while the file's size and mtime are unchanged. */
 const lastWritten = new Map<string, { text: string; size: number; mtimeMs: number }>();
@@ -413,7 +416,7 @@ function unchanged(path: string, fresh: string): boolean {
   } catch {
     return false;
   }
-  if (Math.abs(size - Buffer.byteLength(fresh)) > 16) return false; // generated_at has a fixed length, source_last_seq a few digits
+  if (size !== Buffer.byteLength(fresh)) return false; // generated_at has a fixed length
   const cached = lastWritten.get(path);
   if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached.text === normalise(fresh);
   let old: string;
