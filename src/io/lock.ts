@@ -194,7 +194,8 @@ function breakStale(stateDir: string, seen: LockInfo | null, staleMs: number, fi
   try {
     writeSync(fd, String(process.pid));
     const now = readLockInfo(stateDir, file);
-    const sameHolder = seen === null ? now === null : now !== null && now.token === seen.token;
+    // An unreadable lock is broken only while that same file is still there (a missing one is no lock).
+    const sameHolder = seen === null ? now === null && mtimeOf(lockPath) !== undefined : now !== null && now.token === seen.token;
     if (!sameHolder) return false;
     if (!judgeLock(now, staleMs, mtimeOf(lockPath)).stale) return false;
     tryUnlink(lockPath);
@@ -237,7 +238,10 @@ export async function acquireLock(stateDir: string, opts: LockOptions = {}): Pro
       };
     }
     const holder = readLockInfo(stateDir, file);
-    const verdict = judgeLock(holder, staleMs, mtimeOf(lockPath));
+    const lockMtime = mtimeOf(lockPath);
+    // Released between our link and our read: just retry. (Never "break" a lock that is not there: a
+    // contender may link a new one in between, and removing that would let two writers in.)
+    const verdict = holder === null && lockMtime === undefined ? { stale: false, reason: 'released' } : judgeLock(holder, staleMs, lockMtime);
     if (verdict.stale && breakStale(stateDir, holder, staleMs, file)) {
       opts.onStaleBroken?.(holder, verdict.reason);
       continue;
