@@ -5,7 +5,7 @@
  * Integration points: each command module in ./commands exports
  * `register(program, output)`; add one import and one line below for a new command.
  * Start-up rule: a command module imports only cheap things at top level (commander
- * types, errors, cli-support) and loads its implementation with `await import()`
+ * types, errors, ./support.js, ./render/) and loads its implementation with `await import()`
  * inside the action, so --help, --version and a simple status stay fast
  * (tests/cli-hostile-inputs.test.ts checks that building the program loads no package but commander).
  * A preAction hook checks --root (and the .state layout) once for every command.
@@ -30,6 +30,7 @@ import { register as registerReplayCmd } from './commands/replay.js';
 import { register as registerWhyCmd } from './commands/why.js';
 import { register as registerDoctorCmd } from './commands/doctor.js';
 import { register as registerLogCmd } from './commands/log.js';
+import { LOG_FILE, STATE_DIR, stateRel } from '../core/state-paths.js';
 
 export type RegisterCommand = (program: Command, output: Output) => void;
 
@@ -101,8 +102,8 @@ export function checkRoot(root: unknown, mayCreate: boolean): void {
  */
 function checkStateLayout(root: string): void {
   const expect = [
-    { rel: '.state', dir: true },
-    { rel: '.state/transitions.jsonl', dir: false },
+    { rel: STATE_DIR, dir: true },
+    { rel: stateRel(LOG_FILE), dir: false },
   ];
   for (const { rel, dir } of expect) {
     let st;
@@ -114,7 +115,7 @@ function checkStateLayout(root: string): void {
     if (st.isDirectory() !== dir) {
       throw new OrcError('UNREADABLE_INPUT', `${rel} is a ${dir ? 'file' : 'directory'}, not a ${dir ? 'directory' : 'file'}`, {
         location: { file: rel },
-        fix: `move ${rel} away (keep it: it may hold data), then run \`orc-state ${rel === '.state' ? 'init' : 'doctor'}\``,
+        fix: `move ${rel} away (keep it: it may hold data), then run \`orc-state ${rel === STATE_DIR ? 'init' : 'doctor'}\``,
       });
     }
   }

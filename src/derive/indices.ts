@@ -21,8 +21,9 @@ import { join } from 'node:path';
 import { withDeriveLock, writeDerivedFile } from './guard.js';
 import { TASK_STATUSES, type Snapshot } from '../model.js';
 import { schemaId } from '../schema/registry.js';
+import { INDEX_VERSION } from '../core/versions.js';
 
-export const INDEX_SCHEMA_VERSION = '1.0.0';
+export const INDEX_SCHEMA_VERSION = INDEX_VERSION;
 export const INDEX_NAMES = ['by_workstream', 'by_status', 'by_worker'] as const;
 export type IndexName = (typeof INDEX_NAMES)[number];
 

@@ -29,8 +29,9 @@ import { withDeriveLock, writeDerivedFile } from './guard.js';
 import { TASK_STATUSES, WORKER_STATUSES, WORKSTREAM_STATUSES, type OrcEvent, type Snapshot } from '../model.js';
 import { schemaId } from '../schema/registry.js';
 import { toOpenMetrics } from './openmetrics.js';
+import { METRICS_VERSION } from '../core/versions.js';
 
-export const METRICS_SCHEMA_VERSION = '1.0.0';
+export const METRICS_SCHEMA_VERSION = METRICS_VERSION;
 export const METRICS_FILE = 'metrics.json';
 export const METRICS_PROM_FILE = 'metrics.prom';
 

@@ -29,6 +29,7 @@ import { writeGraphFiles } from '../graph/files.js';
 import { readTailLines } from '../io/jsonl-log.js';
 import type { TaskSet } from '../repo/load-tasks.js';
 import { statePaths } from './paths.js';
+import { stateRel } from '../core/state-paths.js';
 
 export interface DeriveReport {
   written: string[];
@@ -92,7 +93,7 @@ export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapsh
     if (failed) throw failed.reason;
     const graph = (results[results.length - 1] as PromiseFulfilledResult<{ written: string[]; findings: Finding[] }>).value;
     return {
-      written: [...INDEX_NAMES.map((n) => `.state/${indexFileName(n)}`), `.state/${METRICS_FILE}`, `.state/${METRICS_PROM_FILE}`, ...graph.written],
+      written: [...INDEX_NAMES.map((n) => stateRel(indexFileName(n))), stateRel(METRICS_FILE), stateRel(METRICS_PROM_FILE), ...graph.written],
       findings: graph.findings,
     };
   });

@@ -38,7 +38,6 @@ import type { Finding, Snapshot, TaskDefinition, TaskState } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { schemaId } from '../schema/registry.js';
 import { withDeriveLock, writeDerivedFile } from '../derive/guard.js';
-import { STATE_DIR } from '../engine/paths.js';
 import { CONFIG_FILE, loadConfig } from '../config.js';
 import { readEvents } from '../engine/log.js';
 import { REGISTRY_FILES, loadResources } from '../registry/index.js';
@@ -46,10 +45,11 @@ import { RunHistory, estimateTask } from './estimates.js';
 import type { Estimate } from './estimates.js';
 import { buildGraph, formatCycle, type CycleIssue, type TaskGraph } from './graph.js';
 import { estimateAll, planWorkstream, type PlanData, type PlanProblem, type ResourceLike } from './plan.js';
+import { DAG_VERSION, PLAN_VERSION } from '../core/versions.js';
+import { stateDirOf, stateRel, statePaths } from '../core/state-paths.js';
 
-export const DAG_VERSION = '1.0.0';
+export { DAG_VERSION, PLAN_VERSION };
 export const DAG_URL = schemaId('dag', DAG_VERSION);
-export const PLAN_VERSION = '1.0.0';
 export const PLAN_URL = schemaId('execution-plan', PLAN_VERSION);
 
 export const dagFileName = (ws: string): string => `dag_${ws}.json`;
@@ -457,7 +457,7 @@ function logKey(root: string): string {
       return '-';
     }
   };
-  return `${part(join(root, '.state', 'transitions.jsonl'))}|${part(join(root, '.state', 'archive'))}`;
+  return `${part(statePaths(root).log)}|${part(statePaths(root).archiveDir)}`;
 }
 
 /**
@@ -484,7 +484,7 @@ export async function historyFor(root: string, snapshot: Snapshot | null): Promi
     }
   }
   const history = new RunHistory();
-  if (existsSync(join(root, '.state'))) {
+  if (existsSync(stateDirOf(root))) {
     try {
       for await (const event of readEvents(root, { mode: 'collect', onProblem: () => undefined })) history.apply(event);
     } catch {
@@ -644,7 +644,7 @@ export async function writeAnalysisFiles(
   analysis: Analysis,
   options: { workstreams?: Iterable<string>; now?: Date; /** false: the caller knows the DAG files are unchanged. */ dag?: boolean } = {},
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
-  const stateDir = join(root, STATE_DIR);
+  const stateDir = stateDirOf(root);
   if (!existsSync(stateDir)) return writeAnalysisFilesLocked(root, analysis, options);
   // One derive lock for the batch: compare-and-replace of every file is atomic against other processes.
   return withDeriveLock(stateDir, () => writeAnalysisFilesLocked(root, analysis, options));
@@ -657,7 +657,7 @@ async function writeAnalysisFilesLocked(
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
   const seq = analysis.input.snapshot?.last_seq ?? 0;
   const findings: Finding[] = [];
-  const stateDir = join(root, '.state');
+  const stateDir = stateDirOf(root);
   const generatedAt = (options.now ?? new Date()).toISOString();
   const wanted = options.workstreams ? new Set(options.workstreams) : null;
   const written: string[] = [];
@@ -697,7 +697,7 @@ async function writeAnalysisFilesLocked(
         .catch((error: unknown) => void failures.push(error))
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
-      written.push(`.state/${name}`);
+      written.push(stateRel(name));
     }
   }
   await Promise.all(inFlight);
@@ -721,7 +721,7 @@ async function writeAnalysisFilesLocked(
     for (const name of names) {
       try {
         unlinkSync(join(stateDir, name));
-        removed.push(`.state/${name}`);
+        removed.push(stateRel(name));
       } catch {
         // already gone
       }

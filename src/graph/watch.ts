@@ -33,12 +33,14 @@ import { basename, join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Finding, Snapshot, TaskDefinition } from '../model.js';
 import { CONFIG_FILE, loadConfig, type LoadedConfig } from '../config.js';
+import { METRICS_FILE } from '../derive/metrics.js';
 import { startMetricsTimer, type MetricsTimer, type TimerClock } from '../derive/timer.js';
 import { readSnapshot } from '../engine/snapshot.js';
 import { withLock } from '../io/lock.js';
 import { checkTaskCapabilities, checkTaskResources, loadCapabilities, loadResources, type CapabilityRegistry, type ResourceRegistry } from '../registry/index.js';
 import { crossCheckTasks, loadTaskFile, loadTasks, type LoadedTask } from '../repo/load-tasks.js';
 import { analyze, buildExecutionPlan, historyFor, reanalyze, writeAnalysisFiles, type Analysis } from './files.js';
+import { stateDirOf, stateRel } from '../core/state-paths.js';
 
 export interface WatchOptions {
   /** Per-file debounce (default: config watch_debounce_ms, 150). */
@@ -100,7 +102,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export function startWatch(root: string, options: WatchOptions = {}): Watcher {
   const emitter = new EventEmitter();
-  const stateDir = join(root, '.state');
+  const stateDir = stateDirOf(root);
   let config: LoadedConfig = loadConfig(root);
   const debounceMs = options.debounceMs ?? config.watch_debounce_ms;
   const retryMs = options.retryMs ?? 100;
@@ -512,7 +514,7 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
       metricsTimer = startMetricsTimer(root, {
         intervalMs: interval,
         ...(options.clock ? { clock: options.clock } : {}),
-        onRefresh: () => emitter.emit('metrics', '.state/metrics.json'),
+        onRefresh: () => emitter.emit('metrics', stateRel(METRICS_FILE)),
         onError: (error) => emitter.emit('error', error),
       });
     }

@@ -29,6 +29,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OrcError } from '../errors.js';
 import { writeFault } from './faults.js';
+import { stateRel } from '../core/state-paths.js';
 
 export const LOCK_FILE = 'orc-state.lock';
 /** Held while derived files are compared and replaced (never together with a wait on LOCK_FILE). */
@@ -249,7 +250,7 @@ export async function acquireLock(stateDir: string, opts: LockOptions = {}): Pro
     const waited = Date.now() - started;
     if (waited >= timeoutMs) {
       throw new OrcError('LOCK_TIMEOUT', `.state is locked by ${describe(holder)}; gave up after ${waited} ms`, {
-        location: { file: '.state/' + file },
+        location: { file: stateRel(file) },
         fix: 'wait for that command to finish and retry (or raise --lock-timeout); if that process no longer exists, run `orc-state doctor --repair`',
         data: { holder },
       });

@@ -7,10 +7,10 @@
  * Usage: orc-state init [--root DIR] [--json] [--lock-timeout MS]
  * Exit: 0 done; 2 unwritable root; 3 lock timeout.
  * Integration points: src/cli/program.ts; src/engine (initStore).
- * Dependencies: commander, ../../engine/init.js, ../../engine/cli-support.js.
+ * Dependencies: commander, ../../engine/init.js, ../support.js / ../render/engine.js.js.
  */
 import type { Command } from 'commander';
-import { engineOptions, lockTimeoutOf, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, lockTimeoutOf, rootOf, type EngineFlags } from '../support.js';
 import type { Output } from '../output.js';
 
 export function register(program: Command, output: Output): void {
