@@ -42,6 +42,7 @@ import { CONFIG_FILE, loadConfig } from '../config.js';
 import { readEvents } from '../engine/log.js';
 import { REGISTRY_FILES, loadResources } from '../registry/index.js';
 import { RunHistory, estimateTask } from './estimates.js';
+import { loadCachedHistory, saveCachedHistory } from './history-cache.js';
 import type { Estimate } from './estimates.js';
 import { buildGraph, formatCycle, type CycleIssue, type TaskGraph } from './graph.js';
 import { estimateAll, planWorkstream, type PlanData, type PlanProblem, type ResourceLike } from './plan.js';
@@ -483,10 +484,18 @@ export async function historyFor(root: string, snapshot: Snapshot | null): Promi
       return h;
     }
   }
+  // Another process read the log before: continue its cached history with the lines appended since.
+  const continued = loadCachedHistory(root);
+  if (continued) {
+    historyCache.set(root, { history: continued, key });
+    saveCachedHistory(root, continued);
+    return continued;
+  }
   const history = new RunHistory();
   if (existsSync(stateDirOf(root))) {
     try {
       for await (const event of readEvents(root, { mode: 'collect', onProblem: () => undefined })) history.apply(event);
+      saveCachedHistory(root, history);
     } catch {
       // An unreadable log only costs history-based estimates; the log's own rules report it.
     }
