@@ -15,6 +15,7 @@ import { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OrcError } from '../errors.js';
+import { PACKAGE_VERSION } from '../core/versions.js';
 import type { Output } from './output.js';
 import { register as registerValidate } from './commands/validate.js';
 import { register as registerMigrate } from './commands/migrate.js';
@@ -55,7 +56,7 @@ const COMMANDS: RegisterCommand[] = [
 export function buildProgram(output: Output): Command {
   const program = new Command('orc-state')
     .description('Observable, file-based orchestration state for AI coding agents')
-    .version('0.1.0')
+    .version(PACKAGE_VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({

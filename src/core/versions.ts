@@ -4,13 +4,15 @@
  * Migration steps name the historical versions they convert between in src/migrate/ (that is
  * the step's definition, not a second spelling of the current version).
  *
- * Public API (stable): SNAPSHOT_VERSION, EVENT_VERSION, INDEX_VERSION, METRICS_VERSION, DAG_VERSION,
+ * Public API (stable): PACKAGE_VERSION, SNAPSHOT_VERSION, EVENT_VERSION, INDEX_VERSION, METRICS_VERSION, DAG_VERSION,
  * PLAN_VERSION, WORKER_OUTPUT_VERSION, REPORT_VERSION, MANIFEST_VERSION, REGISTRY_VERSION.
  * Integration points: src/engine/snapshot.ts, src/machines/index.ts, src/derive/*, src/graph/files.ts,
  * src/runner/types.ts, src/compliance/types.ts, src/migrate/backup.ts; schemas/<kind>.v<version>.schema.json.
  * Stability: stable.
  * Dependencies: none.
  */
+/** orc-state's own version (package.json's), printed by --version. */
+export const PACKAGE_VERSION = '0.1.0';
 export const SNAPSHOT_VERSION = '2.0.0';
 export const EVENT_VERSION = '2.0.0';
 export const INDEX_VERSION = '1.0.0';
