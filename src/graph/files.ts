@@ -514,7 +514,9 @@ export interface WriteGraphOptions {
 }
 
 interface DeriveCache {
-  texts: Map<string, string>;
+  /** The definitions the analysis was made from; their texts are computed only when a different set must be compared. */
+  taskSet: TaskSetLike;
+  texts: Map<string, string> | null;
   analysis: Analysis;
   resKey: string;
   planFindings: Map<string, Finding[]>;
@@ -536,6 +538,15 @@ function registryKey(root: string): string {
     .join('|');
 }
 
+/** Every loaded task carries its text (a value or a lazy getter), without computing it. */
+function hasTexts(taskSet: TaskSetLike): boolean {
+  for (const lt of taskSet.tasks.values()) {
+    const d = Object.getOwnPropertyDescriptor(lt, 'text');
+    if (!d || (d.get === undefined && typeof d.value !== 'string')) return false;
+  }
+  return true;
+}
+
 function definitionTexts(taskSet: TaskSetLike): Map<string, string> | null {
   const out = new Map<string, string>();
   for (const [id, lt] of taskSet.tasks) {
@@ -552,10 +563,11 @@ export async function writeGraphFiles(
   options: WriteGraphOptions = {},
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
   const plain = !options.resources && !options.history && options.maxParallel === undefined && !options.now;
-  const texts = plain ? definitionTexts(taskSet) : null;
+  // Texts of every definition are compared only against a previous derive of this process (never in a one-shot command).
+  const texts = plain && hasTexts(taskSet);
   const resKey = plain ? registryKey(root) : '';
   if (plain && texts && snapshot) {
-    const fast = await incrementalDerive(root, taskSet, snapshot, texts, resKey, options.workstreams);
+    const fast = await incrementalDerive(root, taskSet, snapshot, resKey, options.workstreams);
     if (fast) return fast;
   }
   const findings: Finding[] = [];
@@ -581,7 +593,7 @@ export async function writeGraphFiles(
       const kept = wanted && !wanted.has(ws) ? previous?.get(ws) : undefined;
       planFindings.set(ws, kept ?? buildExecutionPlan(analysis, k, '').findings);
     });
-    deriveCache.set(root, { texts, analysis, resKey, planFindings });
+    deriveCache.set(root, { taskSet, texts: null, analysis, resKey, planFindings });
   } else {
     deriveCache.delete(root);
   }
@@ -599,13 +611,20 @@ async function incrementalDerive(
   root: string,
   taskSet: TaskSetLike,
   snapshot: Snapshot,
-  texts: Map<string, string>,
   resKey: string,
   also: Iterable<string> | undefined,
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] } | null> {
   const cache = deriveCache.get(root);
-  if (!cache || cache.resKey !== resKey || cache.texts.size !== texts.size) return null;
-  for (const [id, text] of texts) if (cache.texts.get(id) !== text) return null;
+  if (!cache || cache.resKey !== resKey) return null;
+  if (cache.taskSet !== taskSet) {
+    // Another TaskSet object (definitions re-read): the graph is reused only when every definition text is the same.
+    const texts = definitionTexts(taskSet);
+    const before = (cache.texts ??= definitionTexts(cache.taskSet));
+    if (!texts || !before || before.size !== texts.size) return null;
+    for (const [id, text] of texts) if (before.get(id) !== text) return null;
+    cache.taskSet = taskSet;
+    cache.texts = texts;
+  }
   const prev = cache.analysis;
   const history = await historyFor(root, snapshot);
   const { graph } = prev;
