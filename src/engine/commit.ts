@@ -9,15 +9,18 @@
  *   - reconcileLocked(store, notices): Promise<LiveState>                 (internal) torn tail + Decision 4, used by doctor and rotation under the lock
  *   - writeSnapshotAndAppend(...)                                         (internal)
  *   - CommitOptions, CommitResult, SyncResult, Store, CommitNotice (stable)
- * Order, all under the `.state` lock: repair a torn log tail (bytes kept in
+ *   - Store.subscribe(listener) / Store.flush()                          (stable) notifications after each durable commit
+ * Order, under the `.state` lock: repair a torn log tail (bytes kept in
  * .state/recovered/) → if the snapshot records events the log lacks, append
  * them (Decision 4) → load the snapshot (replay when absent or behind the log)
  * → for each request: machine planTransition (guards), seq (gap-free),
  * event_id (random UUID), caused_by of derived events = the first event's id,
  * applyEvent, checkInvariants → write current.json via current.json.tmp +
  * fsync + rename + dir fsync, recording last_seq and the batch's events →
- * append every event in ONE write + fdatasync → derive (indices, metrics,
- * DAG/plan files) → release. The whole batch is rejected, nothing written,
+ * append every event in ONE write + fdatasync → release; then (outside the
+ * lock) notify the subscribers (src/store/notify.ts): the derived files
+ * (indices, metrics, DAG/plan files) are one of them, src/derive/refresher.ts,
+ * coalescing and seq-guarded; `derive: true` waits for it. The whole batch is rejected, nothing written,
  * when one request is illegal (the error of that request is thrown).
  * A commit that fails while writing (disk full) leaves nothing behind: temp files are removed, a
  * failed append is cut back and the previous current.json restored (writeSnapshotThenAppend).
@@ -26,7 +29,8 @@
  * snapshot's last_events; after the append, everything. Derived files are
  * rebuilt by the next commit or by `doctor --repair`.
  * Integration points: CLI task/worker/sync/init, the runner and watcher, library users (src/index.ts).
- * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./definitions-cache.js, ./derive.js.
+ * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./definitions-cache.js, ./derive.js,
+ * ../store/notify.js, ../derive/refresher.js.
  */
 import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
