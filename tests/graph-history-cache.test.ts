@@ -33,6 +33,12 @@ describe('run-history cache', () => {
     // A torn tail (incomplete line) is not applied.
     appendFileSync(join(root, '.state/transitions.jsonl'), '{"seq": 999, "entity_ty');
     expect(plain(loadCachedHistory(root))).toEqual(plain(continued));
+    // Saved while that torn tail is there: the cache ends at the last newline, so after the next writer cut the
+    // torn bytes and appended, the continuation starts at a line boundary and still equals a full read.
+    saveCachedHistory(root, continued!);
+    await applyTransitions(root, [...run('t2'), t('t2', 'validation_passed')]);
+    expect(plain(loadCachedHistory(root))).toEqual(plain(await full(root)));
+    expect(loadCachedHistory(root)!.durations.get('t2')).toHaveLength(1);
   });
 
   it('is not saved when the history is behind the log, and not used after rotation or a rewrite', async () => {

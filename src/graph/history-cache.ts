@@ -117,17 +117,18 @@ export function loadCachedHistory(root: string): RunHistory | null {
   }
 }
 
-function lastSeqAt(fd: number, size: number): number | null {
+/** The seq of the last complete line before `size`, and the offset just after its newline (torn bytes excluded). */
+function lastCompleteLine(fd: number, size: number): { seq: number; end: number } | null {
   const len = Math.min(size, 256 * 1024);
   const buf = Buffer.alloc(len);
   const n = readSync(fd, buf, 0, len, size - len);
-  const text = buf.subarray(0, n).toString('utf8');
-  const end = text.lastIndexOf('\n');
+  const bytes = buf.subarray(0, n);
+  const end = bytes.lastIndexOf(0x0a);
   if (end < 0) return null;
-  const start = text.lastIndexOf('\n', end - 1);
+  const start = bytes.lastIndexOf(0x0a, end - 1);
   try {
-    const seq = (JSON.parse(text.slice(start + 1, end)) as { seq?: unknown }).seq;
-    return typeof seq === 'number' ? seq : null;
+    const seq = (JSON.parse(bytes.subarray(start + 1, end).toString('utf8')) as { seq?: unknown }).seq;
+    return typeof seq === 'number' ? { seq, end: size - len + end + 1 } : null;
   } catch {
     return null;
   }
@@ -143,13 +144,14 @@ export function saveCachedHistory(root: string, history: RunHistory): void {
       const st = fstatSync(fd);
       // Only when the log's last complete line (at this size) is the last event applied: then every
       // line up to `size` is in `history` (appends are in seq order), whatever was appended meanwhile.
-      if (lastSeqAt(fd, st.size) !== history.lastSeq) return;
+      const last = lastCompleteLine(fd, st.size);
+      if (!last || last.seq !== history.lastSeq) return;
       const open = (history as unknown as { open: Map<string, number> }).open;
       body = {
         version: VERSION,
         root,
         ino: st.ino,
-        size: st.size,
+        size: last.end,
         head: headHash(fd),
         archive: archiveKey(root),
         lastSeq: history.lastSeq,
