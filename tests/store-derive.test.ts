@@ -1,7 +1,7 @@
 // The store shape (issue 10 item 9): subscribers hear each durable commit after the lock is released;
 // derived files are refreshed by a coalescing subscriber and never go back to an older seq, also when
 // two processes race; the metrics timer runs on an injected clock; background refreshes are drained.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,10 @@ import { DerivedRefresher } from '../src/derive/refresher.js';
 import { sourceSeqOf, writeDerivedFile } from '../src/derive/guard.js';
 import { startMetricsTimer, METRICS_MAX_INTERVAL_MS } from '../src/derive/timer.js';
 import { drainPending } from '../src/store/pending.js';
-import { LOCK_FILE } from '../src/io/lock.js';
+import { DERIVE_LOCK_FILE, LOCK_FILE } from '../src/io/lock.js';
+import { doctor } from '../src/engine/doctor.js';
+import { hostname } from 'node:os';
+import { readlinkSync } from 'node:fs';
 import type { CommitNotification } from '../src/store/notify.js';
 import type { TransitionRequest } from '../src/machines/index.js';
 import { privateBuild } from './fixtures/engine/build.js';
@@ -148,6 +151,31 @@ describe('the derived-files subscriber', () => {
     expect(a.kept + b.kept).toBeGreaterThanOrEqual(0);
     expect(await writeDerivedFile(file, '{\n  "source_last_seq": 299\n}\n', 299)).toBe(false);
     expect(sourceSeqOf(file)).toBe(300);
+  });
+});
+
+describe('a derive lock left by a killed process', () => {
+  it('is reported by doctor, removed by doctor --repair, and never blocks the next refresh', async () => {
+    const root = await repo();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is gone
+    let ns: string | null = null;
+    try {
+      ns = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      ns = null;
+    }
+    const record = { pid: dead, hostname: hostname(), pid_namespace: ns, token: 'f'.repeat(32), acquired_at: new Date().toISOString() };
+    writeFileSync(join(root, '.state', DERIVE_LOCK_FILE), JSON.stringify(record));
+    const found = await doctor(root);
+    expect(found.found.find((i) => i.file === `.state/${DERIVE_LOCK_FILE}`)).toMatchObject({ check: 'stale_lock', repairable: true });
+    const fixed = await doctor(root, { repair: true });
+    expect(existsSync(join(root, '.state', DERIVE_LOCK_FILE))).toBe(false);
+    expect(fixed.remaining.filter((i) => i.file === `.state/${DERIVE_LOCK_FILE}`)).toEqual([]);
+    writeFileSync(join(root, '.state', DERIVE_LOCK_FILE), JSON.stringify(record));
+    const r = await openStore(root, { clock: now }).applyTransitions([req('t0', 'scheduler_assigned')]);
+    expect(r.notices.filter((n) => n.kind === 'derive_failed')).toEqual([]);
+    expect(seqOf(root, 'by_status.json')).toBe(r.snapshot.last_seq);
+    expect(existsSync(join(root, '.state', DERIVE_LOCK_FILE))).toBe(false);
   });
 });
 

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import type { OrcEvent, Snapshot } from '../model.js';
 import { fsyncDir, isTempFileName, writeFileDurable } from '../io/atomic-write.js';
 import { appendDurable, inspectTail, repairTornTail } from '../io/jsonl-log.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE, judgeLock, pidAlive, readLockInfo, withLock } from '../io/lock.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DERIVE_LOCK_FILE, LOCK_FILE, acquireLock, judgeLock, pidAlive, readLockInfo, withLock } from '../io/lock.js';
 import { applyEvent, emptyState, fromSnapshot, toSnapshot, type LiveState } from '../machines/index.js';
 import { loadTasks } from '../repo/load-tasks.js';
 import { compareWithReplay, describeDifference } from './compare.js';
@@ -247,6 +247,21 @@ export async function checkStore(root: string, holdingLock = false): Promise<{ i
     }
   }
 
+  // The derive step's own lock (src/derive/guard.ts): a process killed while writing derived files leaves it.
+  const deriveLock = join(paths.stateDir, DERIVE_LOCK_FILE);
+  if (existsSync(deriveLock)) {
+    let mtime: number | undefined;
+    try {
+      mtime = statSync(deriveLock).mtimeMs;
+    } catch {
+      mtime = undefined;
+    }
+    const verdict = judgeLock(readLockInfo(paths.stateDir, DERIVE_LOCK_FILE), undefined, mtime);
+    if (verdict.stale) {
+      issues.push({ check: 'stale_lock', severity: 'warning', file: rel(root, deriveLock), message: `stale derive lock: ${verdict.reason}`, fix: 'run `orc-state doctor --repair` (or any writing command: its derive step breaks it)', repairable: true });
+    }
+  }
+
   for (const abs of staleTempFiles(root, holdingLock)) {
     issues.push({ check: 'stale_temp', severity: 'error', file: rel(root, abs), message: `leftover temp file ${rel(root, abs)} from an interrupted write`, fix: 'run `orc-state doctor --repair` to remove it (the file it was replacing is intact)', repairable: true });
   }
@@ -402,6 +417,19 @@ export async function doctor(root: string, options: DoctorOptions = {}): Promise
         },
         () => repairLocked(root, repaired, refused),
       );
+      // A stale derive lock is broken by taking it (its holder is gone); a live one is left to its holder.
+      if (existsSync(join(paths.stateDir, DERIVE_LOCK_FILE))) {
+        try {
+          const handle = await acquireLock(paths.stateDir, {
+            file: DERIVE_LOCK_FILE,
+            timeoutMs: 0,
+            onStaleBroken: (info, reason) => repaired.push(`removed a stale derive lock (${reason})${info ? ` left by pid ${info.pid}` : ''}`),
+          });
+          handle.release();
+        } catch {
+          /* held by a live process */
+        }
+      }
     }
     const after = await checkStore(root);
     remaining = after.issues;
