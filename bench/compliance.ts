@@ -38,7 +38,7 @@ import { rng } from '../src/util/random.js';
 import { CAPABILITY_OF, generateRepo } from './validate-tasks.js';
 
 /** Drive the engine: every task through its lifecycle (some with a retry), then worker health flaps up to `target` events. */
-async function writeState(root: string, order: string[], target: number): Promise<number> {
+export async function writeState(root: string, order: string[], target: number): Promise<number> {
   const store = openStore(root, { actor: 'bench' });
   let clock = Date.parse('2026-11-20T10:00:00Z');
   const ts = () => new Date((clock += 1000)).toISOString();
@@ -92,7 +92,7 @@ async function writeState(root: string, order: string[], target: number): Promis
 }
 
 /** The floor: read and parse every input the gate reads, once (same code as the `node -e` child). */
-const FLOOR_SRC = `
+export const FLOOR_SRC = `
 const fs = require('fs'), path = require('path');
 const root = process.argv[1];
 let n = 0;
@@ -203,4 +203,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] && (await import('node:url')).fileURLToPath(import.meta.url) === process.argv[1]) await main();

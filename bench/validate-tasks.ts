@@ -118,7 +118,7 @@ export function generateRepo(root: string, count: number): { files: number; byte
 }
 
 /** The floor: list tasks/ and JSON.parse every file (also used verbatim as the `node -e` child). */
-const FLOOR_SRC = `
+export const FLOOR_SRC = `
 const fs = require('fs'), path = require('path');
 const root = process.argv[1];
 let n = 0;

@@ -56,6 +56,17 @@ export { rotateLog, pruneArchives, MIN_RETENTION_DAYS, type RotateResult, type P
 export { compareWithReplay, describeDifference, type StateDifference } from './engine/compare.js';
 export { statePaths, type StatePaths } from './engine/paths.js';
 export { snapshotOf, eventsOf, tasksOf } from './engine/rule-loaders.js';
+export { summarize, type Summary } from './engine/summary.js';
+
+// The store's shape (issue 10 item 9): notifications, derived-files subscriber, seq guard, metrics timer
+export { touchedEntities, Subscribers, type CommitNotification, type StoreListener, type Unsubscribe } from './store/notify.js';
+export { trackPending, drainPending } from './store/pending.js';
+export { DerivedRefresher, type RefreshOutcome, type RefresherOptions } from './derive/refresher.js';
+export { writeDerivedFile, withDeriveLock, sourceSeqOf } from './derive/guard.js';
+export { startMetricsTimer, systemClock as systemTimerClock, METRICS_MAX_INTERVAL_MS, type MetricsTimer, type MetricsTimerOptions, type TimerClock } from './derive/timer.js';
+export * as stateLayout from './core/state-paths.js';
+export * as schemaVersions from './core/versions.js';
+export { setWriteFault, enospc, type WriteFaultHook, type WriteOp } from './io/faults.js';
 
 // Durable IO (B2)
 export { writeFileDurable, writeFileDurableSync } from './io/atomic-write.js';

@@ -16,8 +16,12 @@ import type { TransitionRequest } from '../src/machines/index.js';
 // @ts-expect-error plain JS fixture
 import { flatSpec, makeRepo } from './fixtures/engine/make-repo.mjs';
 
-let clock = Date.now();
+// One injected clock for every timestamp (requests and sync's own events): replay --at must not depend on
+// how fast the machine is (under load, wall-clock sync timestamps overtook this clock and several commits
+// ended on one timestamp, so `replay --at` of an earlier commit included later events).
+let clock = Date.parse('2026-01-01T00:00:00.000Z');
 const ts = () => new Date((clock += 1000)).toISOString();
+const now = () => new Date((clock += 1000));
 const task = (id: string, trigger: string, extra: Partial<TransitionRequest> = {}): TransitionRequest => ({ entity_type: 'task', entity_id: id, trigger, timestamp: ts(), ...extra });
 const worker = (id: string, trigger: string, extra: Partial<TransitionRequest> = {}): TransitionRequest => ({ entity_type: 'worker', entity_id: id, trigger, timestamp: ts(), ...extra });
 
@@ -32,7 +36,7 @@ async function history(): Promise<{ root: string; snaps: Snapshot[] }> {
   const root = makeRepo(flatSpec('ws', 3, { maxRetries: 1 })) as string;
   const snaps: Snapshot[] = [];
   const commit = async (reqs: TransitionRequest[]) => snaps.push((await applyTransitions(root, reqs)).snapshot);
-  await syncDefinitions(root);
+  await syncDefinitions(root, { clock: now });
   await commit([worker('w1', 'worker_registered', { metadata: { capabilities: [] } }), worker('w1', 'registration_complete')]);
   await commit([task('t0', 'scheduler_assigned'), task('t0', 'worker_started', { worker_id: 'w1' })]);
   await commit([task('t0', 'execution_failed', { error: 'npm test exited 1' })]);
@@ -153,7 +157,7 @@ describe('rotation and retention', () => {
     await rotateLog(root);
     await applyTransitions(root, [task('t2', 'scheduler_assigned')]);
     await expect(pruneArchives(root, { olderThanDays: 89 })).rejects.toMatchObject({ code: 'USAGE' });
-    expect(await pruneArchives(root, { olderThanDays: 90 })).toMatchObject({ removed: [] }); // every archive is younger than 90 days
+    expect(await pruneArchives(root, { olderThanDays: 90, now: new Date(clock) })).toMatchObject({ removed: [] }); // every archive is younger than 90 days
     const later = new Date(clock + 200 * 86_400_000);
     const pruned = await pruneArchives(root, { olderThanDays: 90, now: later });
     expect(pruned.removed).toHaveLength(1);

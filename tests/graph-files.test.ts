@@ -82,9 +82,11 @@ describe('estimates (Decision 6)', () => {
       { id: 'other', ws: 'v', seconds: 5 },
     ]);
     await initStore(root);
-    await syncDefinitions(root);
-    // The engine keeps event time monotonic, so the simulated run starts after the sync's events.
-    let clock = Date.now() + 60_000;
+    // One injected clock, started after init's timestamp (event time is monotonic): sync's events and the
+    // simulated run never depend on how long the machine takes between two lines.
+    const base = Date.now();
+    await syncDefinitions(root, { clock: () => new Date(base) });
+    let clock = base + 60_000;
     const at = (s: number): string => new Date((clock += s * 1000)).toISOString();
     const req = (entity_type: 'task' | 'worker', id: string, trigger: string, secs: number, extra: Partial<TransitionRequest> = {}): TransitionRequest => ({ entity_type, entity_id: id, trigger, timestamp: at(secs), ...extra });
     await applyTransitions(root, [req('worker', 'w1', 'worker_registered', 0, { metadata: { capabilities: [] } }), req('worker', 'w1', 'registration_complete', 1)]);
@@ -97,8 +99,13 @@ describe('estimates (Decision 6)', () => {
     expect(written).toContain('.state/execution_plan_w.json');
     expect(written.some((f) => f.includes('_v.json'))).toBe(false);
     // And what the incremental path left equals a full regeneration (which then has nothing to write).
+    // Untouched workstreams' files keep the seq they were derived from, so a full run only restamps them.
+    const strip = (f: string) => readFileSync(join(root, f), 'utf8').replace(/"generated_at": "[^"]*"/, '').replace(/"source_last_seq": \d+/, '');
+    const names = ['.state/dag_w.json', '.state/execution_plan_w.json', '.state/dag_v.json', '.state/execution_plan_v.json'];
+    const before = names.map(strip);
     const full = await writeGraphFiles(root, loadTasks(root), readSnapshot(root), { maxParallel: loadConfig(root).max_parallelism });
-    expect(full.written).toEqual([]);
+    expect(full.written.sort()).toEqual(['.state/dag_v.json', '.state/execution_plan_v.json']);
+    expect(names.map(strip)).toEqual(before);
     const plan = JSON.parse(readFileSync(join(root, '.state/execution_plan_w.json'), 'utf8')) as ExecutionPlanFile;
     expect(plan.tasks.a).toMatchObject({ estimated_duration_seconds: 42, estimate_source: 'history', estimate_runs: 1 });
     expect(plan.tasks.b).toMatchObject({ estimated_duration_seconds: 5, estimate_source: 'explicit' });

@@ -190,15 +190,27 @@ describe('watch metrics (OBS-001)', () => {
       await initStore(dir);
       await syncDefinitions(dir);
       const before = statSync(join(dir, '.state/metrics.json')).mtimeMs;
-      const w = startWatch(dir, { debounceMs: 40, metricsIntervalMs: 100 });
+      // An injected clock: the test fires the interval itself (no waiting on the wall clock).
+      let fire: (() => void) | undefined;
+      let intervalMs = 0;
+      let now = Date.parse('2026-12-01T10:00:00.000Z');
+      const clock = { now: () => new Date(now), setInterval: (fn: () => void, ms: number) => ((fire = fn), (intervalMs = ms), 1), clearInterval: () => (fire = undefined) };
+      const w = startWatch(dir, { debounceMs: 40, metricsIntervalMs: 100, clock });
       let refreshed = 0;
       w.on('metrics', () => refreshed++);
       await w.ready;
-      await waitFor('two metric refreshes', () => refreshed >= 2);
-      expect(statSync(join(dir, '.state/metrics.json')).mtimeMs).toBeGreaterThan(before);
-      const metrics = JSON.parse(readFileSync(join(dir, '.state/metrics.json'), 'utf8'));
-      expect(metrics.tasks.pending).toBe(1);
+      expect(intervalMs).toBe(100);
+      for (let i = 1; i <= 2; i++) {
+        now += 100;
+        fire!();
+        await waitFor(`metric refresh ${i}`, () => refreshed >= i);
+        const metrics = JSON.parse(readFileSync(join(dir, '.state/metrics.json'), 'utf8'));
+        expect(metrics.generated_at).toBe(new Date(now).toISOString());
+        expect(metrics.tasks.pending).toBe(1);
+      }
+      expect(statSync(join(dir, '.state/metrics.json')).mtimeMs).toBeGreaterThanOrEqual(before);
       await w.close();
+      expect(fire).toBeUndefined(); // stopped with the watcher
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,12 +7,14 @@
  * unless ORC_STATE_DEBUG is set) and, with --json (or --format json), one JSON
  * document `{ ok: false, error: { code, message, location, fix } }` on stdout.
  * Integration points: bin/orc-state.js; commands live in src/cli/commands/.
- * Dependencies: commander.
+ * Before returning, waits for background work tracked in src/store/pending.ts (derived files).
+ * Dependencies: commander, ../store/pending.js.
  */
 import { CommanderError } from 'commander';
 import { OrcError, EXIT, exitCodeFor } from '../errors.js';
 import { buildProgram } from './program.js';
 import { createOutput, type Output } from './output.js';
+import { drainPending } from '../store/pending.js';
 
 let pipeGuarded = false;
 
@@ -45,6 +47,9 @@ export async function runCommand(argv: string[], output: Output): Promise<number
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     return reportError(error, output, wantsJson(argv));
+  } finally {
+    // Background derived-file refreshes finish before the process ends: fresh files are left behind.
+    await drainPending();
   }
 }
 

@@ -5,7 +5,7 @@
  * Integration points: each command module in ./commands exports
  * `register(program, output)`; add one import and one line below for a new command.
  * Start-up rule: a command module imports only cheap things at top level (commander
- * types, errors, cli-support) and loads its implementation with `await import()`
+ * types, errors, ./support.js, ./render/) and loads its implementation with `await import()`
  * inside the action, so --help, --version and a simple status stay fast
  * (tests/cli-hostile-inputs.test.ts checks that building the program loads no package but commander).
  * A preAction hook checks --root (and the .state layout) once for every command.
@@ -15,6 +15,7 @@ import { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OrcError } from '../errors.js';
+import { PACKAGE_VERSION } from '../core/versions.js';
 import type { Output } from './output.js';
 import { register as registerValidate } from './commands/validate.js';
 import { register as registerMigrate } from './commands/migrate.js';
@@ -35,6 +36,7 @@ import { register as registerRunCmd } from './commands/run.js';
 import { register as registerClaimCmd, registerHeartbeat as registerHeartbeatCmd } from './commands/claim.js';
 import { register as registerReportCmd } from './commands/report.js';
 import { register as registerMcpCmd } from './commands/mcp.js';
+import { LOG_FILE, STATE_DIR, stateRel } from '../core/state-paths.js';
 
 export type RegisterCommand = (program: Command, output: Output) => void;
 
@@ -65,7 +67,7 @@ const COMMANDS: RegisterCommand[] = [
 export function buildProgram(output: Output): Command {
   const program = new Command('orc-state')
     .description('Observable, file-based orchestration state for AI coding agents')
-    .version('0.1.0')
+    .version(PACKAGE_VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
@@ -112,8 +114,8 @@ export function checkRoot(root: unknown, mayCreate: boolean): void {
  */
 function checkStateLayout(root: string): void {
   const expect = [
-    { rel: '.state', dir: true },
-    { rel: '.state/transitions.jsonl', dir: false },
+    { rel: STATE_DIR, dir: true },
+    { rel: stateRel(LOG_FILE), dir: false },
   ];
   for (const { rel, dir } of expect) {
     let st;
@@ -125,7 +127,7 @@ function checkStateLayout(root: string): void {
     if (st.isDirectory() !== dir) {
       throw new OrcError('UNREADABLE_INPUT', `${rel} is a ${dir ? 'file' : 'directory'}, not a ${dir ? 'directory' : 'file'}`, {
         location: { file: rel },
-        fix: `move ${rel} away (keep it: it may hold data), then run \`orc-state ${rel === '.state' ? 'init' : 'doctor'}\``,
+        fix: `move ${rel} away (keep it: it may hold data), then run \`orc-state ${rel === STATE_DIR ? 'init' : 'doctor'}\``,
       });
     }
   }

@@ -7,10 +7,11 @@
  *
  * Public API (internal): watchStatus(output, root, options) → Promise<void> (resolves once stopped).
  * Integration points: src/cli/commands/status.ts; src/live/log-follower.ts (wake-ups on each append).
- * Dependencies: ../engine/{snapshot,cli-support}.js, ../live/log-follower.js.
+ * Dependencies: ../engine/{snapshot,summary}.js, ./render/engine.js, ../live/log-follower.js.
  */
 import type { OrcEvent, Snapshot } from '../model.js';
-import { describeEvent, printSummary, summarize } from '../engine/cli-support.js';
+import { describeEvent, printSummary } from './render/engine.js';
+import { summarize } from '../engine/summary.js';
 import { readSnapshot } from '../engine/snapshot.js';
 import { followLog } from '../live/log-follower.js';
 import type { Output } from './output.js';

@@ -8,8 +8,9 @@
  * Dependencies: ../model.js.
  */
 import type { Finding, Level } from '../model.js';
+import { REPORT_VERSION } from '../core/versions.js';
 
-export const REPORT_SCHEMA_VERSION = '1.0.0';
+export const REPORT_SCHEMA_VERSION = REPORT_VERSION;
 
 export const SECTIONS = [
   'state',

@@ -25,6 +25,7 @@ import { validate } from '../schema/registry.js';
 import { INDEX_NAMES, INDEX_SCHEMA_VERSION, buildIndices, indexFileName, type IndexFile, type IndexName } from './indices.js';
 import { METRICS_FILE, METRICS_PROM_FILE, METRICS_SCHEMA_VERSION, computeMetrics, type MetricsFile } from './metrics.js';
 import { checkExposition, toOpenMetrics } from './openmetrics.js';
+import { stateRel } from '../core/state-paths.js';
 
 type FSev = Finding['severity'];
 const MAX_BYTES = 256 * 1024 * 1024;
@@ -57,7 +58,7 @@ export function indexContentFindings(root: string, snapshot: Snapshot, severity:
   const built = buildIndices(snapshot);
   const out: Finding[] = [];
   for (const name of INDEX_NAMES) {
-    const file = `.state/${indexFileName(name)}`;
+    const file = stateRel(indexFileName(name));
     const abs = join(root, file);
     if (!existsSync(abs)) {
       out.push(finding(req, severity, file, { line: 1, column: 1 }, `${file} is missing`, REGEN));
@@ -112,7 +113,7 @@ export function indexFreshness(root: string, snapshot: Snapshot): FreshnessResul
   const req = 'STATE-OBS-006';
   const out: FreshnessResult = { findings: [], stale: [], present: [] };
   for (const name of INDEX_NAMES) {
-    const file = `.state/${indexFileName(name)}`;
+    const file = stateRel(indexFileName(name));
     const abs = join(root, file);
     if (!existsSync(abs)) continue;
     out.present.push(name);
@@ -174,7 +175,7 @@ const SNAPSHOT_FIELDS: Array<[section: 'workstreams' | 'tasks' | 'workers', key:
 ];
 
 export function readMetricsFile(root: string, requirement: string): { file: string; read: JsonRead | null } {
-  const file = `.state/${METRICS_FILE}`;
+  const file = stateRel(METRICS_FILE);
   const abs = join(root, file);
   if (!existsSync(abs)) return { file, read: null };
   return { file, read: readJsonFile(abs, file, { requirement, maxBytes: MAX_BYTES }) };
@@ -212,7 +213,7 @@ export function exportFindings(root: string): { findings: Finding[]; skip?: stri
   if (!read || !read.ok || !validate('metrics', METRICS_SCHEMA_VERSION, read.value).valid) {
     return { findings: [], skip: `no valid ${jsonFile} to export (OBS-001 reports it)` };
   }
-  const file = `.state/${METRICS_PROM_FILE}`;
+  const file = stateRel(METRICS_PROM_FILE);
   const fix = 'metrics.prom is written with metrics.json after every transition: run `orc-state sync` to rewrite both';
   const expected = toOpenMetrics(read.value as MetricsFile);
   const out: Finding[] = [];

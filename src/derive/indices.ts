@@ -18,11 +18,12 @@
  * Dependencies: ../io/atomic-write.js, ../schema/registry.js, ../model.js.
  */
 import { join } from 'node:path';
-import { writeFileDurable } from '../io/atomic-write.js';
+import { withDeriveLock, writeDerivedFile } from './guard.js';
 import { TASK_STATUSES, type Snapshot } from '../model.js';
 import { schemaId } from '../schema/registry.js';
+import { INDEX_VERSION } from '../core/versions.js';
 
-export const INDEX_SCHEMA_VERSION = '1.0.0';
+export const INDEX_SCHEMA_VERSION = INDEX_VERSION;
 export const INDEX_NAMES = ['by_workstream', 'by_status', 'by_worker'] as const;
 export type IndexName = (typeof INDEX_NAMES)[number];
 
@@ -89,9 +90,12 @@ export function isIndexStale(index: Pick<IndexFile, 'source_last_seq' | 'source_
   return index.source_last_seq !== snapshot.last_seq || index.source_timestamp !== snapshot.timestamp;
 }
 
+/** Write the three indices (concurrently, so their fsyncs overlap); an index that records a newer seq is kept. */
 export async function writeIndices(stateDir: string, snapshot: Snapshot): Promise<void> {
   const built = buildIndices(snapshot);
-  for (const name of INDEX_NAMES) {
-    await writeFileDurable(join(stateDir, indexFileName(name)), serializeIndex(built[name]));
-  }
+  await withDeriveLock(stateDir, async () => {
+    const results = await Promise.allSettled(INDEX_NAMES.map((name) => writeDerivedFile(join(stateDir, indexFileName(name)), serializeIndex(built[name]), snapshot.last_seq)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  });
 }

@@ -27,12 +27,13 @@
  * Dependencies: ../io/atomic-write.js, ../schema/registry.js, ../model.js, ./openmetrics.js.
  */
 import { join } from 'node:path';
-import { writeFileDurable } from '../io/atomic-write.js';
+import { withDeriveLock, writeDerivedFile } from './guard.js';
 import { TASK_STATUSES, WORKER_STATUSES, WORKSTREAM_STATUSES, type OrcEvent, type Snapshot } from '../model.js';
 import { schemaId } from '../schema/registry.js';
 import { toOpenMetrics } from './openmetrics.js';
+import { METRICS_VERSION } from '../core/versions.js';
 
-export const METRICS_SCHEMA_VERSION = '1.0.0';
+export const METRICS_SCHEMA_VERSION = METRICS_VERSION;
 export const METRICS_FILE = 'metrics.json';
 export const METRICS_PROM_FILE = 'metrics.prom';
 
@@ -196,7 +197,11 @@ export function serializeMetrics(metrics: MetricsFile): string {
   return `${JSON.stringify(metrics, null, 2)}\n`;
 }
 
-export async function writeMetrics(stateDir: string, metrics: MetricsFile): Promise<void> {
-  await writeFileDurable(join(stateDir, METRICS_FILE), serializeMetrics(metrics));
-  await writeFileDurable(join(stateDir, METRICS_PROM_FILE), toOpenMetrics(metrics));
+/** Write metrics.json and metrics.prom as a pair, unless metrics.json records a newer seq (then neither is replaced). */
+export async function writeMetrics(stateDir: string, metrics: MetricsFile): Promise<boolean> {
+  return withDeriveLock(stateDir, async () => {
+    if (!(await writeDerivedFile(join(stateDir, METRICS_FILE), serializeMetrics(metrics), metrics.source_last_seq))) return false;
+    await writeDerivedFile(join(stateDir, METRICS_PROM_FILE), toOpenMetrics(metrics), metrics.source_last_seq);
+    return true;
+  });
 }

@@ -9,16 +9,21 @@
  *   - reconcileLocked(store, notices): Promise<LiveState>                 (internal) torn tail + Decision 4, used by doctor and rotation under the lock
  *   - writeSnapshotAndAppend(...)                                         (internal)
  *   - CommitOptions, CommitResult, SyncResult, Store, CommitNotice (stable)
- * Order, all under the `.state` lock: repair a torn log tail (bytes kept in
+ *   - Store.subscribe(listener) / Store.flush()                          (stable) notifications after each durable commit
+ * Order, under the `.state` lock: repair a torn log tail (bytes kept in
  * .state/recovered/) → if the snapshot records events the log lacks, append
  * them (Decision 4) → load the snapshot (replay when absent or behind the log)
  * → for each request: machine planTransition (guards), seq (gap-free),
  * event_id (random UUID), caused_by of derived events = the first event's id,
  * applyEvent, checkInvariants → write current.json via current.json.tmp +
  * fsync + rename + dir fsync, recording last_seq and the batch's events →
- * append every event in ONE write + fdatasync → derive (indices, metrics,
- * DAG/plan files) → release. The whole batch is rejected, nothing written,
+ * append every event in ONE write + fdatasync → release; then (outside the
+ * lock) notify the subscribers (src/store/notify.ts): the derived files
+ * (indices, metrics, DAG/plan files) are one of them, src/derive/refresher.ts,
+ * coalescing and seq-guarded; `derive: true` waits for it. The whole batch is rejected, nothing written,
  * when one request is illegal (the error of that request is thrown).
+ * A commit that fails while writing (disk full) leaves nothing behind: temp files are removed, a
+ * failed append is cut back and the previous current.json restored (writeSnapshotThenAppend).
  * What survives a crash: before the rename, nothing changed; after the rename
  * but before the append completes, the next writer (or doctor) re-appends the
  * snapshot's last_events; after the append, everything. Derived files are
@@ -29,15 +34,16 @@
  * refused; every request's lease token is checked and heartbeats are planned by leases.ts.
  * A batch may be a planner called under the lock with the live state (claim).
  * Integration points: CLI task/worker/sync/init, the runner and watcher, library users (src/index.ts).
- * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./definitions-cache.js, ./derive.js.
+ * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./definitions-cache.js, ./derive.js,
+ * ../store/notify.js, ../derive/refresher.js.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname, userInfo } from 'node:os';
 import { OrcError } from '../errors.js';
 import { TASK_ID_PATTERN, type Finding, type OrcEvent, type Snapshot, type TaskDefinition } from '../model.js';
-import { writeFileDurable } from '../io/atomic-write.js';
+import { fsyncDirSync, writeFileDurable } from '../io/atomic-write.js';
 import { appendDurable, repairTornTail } from '../io/jsonl-log.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, withLock, type LockInfo } from '../io/lock.js';
 import {
@@ -52,7 +58,9 @@ import {
 } from '../machines/index.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
 import { loadTasksCached, rememberDefinitions } from './definitions-cache.js';
-import { affectedWorkstreams, deriveAll, recentEvents, type DeriveReport } from './derive.js';
+import { affectedWorkstreams, deriveAll, type DeriveReport } from './derive.js';
+import { DerivedRefresher } from '../derive/refresher.js';
+import { Subscribers, touchedEntities, type CommitNotification, type StoreListener, type Unsubscribe } from '../store/notify.js';
 import { criticalTasks, type CriticalSet } from './critical.js';
 import { lastLoggedSeq } from './log.js';
 import { clockOf, expiryMessages, leaseExpiryRequests, planLeaseRequest } from './leases.js';
@@ -67,8 +75,14 @@ export interface CommitOptions {
   taskSet?: TaskSet;
   /** Who requested the transitions, recorded on each event without its own actor (default user@host). */
   actor?: string;
-  /** Regenerate derived files after the commit (default true). */
-  derive?: boolean;
+  /**
+   * Derived files after the commit, always outside the lock: true (default) waits for the store's
+   * refresher and returns its report; 'background' returns at once (the refresh is coalesced with
+   * later commits; `store.flush()` or the CLI's exit waits for it); false skips this commit's refresh.
+   */
+  derive?: boolean | 'background';
+  /** The clock for timestamps the store makes itself (sync's events) and for metrics (default: system clock). */
+  clock?: () => Date;
   /** Called for every repair done on the way (torn tail, re-appended events, stale lock). */
   onNotice?: (notice: CommitNotice) => void;
   /** The clock that decides which leases expired (default: leases.clockOf, i.e. $ORC_STATE_NOW or the wall clock). */
@@ -153,6 +167,10 @@ export interface Store {
   reloadDefinitions(): void;
   /** Run fn under the store's lock with the reconciled state (doctor, rotation). */
   locked<T>(fn: (state: LiveState, notices: CommitNotice[]) => Promise<T>, options?: CommitOptions): Promise<T>;
+  /** Hear about every durable commit of this store (after the lock is released): seq range, events, touched entities. */
+  subscribe(listener: StoreListener): Unsubscribe;
+  /** Wait until the derived files of every commit so far are refreshed. */
+  flush(): Promise<void>;
 }
 
 export interface StoreOptions {
@@ -160,33 +178,61 @@ export interface StoreOptions {
   actor?: string;
   /** Keep the loaded definitions between commits (default true for openStore). */
   cacheDefinitions?: boolean;
+  /** false: no derived-files refresher is subscribed (the caller derives, or nobody does). Default true. */
+  derive?: boolean;
+  /** The clock for sync timestamps and metrics (default: system clock). */
+  clock?: () => Date;
+  /** A background refresh of derived files failed (the commit itself is durable). */
+  onDeriveError?: (error: Error) => void;
 }
 
-/** The last day's events (for metrics), kept by a store between its commits while the log is only ours. */
-interface RecentCache {
-  /** Size of the live log right after our last append; another writer changes it. */
-  logSize: number;
-  events: OrcEvent[];
-}
-const RECENT_WINDOW_MS = 24 * 3600_000;
-const RECENT_MAX = 50_000;
-
-function logSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return -1;
-  }
-}
 
 class StoreImpl implements Store {
   readonly paths: StatePaths;
   private taskSet: TaskSet | undefined;
   private cache: CachedState | undefined;
-  private recent: RecentCache | undefined;
+  private readonly subscribers: Subscribers;
+  private readonly refresher: DerivedRefresher | null;
 
   constructor(readonly root: string, private readonly opts: StoreOptions) {
     this.paths = statePaths(root);
+    this.subscribers = new Subscribers((error) => opts.onDeriveError?.(error instanceof Error ? error : new Error(String(error))));
+    // The derived files are one subscriber among others (the store never derives under its lock).
+    this.refresher = opts.derive === false ? null : new DerivedRefresher(root, { ...(opts.clock ? { now: opts.clock } : {}), ...(opts.onDeriveError ? { onError: opts.onDeriveError } : {}) });
+  }
+
+  subscribe(listener: StoreListener): Unsubscribe {
+    return this.subscribers.add(listener);
+  }
+
+  async flush(): Promise<void> {
+    await this.refresher?.flush();
+  }
+
+  /** After the lock is released: tell every subscriber, then (unless told otherwise) wait for this commit's derived files. */
+  private async published(taskSet: TaskSet, snapshot: Snapshot, events: OrcEvent[], definitionsChanged: boolean, options: CommitOptions, notices: CommitNotice[]): Promise<DeriveReport | null> {
+    const n: CommitNotification = {
+      root: this.root,
+      firstSeq: events[0]?.seq ?? snapshot.last_seq,
+      lastSeq: snapshot.last_seq,
+      events,
+      snapshot,
+      taskSet,
+      touched: touchedEntities(events),
+      affectedWorkstreams: definitionsChanged || !events.length ? undefined : affectedWorkstreams(events, taskSet),
+    };
+    this.subscribers.publish(n);
+    if (!this.refresher || options.derive === false) return null;
+    const refreshed = this.refresher.enqueue(n);
+    if (options.derive === 'background') return null;
+    const outcome = await refreshed;
+    if (outcome.error) {
+      // The commit is durable already; stale derived files are detected by readers and fixed by the next refresh or doctor.
+      const notice: CommitNotice = { kind: 'derive_failed', message: `derived files not refreshed: ${outcome.error.message}` };
+      notices.push(notice);
+      options.onNotice?.(notice);
+    }
+    return outcome.report;
   }
 
   reloadDefinitions(): void {
@@ -312,51 +358,37 @@ class StoreImpl implements Store {
   /** Write the snapshot, then append the events (STATE-OBS-003 order); remember the state. */
   async writeSnapshotAndAppend(state: LiveState, events: OrcEvent[], previousLastEvents: OrcEvent[] | null): Promise<Snapshot> {
     const snapshot = toSnapshot(state, events.length ? events : (previousLastEvents ?? []));
-    await writeFileDurable(this.paths.current, serializeSnapshot(snapshot));
-    const sizeBefore = this.recent ? logSize(this.paths.log) : -1;
-    if (events.length) await appendDurable(this.paths.log, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await writeSnapshotThenAppend(this.paths, serializeSnapshot(snapshot), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
     const key = fileKey(this.paths.current);
     this.cache = key ? { key, state } : undefined;
-    this.rememberRecent(events, sizeBefore);
     return snapshot;
-  }
-
-  /** Keep the last day's events in memory while no other process appended to the log since our last commit. */
-  private rememberRecent(events: OrcEvent[], sizeBefore: number): void {
-    if (!this.recent || this.recent.logSize !== sizeBefore) {
-      this.recent = { logSize: logSize(this.paths.log), events: recentEvents(this.root, new Date(), RECENT_WINDOW_MS) };
-      return;
-    }
-    const since = Date.now() - RECENT_WINDOW_MS;
-    const kept = this.recent.events.concat(events).filter((e) => Date.parse(e.timestamp) >= since);
-    this.recent = { logSize: logSize(this.paths.log), events: kept.length > RECENT_MAX ? kept.slice(-RECENT_MAX) : kept };
   }
 
   async applyTransitions(requests: BatchRequests, options: CommitOptions = {}): Promise<CommitResult> {
     const taskSet = this.definitions(options);
     const { defs, critical: flagged } = definitionsOf(taskSet);
     const critical = criticalTasks(this.root, defs, flagged);
-    return this.locked(async (state, notices) => {
-      const actor = options.actor ?? this.opts.actor ?? defaultActor();
-      const expired = await this.expireLeases(state, defs, critical, actor, options, notices);
-      let events: OrcEvent[];
-      try {
-        events = planBatch(state, defs, critical, typeof requests === 'function' ? requests(state) : requests, actor);
-      } catch (error) {
-        // the expiries are durable already: refresh their derived files before reporting the batch's error
-        if (expired.length) await this.deriveSafely(taskSet, toSnapshot(state, expired), expired, options, notices);
-        throw error;
-      }
-      const extra = expired.length ? { expired } : {};
-      if (!events.length) {
-        const snapshot = toSnapshot(state, expired);
-        const derived = expired.length ? await this.deriveSafely(taskSet, snapshot, expired, options, notices) : null;
-        return { events, ...extra, snapshot, notices, derived };
-      }
-      const snapshot = await this.writeSnapshotAndAppend(state, events, null);
-      const derived = await this.deriveSafely(taskSet, snapshot, expired.concat(events), options, notices);
-      return { events, ...extra, snapshot, notices, derived };
-    }, options);
+    let expired: OrcEvent[] = [];
+    let committed: { events: OrcEvent[]; snapshot: Snapshot; notices: CommitNotice[]; written: boolean };
+    try {
+      committed = await this.locked(async (state, notices) => {
+        const actor = options.actor ?? this.opts.actor ?? defaultActor();
+        expired = await this.expireLeases(state, defs, critical, actor, options, notices);
+        const events = planBatch(state, defs, critical, typeof requests === 'function' ? requests(state) : requests, actor);
+        if (!events.length) return { events, snapshot: toSnapshot(state, expired), notices, written: expired.length > 0 };
+        const snapshot = await this.writeSnapshotAndAppend(state, events, null);
+        return { events, snapshot, notices, written: true };
+      }, options);
+    } catch (error) {
+      // The expiries are durable already: publish them (derived files, subscribers) before reporting the batch's error.
+      const after = expired.length ? readSnapshot(this.root) : null;
+      if (after) await this.published(taskSet, after, expired, false, options, []);
+      throw error;
+    }
+    const { events, snapshot, notices, written } = committed;
+    const extra = expired.length ? { expired } : {};
+    const derived = written ? await this.published(taskSet, snapshot, expired.concat(events), false, options, notices) : null;
+    return { events, ...extra, snapshot, notices, derived };
   }
 
   /** doctor --repair: expire leases (and derive) while the caller already holds the `.state` lock. */
@@ -385,12 +417,13 @@ class StoreImpl implements Store {
     return events;
   }
 
+  /** Internal (init, rotation, doctor): derive now, reporting a failure as a notice (the write is durable already). */
   async deriveSafely(taskSet: TaskSet, snapshot: Snapshot, events: OrcEvent[], options: CommitOptions, notices: CommitNotice[]): Promise<DeriveReport | null> {
     if (options.derive === false) return null;
     try {
-      return await deriveAll(this.root, taskSet, snapshot, events.length ? affectedWorkstreams(events, taskSet) : undefined, this.recent?.events);
+      const now = (options.clock ?? this.opts.clock ?? (() => new Date()))();
+      return await deriveAll(this.root, taskSet, snapshot, events.length ? affectedWorkstreams(events, taskSet) : undefined, undefined, now);
     } catch (error) {
-      // The commit is durable already; stale derived files are detected by readers and fixed by doctor.
       const n: CommitNotice = { kind: 'derive_failed', message: `derived files not refreshed: ${(error as Error).message}` };
       notices.push(n);
       options.onNotice?.(n);
@@ -403,10 +436,11 @@ class StoreImpl implements Store {
     const taskSet = this.definitions(options, true);
     const { defs, critical: flagged } = definitionsOf(taskSet);
     const critical = criticalTasks(this.root, defs, flagged);
-    return this.locked(async (state, notices) => {
+    let expired: OrcEvent[] = [];
+    const committed = await this.locked(async (state, notices) => {
       const actor = options.actor ?? this.opts.actor ?? defaultActor();
-      const expired = await this.expireLeases(state, defs, critical, actor, options, notices);
-      const now = clockOf(options).toISOString();
+      expired = await this.expireLeases(state, defs, critical, actor, options, notices);
+      const now = (options.clock ?? this.opts.clock ?? (() => clockOf(options)))().toISOString();
       const requests: TransitionRequest[] = [];
       const createdWorkstreams: string[] = [];
       const createdTasks: string[] = [];
@@ -443,17 +477,62 @@ class StoreImpl implements Store {
         }
       }
       const events = planBatch(state, defs, critical, requests, actor);
-      const extra = expired.length ? { expired } : {};
       if (!events.length && !flagsChanged) {
-        const snapshot = toSnapshot(state, expired);
-        const derived = expired.length ? await this.deriveSafely(taskSet, snapshot, expired, options, notices) : null;
-        return { events, ...extra, snapshot, notices, derived, createdTasks, createdWorkstreams, orphaned, skipped };
+        return { events, snapshot: toSnapshot(state, expired), notices, written: expired.length > 0, createdTasks, createdWorkstreams, orphaned, skipped };
       }
       const previous = events.length ? null : expired.length ? expired : (readSnapshot(this.root)?.last_events ?? []);
       const snapshot = await this.writeSnapshotAndAppend(state, events, previous);
-      const derived = await this.deriveSafely(taskSet, snapshot, expired.concat(events), options, notices);
-      return { events, ...extra, snapshot, notices, derived, createdTasks, createdWorkstreams, orphaned, skipped };
+      return { events, snapshot, notices, written: true, createdTasks, createdWorkstreams, orphaned, skipped };
     }, options);
+    const { written, ...rest } = committed;
+    const extra = expired.length ? { expired } : {};
+    // Definitions were (re)read: every workstream's DAG and plan may change.
+    const derived = written ? await this.published(taskSet, rest.snapshot, expired.concat(rest.events), true, options, rest.notices) : null;
+    return { ...rest, ...extra, derived };
+  }
+}
+
+/**
+ * Replace current.json, then append the events; when the append fails (disk full, I/O error) the
+ * previous current.json comes back (kept as a hard link, which needs no data blocks), so a failed
+ * commit changes nothing: no snapshot ahead of the log, no torn line, no temp file.
+ */
+async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, lines: string): Promise<void> {
+  const keep = join(paths.stateDir, `current.json.prev.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
+  let kept = false;
+  if (lines) {
+    try {
+      linkSync(paths.current, keep);
+      kept = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  try {
+    await writeFileDurable(paths.current, snapshotText);
+    if (!lines) return;
+    try {
+      await appendDurable(paths.log, lines);
+    } catch (error) {
+      try {
+        if (kept) {
+          renameSync(keep, paths.current);
+          kept = false;
+        } else unlinkSync(paths.current);
+        fsyncDirSync(paths.stateDir);
+      } catch {
+        /* the snapshot stays ahead of the log: the next writer re-appends its last_events (Decision 4) */
+      }
+      throw error;
+    }
+  } finally {
+    if (kept) {
+      try {
+        unlinkSync(keep);
+      } catch {
+        /* gone */
+      }
+    }
   }
 }
 

@@ -4,7 +4,8 @@
  * execution-plan files (C's src/graph/files.ts), all written durably.
  *
  * Public API:
- *   - deriveAll(root, taskSet, snapshot, affected?, recent?): Promise<DeriveReport> (internal; engine and doctor;
+ *   - deriveAll(root, taskSet, snapshot, affected?, recent?, now?): Promise<DeriveReport> (internal; the derive
+ *     subscriber (src/derive/refresher.ts) and doctor; runs under the derive lock, never the commit lock;
  *     `recent` = the last day's events when the caller keeps them, else read from the log tail)
  *   - affectedWorkstreams(events, taskSet): Set<string> | undefined (internal) which DAG/plan files a commit can change
  * DAG and plan files are rewritten only for the workstreams a commit can
@@ -21,13 +22,14 @@
  */
 import type { Finding, OrcEvent, Snapshot } from '../model.js';
 import { buildIndices, indexFileName, INDEX_NAMES, serializeIndex } from '../derive/indices.js';
-import { writeFileDurable } from '../io/atomic-write.js';
+import { withDeriveLock, writeDerivedFile } from '../derive/guard.js';
 import { join } from 'node:path';
 import { computeMetrics, METRICS_FILE, METRICS_PROM_FILE, writeMetrics } from '../derive/metrics.js';
 import { writeGraphFiles } from '../graph/files.js';
 import { readTailLines } from '../io/jsonl-log.js';
 import type { TaskSet } from '../repo/load-tasks.js';
 import { statePaths } from './paths.js';
+import { stateRel } from '../core/state-paths.js';
 
 export interface DeriveReport {
   written: string[];
@@ -72,26 +74,27 @@ export function affectedWorkstreams(events: OrcEvent[], taskSet: TaskSet): Set<s
   return out;
 }
 
-export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapshot, affected?: Set<string>, recent?: OrcEvent[]): Promise<DeriveReport> {
+export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapshot, affected?: Set<string>, recent?: OrcEvent[], now: Date = new Date()): Promise<DeriveReport> {
   const { stateDir } = statePaths(root);
-  const now = new Date();
-  // Independent files: write them concurrently so their fsyncs overlap.
-  const results = await Promise.all([
-    // The same bytes as B1's writeIndices, but the three files are written (and fsynced) concurrently.
-    ...((): Array<Promise<void>> => {
-      const built = buildIndices(snapshot);
-      return INDEX_NAMES.map((name) => writeFileDurable(join(stateDir, indexFileName(name)), serializeIndex(built[name])));
-    })(),
-    writeMetrics(stateDir, computeMetrics(snapshot, recent ?? recentEvents(root, now), now)),
-    affected === undefined
-      ? writeGraphFiles(root, taskSet, snapshot)
-      : affected.size === 0
-        ? Promise.resolve({ written: [] as string[], findings: [] as Finding[] })
-        : writeGraphFiles(root, taskSet, snapshot, { workstreams: affected }),
-  ]);
-  const graph = results[results.length - 1] as { written: string[]; findings: Finding[] };
-  return {
-    written: [...INDEX_NAMES.map((n) => `.state/${indexFileName(n)}`), `.state/${METRICS_FILE}`, `.state/${METRICS_PROM_FILE}`, ...graph.written],
-    findings: graph.findings,
-  };
+  // One derive lock for the batch (never the commit lock): no file is replaced by an older seq.
+  return withDeriveLock(stateDir, async () => {
+    // Independent files: written concurrently so their fsyncs overlap; every write settles before the lock is released.
+    const built = buildIndices(snapshot);
+    const results = await Promise.allSettled([
+      ...INDEX_NAMES.map((name) => writeDerivedFile(join(stateDir, indexFileName(name)), serializeIndex(built[name]), snapshot.last_seq)),
+      writeMetrics(stateDir, computeMetrics(snapshot, recent ?? recentEvents(root, now), now)),
+      affected === undefined
+        ? writeGraphFiles(root, taskSet, snapshot)
+        : affected.size === 0
+          ? Promise.resolve({ written: [] as string[], findings: [] as Finding[] })
+          : writeGraphFiles(root, taskSet, snapshot, { workstreams: affected }),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const graph = (results[results.length - 1] as PromiseFulfilledResult<{ written: string[]; findings: Finding[] }>).value;
+    return {
+      written: [...INDEX_NAMES.map((n) => stateRel(indexFileName(n))), stateRel(METRICS_FILE), stateRel(METRICS_PROM_FILE), ...graph.written],
+      findings: graph.findings,
+    };
+  });
 }

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import type { OrcEvent, Snapshot } from '../model.js';
 import { fsyncDir, isTempFileName, writeFileDurable } from '../io/atomic-write.js';
 import { appendDurable, inspectTail, repairTornTail } from '../io/jsonl-log.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, LOCK_FILE, judgeLock, pidAlive, readLockInfo, withLock } from '../io/lock.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DERIVE_LOCK_FILE, LOCK_FILE, acquireLock, judgeLock, pidAlive, readLockInfo, withLock, type LockInfo } from '../io/lock.js';
 import { applyEvent, emptyState, fromSnapshot, toSnapshot, type LiveState } from '../machines/index.js';
 import { loadTasks } from '../repo/load-tasks.js';
 import { internalStore } from './commit.js';
@@ -124,6 +124,18 @@ function staleTempFiles(root: string, holdingLock: boolean): string[] {
     }
   }
   return out;
+}
+
+/** A lock file's holder and verdict, or null when there is no such file. */
+function judgeLockFile(stateDir: string, file: string): { info: LockInfo | null; verdict: { stale: boolean; reason: string } } | null {
+  let mtime: number;
+  try {
+    mtime = statSync(join(stateDir, file)).mtimeMs;
+  } catch {
+    return null;
+  }
+  const info = readLockInfo(stateDir, file);
+  return { info, verdict: judgeLock(info, undefined, mtime) };
 }
 
 interface ScanResult {
@@ -231,22 +243,21 @@ export async function checkStore(root: string, holdingLock = false): Promise<{ i
   const curFile = rel(root, paths.current);
 
   if (!holdingLock) {
-    const info = readLockInfo(paths.stateDir);
-    const lockPath = join(paths.stateDir, LOCK_FILE);
-    if (existsSync(lockPath)) {
-      let mtime: number | undefined;
-      try {
-        mtime = statSync(lockPath).mtimeMs;
-      } catch {
-        mtime = undefined;
-      }
-      const verdict = judgeLock(info, undefined, mtime);
-      if (verdict.stale) {
-        issues.push({ check: 'stale_lock', severity: 'warning', file: rel(root, lockPath), message: `stale lock: ${verdict.reason}`, fix: 'run `orc-state doctor --repair` (or any writing command) to remove it', repairable: true });
+    const lock = judgeLockFile(paths.stateDir, LOCK_FILE);
+    if (lock) {
+      const lockPath = join(paths.stateDir, LOCK_FILE);
+      if (lock.verdict.stale) {
+        issues.push({ check: 'stale_lock', severity: 'warning', file: rel(root, lockPath), message: `stale lock: ${lock.verdict.reason}`, fix: 'run `orc-state doctor --repair` (or any writing command) to remove it', repairable: true });
       } else {
-        issues.push({ check: 'lock_held', severity: 'notice', file: rel(root, lockPath), message: `lock ${verdict.reason}${info && info.hostname !== hostname() ? ' (another host)' : ''}`, fix: 'none needed while that command runs', repairable: false });
+        issues.push({ check: 'lock_held', severity: 'notice', file: rel(root, lockPath), message: `lock ${lock.verdict.reason}${lock.info && lock.info.hostname !== hostname() ? ' (another host)' : ''}`, fix: 'none needed while that command runs', repairable: false });
       }
     }
+  }
+
+  // The derive step's own lock (src/derive/guard.ts): a process killed while writing derived files leaves it.
+  const deriveLock = judgeLockFile(paths.stateDir, DERIVE_LOCK_FILE);
+  if (deriveLock?.verdict.stale) {
+    issues.push({ check: 'stale_lock', severity: 'warning', file: rel(root, join(paths.stateDir, DERIVE_LOCK_FILE)), message: `stale derive lock: ${deriveLock.verdict.reason}`, fix: 'run `orc-state doctor --repair` (or any writing command: its derive step breaks it)', repairable: true });
   }
 
   for (const abs of staleTempFiles(root, holdingLock)) {
@@ -416,6 +427,19 @@ export async function doctor(root: string, options: DoctorOptions = {}): Promise
           }
         },
       );
+      // A stale derive lock is broken by taking it (its holder is gone); a live one is left to its holder.
+      if (existsSync(join(paths.stateDir, DERIVE_LOCK_FILE))) {
+        try {
+          const handle = await acquireLock(paths.stateDir, {
+            file: DERIVE_LOCK_FILE,
+            timeoutMs: 0,
+            onStaleBroken: (info, reason) => repaired.push(`removed a stale derive lock (${reason})${info ? ` left by pid ${info.pid}` : ''}`),
+          });
+          handle.release();
+        } catch {
+          /* held by a live process */
+        }
+      }
     }
     const after = await checkStore(root);
     remaining = after.issues;

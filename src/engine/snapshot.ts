@@ -23,10 +23,10 @@ import type { Finding, Snapshot } from '../model.js';
 import { locateInText, parseJsonText } from '../io/located-json.js';
 import { schemaId, validate } from '../schema/registry.js';
 import { rel, statePaths } from './paths.js';
+import { EVENT_VERSION, SNAPSHOT_VERSION } from '../core/versions.js';
 
-export const SNAPSHOT_VERSION = '2.0.0';
+export { SNAPSHOT_VERSION, EVENT_VERSION };
 export const SNAPSHOT_URL = schemaId('snapshot', SNAPSHOT_VERSION);
-export const EVENT_VERSION = '2.0.0';
 export const EVENT_URL = schemaId('event', EVENT_VERSION);
 
 export interface SnapshotRead {

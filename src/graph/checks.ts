@@ -50,6 +50,7 @@ import {
 } from './files.js';
 import { capacityOf, claimsOf, type PlanTask } from './plan.js';
 import { resourcesConflict } from './resources.js';
+import { stateDirOf, stateRel } from '../core/state-paths.js';
 
 export interface GraphRuleInputs {
   root: string;
@@ -104,7 +105,7 @@ export async function graphRuleInputs(ctx: RuleContext): Promise<GraphRuleInputs
     const config = loadConfig(ctx.root);
     const snapshot = snapRead.snapshot ?? null;
     const analysis = analyze({ taskSet, snapshot, resources: registry.resources, history, maxParallel: config.max_parallelism });
-    const stateDir = join(ctx.root, '.state');
+    const stateDir = stateDirOf(ctx.root);
     return { root: ctx.root, taskSet, registry, snapshot, history, analysis, stateDir, ...listDerived(stateDir) };
   });
 }
@@ -156,7 +157,7 @@ export function checkDagFreshness(inputs: GraphRuleInputs): { findings: Finding[
     const fresh = buildDagFile(analysis, k, now);
     if (!fresh) continue; // cycle: reported with its path
     const name = dagFileName(ws);
-    const file = `.state/${name}`;
+    const file = stateRel(name);
     const text = inputs.dagFiles.get(name);
     const firstTask = graph.ids[(graph.members[k] as Int32Array)[0] as number] as string;
     if (text === undefined) {
@@ -217,7 +218,7 @@ export function checkDagFreshness(inputs: GraphRuleInputs): { findings: Finding[
     const ws = DAG_FILE_PATTERN.exec(name)?.[1] as string;
     if (wsIdx.has(ws) || hasTaskFiles(inputs.root, ws)) continue; // invalid task files: TASK-DEF rules report them
     repairable++;
-    findings.push(F('DAG-VIEW-001', 'error', `.state/${name}`, { line: 1, column: 1 }, `stale .state/${name}: workstream ${ws} has no task definitions`, REGEN));
+    findings.push(F('DAG-VIEW-001', 'error', stateRel(name), { line: 1, column: 1 }, `stale .state/${name}: workstream ${ws} has no task definitions`, REGEN));
   }
   return { findings, repairable };
 }
@@ -251,7 +252,7 @@ export function checkDagFiles(inputs: Pick<GraphRuleInputs, 'dagFiles'>): { find
   let checked = 0;
   for (const [name, text] of inputs.dagFiles) {
     checked++;
-    const file = `.state/${name}`;
+    const file = stateRel(name);
     const { value, findings: parseProblems } = parsed<DagFile>('DAG-VIEW-002', file, text);
     if (!value) {
       findings.push(...parseProblems);
@@ -315,7 +316,7 @@ export function checkPlanFiles(inputs: GraphRuleInputs): { findings: Finding[]; 
   }
   for (const [name, text] of inputs.planFiles) {
     checked++;
-    const file = `.state/${name}`;
+    const file = stateRel(name);
     const { value: plan, findings: parseProblems } = parsed<ExecutionPlanFile>('DAG-VIEW-003', file, text);
     if (!plan) {
       findings.push(...parseProblems);
@@ -555,7 +556,7 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
       continue; // DAG-VIEW-003 reports it
     }
     if (!plan || !Array.isArray(plan.stages) || !plan.stages.every((s) => s && Array.isArray(s.parallel_tasks))) continue;
-    byStage(text, plan, `.state/${name}`);
+    byStage(text, plan, stateRel(name));
   }
   // 3. Current holders (tasks running or validating) never exceed what a resource allows.
   if (inputs.snapshot) {

@@ -37,18 +37,20 @@ import { join } from 'node:path';
 import type { Finding, Snapshot, TaskDefinition, TaskState } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { schemaId } from '../schema/registry.js';
-import { writeFileDurable } from '../io/atomic-write.js';
+import { withDeriveLock, writeDerivedFile } from '../derive/guard.js';
 import { CONFIG_FILE, loadConfig } from '../config.js';
 import { readEvents } from '../engine/log.js';
 import { REGISTRY_FILES, loadResources } from '../registry/index.js';
 import { RunHistory, estimateTask } from './estimates.js';
+import { loadCachedHistory, saveCachedHistory } from './history-cache.js';
 import type { Estimate } from './estimates.js';
 import { buildGraph, formatCycle, type CycleIssue, type TaskGraph } from './graph.js';
 import { estimateAll, planWorkstream, type PlanData, type PlanProblem, type ResourceLike } from './plan.js';
+import { DAG_VERSION, PLAN_VERSION } from '../core/versions.js';
+import { stateDirOf, stateRel, statePaths } from '../core/state-paths.js';
 
-export const DAG_VERSION = '1.0.0';
+export { DAG_VERSION, PLAN_VERSION };
 export const DAG_URL = schemaId('dag', DAG_VERSION);
-export const PLAN_VERSION = '1.0.0';
 export const PLAN_URL = schemaId('execution-plan', PLAN_VERSION);
 
 export const dagFileName = (ws: string): string => `dag_${ws}.json`;
@@ -87,12 +89,15 @@ export interface DagFile {
   schema_url: string;
   workstream_id: string;
   generated_at: string;
+  /** last_seq of the snapshot it was derived from (absent when derived without a snapshot). */
+  source_last_seq?: number;
   nodes: DagNode[];
   edges: DagEdge[];
   topological_order: string[];
 }
 export type ExecutionPlanFile = { schema_version: string; schema_url: string } & Pick<PlanData, 'workstream_id'> & {
     generated_at: string;
+    source_last_seq?: number;
   } & Omit<PlanData, 'workstream_id'>;
 
 export interface AnalysisInput {
@@ -288,11 +293,15 @@ export function buildDagFile(analysis: Analysis, k: number, generatedAt: string)
     schema_url: DAG_URL,
     workstream_id: ws,
     generated_at: generatedAt,
+    ...sourceSeq(analysis),
     nodes,
     edges,
     topological_order: Array.from(levels.order, (v) => graph.ids[v] as string),
   };
 }
+
+const sourceSeq = (analysis: Analysis): { source_last_seq?: number } =>
+  analysis.input.snapshot ? { source_last_seq: analysis.input.snapshot.last_seq } : {};
 
 type WsComputed = ReturnType<typeof planWorkstream>;
 const computedCache = new WeakMap<Analysis, Map<number, WsComputed>>();
@@ -336,6 +345,7 @@ export function buildExecutionPlan(
     schema_url: PLAN_URL,
     workstream_id,
     generated_at: generatedAt,
+    ...sourceSeq(analysis),
     ...rest,
   };
   return { plan, problems: result.problems, findings };
@@ -386,7 +396,11 @@ export function serializeDerived(value: unknown): string {
 
 const GENERATED_AT = /"generated_at": "([^"]*)"/;
 
-/** Content without its generation time (a fixed-length ISO string near the top). */
+/**
+ * Content without its generation time (a fixed-length ISO string near the top). The source seq is kept:
+ * a file derived from an older snapshot is restamped even when nothing else changed, so a slower writer
+ * holding a snapshot in between can never pass the seq guard with content older than the file's.
+ */
 const normalise = (text: string): string => text.replace(GENERATED_AT, '"generated_at": ""');
 
 /** What this process last wrote per path, trusted while the file's size and mtime are unchanged. */
@@ -415,8 +429,12 @@ function unchanged(path: string, fresh: string): boolean {
   return normalise(old) === normalise(fresh);
 }
 
-async function writeDerived(path: string, text: string): Promise<void> {
-  await writeFileDurable(path, text);
+async function writeDerived(path: string, text: string, seq: number): Promise<void> {
+  // A file that records a newer snapshot is kept (it is fresher than ours).
+  if (!(await writeDerivedFile(path, text, seq))) {
+    lastWritten.delete(path);
+    return;
+  }
   try {
     const st = statSync(path);
     lastWritten.set(path, { text: normalise(text), size: st.size, mtimeMs: st.mtimeMs });
@@ -440,7 +458,7 @@ function logKey(root: string): string {
       return '-';
     }
   };
-  return `${part(join(root, '.state', 'transitions.jsonl'))}|${part(join(root, '.state', 'archive'))}`;
+  return `${part(statePaths(root).log)}|${part(statePaths(root).archiveDir)}`;
 }
 
 /**
@@ -466,10 +484,18 @@ export async function historyFor(root: string, snapshot: Snapshot | null): Promi
       return h;
     }
   }
+  // Another process read the log before: continue its cached history with the lines appended since.
+  const continued = loadCachedHistory(root);
+  if (continued) {
+    historyCache.set(root, { history: continued, key });
+    saveCachedHistory(root, continued);
+    return continued;
+  }
   const history = new RunHistory();
-  if (existsSync(join(root, '.state'))) {
+  if (existsSync(stateDirOf(root))) {
     try {
       for await (const event of readEvents(root, { mode: 'collect', onProblem: () => undefined })) history.apply(event);
+      saveCachedHistory(root, history);
     } catch {
       // An unreadable log only costs history-based estimates; the log's own rules report it.
     }
@@ -488,7 +514,9 @@ export interface WriteGraphOptions {
 }
 
 interface DeriveCache {
-  texts: Map<string, string>;
+  /** The definitions the analysis was made from; their texts are computed only when a different set must be compared. */
+  taskSet: TaskSetLike;
+  texts: Map<string, string> | null;
   analysis: Analysis;
   resKey: string;
   planFindings: Map<string, Finding[]>;
@@ -510,6 +538,15 @@ function registryKey(root: string): string {
     .join('|');
 }
 
+/** Every loaded task carries its text (a value or a lazy getter), without computing it. */
+function hasTexts(taskSet: TaskSetLike): boolean {
+  for (const lt of taskSet.tasks.values()) {
+    const d = Object.getOwnPropertyDescriptor(lt, 'text');
+    if (!d || (d.get === undefined && typeof d.value !== 'string')) return false;
+  }
+  return true;
+}
+
 function definitionTexts(taskSet: TaskSetLike): Map<string, string> | null {
   const out = new Map<string, string>();
   for (const [id, lt] of taskSet.tasks) {
@@ -526,10 +563,11 @@ export async function writeGraphFiles(
   options: WriteGraphOptions = {},
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
   const plain = !options.resources && !options.history && options.maxParallel === undefined && !options.now;
-  const texts = plain ? definitionTexts(taskSet) : null;
+  // Texts of every definition are compared only against a previous derive of this process (never in a one-shot command).
+  const texts = plain && hasTexts(taskSet);
   const resKey = plain ? registryKey(root) : '';
   if (plain && texts && snapshot) {
-    const fast = await incrementalDerive(root, taskSet, snapshot, texts, resKey, options.workstreams);
+    const fast = await incrementalDerive(root, taskSet, snapshot, resKey, options.workstreams);
     if (fast) return fast;
   }
   const findings: Finding[] = [];
@@ -555,7 +593,7 @@ export async function writeGraphFiles(
       const kept = wanted && !wanted.has(ws) ? previous?.get(ws) : undefined;
       planFindings.set(ws, kept ?? buildExecutionPlan(analysis, k, '').findings);
     });
-    deriveCache.set(root, { texts, analysis, resKey, planFindings });
+    deriveCache.set(root, { taskSet, texts: null, analysis, resKey, planFindings });
   } else {
     deriveCache.delete(root);
   }
@@ -573,13 +611,20 @@ async function incrementalDerive(
   root: string,
   taskSet: TaskSetLike,
   snapshot: Snapshot,
-  texts: Map<string, string>,
   resKey: string,
   also: Iterable<string> | undefined,
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] } | null> {
   const cache = deriveCache.get(root);
-  if (!cache || cache.resKey !== resKey || cache.texts.size !== texts.size) return null;
-  for (const [id, text] of texts) if (cache.texts.get(id) !== text) return null;
+  if (!cache || cache.resKey !== resKey) return null;
+  if (cache.taskSet !== taskSet) {
+    // Another TaskSet object (definitions re-read): the graph is reused only when every definition text is the same.
+    const texts = definitionTexts(taskSet);
+    const before = (cache.texts ??= definitionTexts(cache.taskSet));
+    if (!texts || !before || before.size !== texts.size) return null;
+    for (const [id, text] of texts) if (before.get(id) !== text) return null;
+    cache.taskSet = taskSet;
+    cache.texts = texts;
+  }
   const prev = cache.analysis;
   const history = await historyFor(root, snapshot);
   const { graph } = prev;
@@ -627,8 +672,20 @@ export async function writeAnalysisFiles(
   analysis: Analysis,
   options: { workstreams?: Iterable<string>; now?: Date; /** false: the caller knows the DAG files are unchanged. */ dag?: boolean } = {},
 ): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
+  const stateDir = stateDirOf(root);
+  if (!existsSync(stateDir)) return writeAnalysisFilesLocked(root, analysis, options);
+  // One derive lock for the batch: compare-and-replace of every file is atomic against other processes.
+  return withDeriveLock(stateDir, () => writeAnalysisFilesLocked(root, analysis, options));
+}
+
+async function writeAnalysisFilesLocked(
+  root: string,
+  analysis: Analysis,
+  options: { workstreams?: Iterable<string>; now?: Date; dag?: boolean },
+): Promise<{ written: string[]; removed: string[]; findings: Finding[] }> {
+  const seq = analysis.input.snapshot?.last_seq ?? 0;
   const findings: Finding[] = [];
-  const stateDir = join(root, '.state');
+  const stateDir = stateDirOf(root);
   const generatedAt = (options.now ?? new Date()).toISOString();
   const wanted = options.workstreams ? new Set(options.workstreams) : null;
   const written: string[] = [];
@@ -664,11 +721,11 @@ export async function writeAnalysisFiles(
       if (unchanged(path, text)) continue;
       // Up to WRITE_CONCURRENCY durable writes in flight, so their fsyncs overlap.
       if (inFlight.size >= WRITE_CONCURRENCY) await Promise.race(inFlight);
-      const p: Promise<void> = writeDerived(path, text)
+      const p: Promise<void> = writeDerived(path, text, seq)
         .catch((error: unknown) => void failures.push(error))
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
-      written.push(`.state/${name}`);
+      written.push(stateRel(name));
     }
   }
   await Promise.all(inFlight);
@@ -692,7 +749,7 @@ export async function writeAnalysisFiles(
     for (const name of names) {
       try {
         unlinkSync(join(stateDir, name));
-        removed.push(`.state/${name}`);
+        removed.push(stateRel(name));
       } catch {
         // already gone
       }

@@ -2,14 +2,14 @@
  * Everything the graph commands read from a repository, read once.
  *
  * Public API:
- *   - loadGraphInputs(root, options?): Promise<GraphInputs>   (stable; options.taskSet: definitions already loaded)
+ *   - loadGraphInputs(root, options?): Promise<GraphInputs>   (stable; options.taskSet: definitions already loaded; options.cachedDefinitions for ready)
  *   - GraphInputs                                            (stable type)
  * Reads: tasks/ (A's loadTasks), the resource registry (A's loadResources),
  * orc-state.config.json (loadConfig), `.state/current.json` (B2's
  * readSnapshot; a corrupt snapshot is reported as a note and statuses fall
  * back to the definitions), and past run durations from the event log.
  * Integration points: `orc-state plan|ready`, watch's first load.
- * Dependencies: ../repo/load-tasks.js, ../registry/index.js, ../config.js,
+ * Dependencies: ../repo/load-tasks.js, ../engine/definitions-cache.js, ../registry/index.js, ../config.js,
  * ../engine/snapshot.js, ./files.js, ./estimates.js.
  */
 import { existsSync } from 'node:fs';
@@ -19,6 +19,7 @@ import type { Snapshot } from '../model.js';
 import { loadConfig, type LoadedConfig } from '../config.js';
 import { readSnapshot } from '../engine/snapshot.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
+import { loadTasksCached } from '../engine/definitions-cache.js';
 import { loadResources, type ResourceRegistry } from '../registry/index.js';
 import type { RunHistory } from './estimates.js';
 import { analyze, historyFor, type Analysis } from './files.js';
@@ -36,7 +37,11 @@ export interface GraphInputs {
   analysis: Analysis;
 }
 
-export async function loadGraphInputs(root: string, options: { maxParallel?: number; taskSet?: TaskSet } = {}): Promise<GraphInputs> {
+export async function loadGraphInputs(
+  root: string,
+  /** taskSet: definitions already loaded; cachedDefinitions: definitions from the per-user cache (re-validated whenever a task file changed; locations at line 1), for commands that print no task-file locations (ready). */
+  options: { maxParallel?: number; taskSet?: TaskSet; cachedDefinitions?: boolean } = {},
+): Promise<GraphInputs> {
   if (!existsSync(root)) throw new OrcError('UNREADABLE_INPUT', `repository root ${root} does not exist`, { fix: 'pass an existing directory with --root' });
   if (!existsSync(join(root, 'tasks'))) {
     throw new OrcError('NOT_FOUND', `no tasks/ directory in ${root}`, {
@@ -44,7 +49,7 @@ export async function loadGraphInputs(root: string, options: { maxParallel?: num
       fix: 'run the command from the repository root (or pass --root), or create tasks/{workstream_id}/{task_id}.json files',
     });
   }
-  const taskSet = options.taskSet ?? loadTasks(root);
+  const taskSet = options.taskSet ?? (options.cachedDefinitions ? loadTasksCached(root) : loadTasks(root));
   const registry = loadResources(root);
   const config = loadConfig(root);
   let snapshot: Snapshot | null = null;

@@ -33,13 +33,14 @@ import { basename, join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Finding, Snapshot, TaskDefinition } from '../model.js';
 import { CONFIG_FILE, loadConfig, type LoadedConfig } from '../config.js';
-import { computeMetrics, writeMetrics } from '../derive/metrics.js';
-import { recentEvents } from '../engine/derive.js';
+import { METRICS_FILE } from '../derive/metrics.js';
+import { startMetricsTimer, type MetricsTimer, type TimerClock } from '../derive/timer.js';
 import { readSnapshot } from '../engine/snapshot.js';
 import { withLock } from '../io/lock.js';
 import { checkTaskCapabilities, checkTaskResources, loadCapabilities, loadResources, type CapabilityRegistry, type ResourceRegistry } from '../registry/index.js';
 import { crossCheckTasks, loadTaskFile, loadTasks, type LoadedTask } from '../repo/load-tasks.js';
 import { analyze, buildExecutionPlan, historyFor, reanalyze, writeAnalysisFiles, type Analysis } from './files.js';
+import { stateDirOf, stateRel } from '../core/state-paths.js';
 
 export interface WatchOptions {
   /** Per-file debounce (default: config watch_debounce_ms, 150). */
@@ -48,6 +49,8 @@ export interface WatchOptions {
   retryMs?: number;
   /** Metrics refresh period; 0 disables (default: config metrics_interval_seconds × 1000). */
   metricsIntervalMs?: number;
+  /** The clock of the metrics timer (default: the system clock); tests pass one they advance by hand. */
+  clock?: TimerClock;
   maxParallel?: number;
   /** Write DAG/plan files (default true; only when .state/ exists). */
   write?: boolean;
@@ -99,7 +102,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export function startWatch(root: string, options: WatchOptions = {}): Watcher {
   const emitter = new EventEmitter();
-  const stateDir = join(root, '.state');
+  const stateDir = stateDirOf(root);
   let config: LoadedConfig = loadConfig(root);
   const debounceMs = options.debounceMs ?? config.watch_debounce_ms;
   const retryMs = options.retryMs ?? 100;
@@ -459,7 +462,7 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
 
   // ---- initial load and watcher ---------------------------------------------
   let watcher: FSWatcher | undefined;
-  let metricsTimer: NodeJS.Timeout | undefined;
+  let metricsTimer: MetricsTimer | undefined;
   const ready = (async () => {
     const started = performance.now();
     const set = loadTasks(root);
@@ -507,25 +510,15 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
     const interval = options.metricsIntervalMs ?? config.metrics_interval_seconds * 1000;
     if (interval > 0) {
-      metricsTimer = setInterval(() => {
-        processing = processing.then(() => refreshMetrics());
-      }, interval);
-      metricsTimer.unref?.();
+      // The shared timer (src/derive/timer.ts): at least every 60 s, never overlapping, seq-guarded writes.
+      metricsTimer = startMetricsTimer(root, {
+        intervalMs: interval,
+        ...(options.clock ? { clock: options.clock } : {}),
+        onRefresh: () => emitter.emit('metrics', stateRel(METRICS_FILE)),
+        onError: (error) => emitter.emit('error', error),
+      });
     }
   })();
-
-  const refreshMetrics = async (): Promise<void> => {
-    if (closed || !existsSync(stateDir)) return;
-    try {
-      const snap = readSnapshotCached();
-      if (!snap) return;
-      const now = new Date();
-      await withLock(stateDir, {}, () => writeMetrics(stateDir, computeMetrics(snap, recentEvents(root, now), now)));
-      emitter.emit('metrics', '.state/metrics.json');
-    } catch (error) {
-      emitter.emit('error', error);
-    }
-  };
 
   const api: Watcher = {
     ready,
@@ -533,7 +526,7 @@ export function startWatch(root: string, options: WatchOptions = {}): Watcher {
       closed = true;
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
-      if (metricsTimer) clearInterval(metricsTimer);
+      await metricsTimer?.stop();
       await ready.catch(() => undefined);
       await processing.catch(() => undefined);
       await watcher?.close();

@@ -24,12 +24,13 @@
  * Integration points: the engine's commit path (snapshot), B1's derive step
  * (indices, metrics), C's graph files, doctor (which removes stale temp files),
  * the compliance --fix repairs of task files (keepMode), src/migrate (writeFileSynced).
- * Dependencies: node:fs, node:path, node:crypto.
+ * Dependencies: node:fs, node:path, node:crypto, ./faults.js (test hook).
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { writeFault } from './faults.js';
 
 /** Names that only ever appear as temp files of an interrupted atomic write. */
 const TEMP_PATTERNS = [
@@ -89,6 +90,7 @@ export async function writeFileSynced(path: string, bytes: Uint8Array, flag: 'w'
   const handle = await open(path, flag, 0o644);
   try {
     await writeAll(handle, bytes);
+    writeFault('write', path);
     await handle.sync();
   } finally {
     await handle.close();
@@ -126,6 +128,7 @@ export function writeFileDurableSync(path: string, data: string | Uint8Array, op
     const fd = openSync(tmp, 'w', mode);
     try {
       writeAllSync(fd, bytes);
+      writeFault('write', tmp);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -14,25 +14,39 @@
  * writing command under the lock repairs it, keeping the bytes in
  * `.state/recovered/`.
  * Integration points: src/engine (commit path, replay, doctor, rotation).
- * Dependencies: node:fs, node:zlib, node:string_decoder, ./atomic-write.js.
+ * A failed append truncates the file back to its size before the append (nothing half-written stays).
+ * Dependencies: node:fs, node:zlib, node:string_decoder, ./atomic-write.js, ./faults.js.
  */
-import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync } from 'node:fs';
-import { open, truncate } from 'node:fs/promises';
+import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { open, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { fsyncDir, fsyncDirSync, writeAll, writeAllSync, writeFileDurable } from './atomic-write.js';
+import { writeFault } from './faults.js';
 
+/**
+ * A failed append (disk full, I/O error) takes back what it wrote: the file is cut to its size
+ * before the append (removed when the append created it), so no torn line is left for the next
+ * writer to repair.
+ */
 export async function appendDurable(path: string, text: string): Promise<void> {
   const created = !existsSync(path);
   const bytes = Buffer.from(text, 'utf8');
   const handle = await open(path, 'a', 0o644);
+  let before = 0;
   try {
+    before = (await handle.stat()).size;
     await writeAll(handle, bytes);
+    writeFault('append', path);
     await handle.datasync();
-  } finally {
-    await handle.close();
+  } catch (error) {
+    await handle.truncate(before).catch(() => undefined);
+    await handle.close().catch(() => undefined);
+    if (created) await unlink(path).catch(() => undefined);
+    throw error;
   }
+  await handle.close();
   if (created) await fsyncDir(dirname(path));
 }
 
@@ -40,12 +54,29 @@ export function appendDurableSync(path: string, text: string): void {
   const created = !existsSync(path);
   const bytes = Buffer.from(text, 'utf8');
   const fd = openSync(path, 'a', 0o644);
+  let before = 0;
   try {
+    before = fstatSync(fd).size;
     writeAllSync(fd, bytes);
+    writeFault('append', path);
     fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    try {
+      ftruncateSync(fd, before);
+    } catch {
+      /* nothing more can be done; the next writer repairs a torn tail */
+    }
     closeSync(fd);
+    if (created) {
+      try {
+        unlinkSync(path);
+      } catch {
+        /* gone */
+      }
+    }
+    throw error;
   }
+  closeSync(fd);
   if (created) fsyncDirSync(dirname(path));
 }
 

@@ -8,7 +8,7 @@
  *   - judgeLock(info, staleMs): { stale: boolean; reason: string } (stable) used by doctor
  *   - pidAlive(pid): boolean                         (internal) a process with that id exists on this
  *     host (EPERM counts as alive); doctor uses it for temp files of live writers
- *   - LOCK_FILE, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_MS (stable)
+ *   - LOCK_FILE, DERIVE_LOCK_FILE, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_MS (stable); LockOptions.file picks another lock file
  * Protocol (see design/LIBRARY_NOTES.md): the holder's record (pid, hostname,
  * pid namespace, random token, acquired_at) is written to a unique temp file
  * and hard-linked to `orc-state.lock` (link is an exclusive create, so the
@@ -20,15 +20,20 @@
  * `timeoutMs`, then throw OrcError('LOCK_TIMEOUT') naming the holder (CLI exit 3).
  * Release removes the lock only if it still carries our token.
  * Integration points: src/engine (every writer of .state/), doctor (stale lock).
- * Dependencies: node:fs, node:os, node:crypto, ../errors.js.
+ * A failed lock step (disk full) removes its temp file before the error propagates.
+ * Dependencies: node:fs, node:os, node:crypto, ../errors.js, ./faults.js.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OrcError } from '../errors.js';
+import { writeFault } from './faults.js';
+import { stateRel } from '../core/state-paths.js';
 
 export const LOCK_FILE = 'orc-state.lock';
+/** Held while derived files are compared and replaced (never together with a wait on LOCK_FILE). */
+export const DERIVE_LOCK_FILE = 'orc-state.derive.lock';
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 /** A live holder is never expected to keep the lock this long; past it the lock counts as abandoned. */
 export const DEFAULT_STALE_MS = 10 * 60_000;
@@ -49,6 +54,8 @@ export interface LockOptions {
   command?: string;
   /** Called when a stale lock was broken (doctor reports it). */
   onStaleBroken?: (info: LockInfo | null, reason: string) => void;
+  /** The lock file's name inside stateDir (default LOCK_FILE; the derive step uses DERIVE_LOCK_FILE). */
+  file?: string;
 }
 
 export interface LockHandle {
@@ -88,9 +95,9 @@ function parseInfo(text: string): LockInfo | null {
 }
 
 /** The current holder, or null when unlocked (or unreadable). Never writes. */
-export function readLockInfo(stateDir: string): LockInfo | null {
+export function readLockInfo(stateDir: string, file: string = LOCK_FILE): LockInfo | null {
   try {
-    return parseInfo(readFileSync(join(stateDir, LOCK_FILE), 'utf8'));
+    return parseInfo(readFileSync(join(stateDir, file), 'utf8'));
   } catch {
     return null;
   }
@@ -144,19 +151,23 @@ function mtimeOf(path: string): number | undefined {
   }
 }
 
-/** Try once. Returns the handle, or the current holder when busy. */
-function tryAcquire(stateDir: string, info: LockInfo): boolean {
-  const lockPath = join(stateDir, LOCK_FILE);
-  const tmp = join(stateDir, `${LOCK_FILE}.${process.pid}.${info.token.slice(0, 8)}.tmp`);
+/**
+ * Try once. True when we now hold the lock, false when it is busy. The temp file holding our record
+ * is removed on every path, a failed write (disk full) included, so nothing is left in .state/.
+ */
+function tryAcquire(stateDir: string, info: LockInfo, file: string): boolean {
+  const lockPath = join(stateDir, file);
+  const tmp = join(stateDir, `${file}.${process.pid}.${info.token.slice(0, 8)}.tmp`);
   const fd = openSync(tmp, 'w', 0o644);
   try {
-    const buf = Buffer.from(JSON.stringify(info));
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      const buf = Buffer.from(JSON.stringify(info));
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      writeFault('lock', tmp);
+    } finally {
+      closeSync(fd);
+    }
     linkSync(tmp, lockPath);
     return true;
   } catch (error) {
@@ -169,8 +180,8 @@ function tryAcquire(stateDir: string, info: LockInfo): boolean {
 }
 
 /** Break a stale lock, guarded by a break mutex and a token re-check. Returns true if removed. */
-function breakStale(stateDir: string, seen: LockInfo | null, staleMs: number): boolean {
-  const lockPath = join(stateDir, LOCK_FILE);
+function breakStale(stateDir: string, seen: LockInfo | null, staleMs: number, file: string): boolean {
+  const lockPath = join(stateDir, file);
   const breakPath = `${lockPath}.break`;
   let fd: number;
   try {
@@ -183,8 +194,9 @@ function breakStale(stateDir: string, seen: LockInfo | null, staleMs: number): b
   }
   try {
     writeSync(fd, String(process.pid));
-    const now = readLockInfo(stateDir);
-    const sameHolder = seen === null ? now === null : now !== null && now.token === seen.token;
+    const now = readLockInfo(stateDir, file);
+    // An unreadable lock is broken only while that same file is still there (a missing one is no lock).
+    const sameHolder = seen === null ? now === null && mtimeOf(lockPath) !== undefined : now !== null && now.token === seen.token;
     if (!sameHolder) return false;
     if (!judgeLock(now, staleMs, mtimeOf(lockPath)).stale) return false;
     tryUnlink(lockPath);
@@ -200,7 +212,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function acquireLock(stateDir: string, opts: LockOptions = {}): Promise<LockHandle> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
-  const lockPath = join(stateDir, LOCK_FILE);
+  const file = opts.file ?? LOCK_FILE;
+  const lockPath = join(stateDir, file);
   const started = Date.now();
   let delay = 1;
   for (;;) {
@@ -212,7 +225,7 @@ export async function acquireLock(stateDir: string, opts: LockOptions = {}): Pro
       acquired_at: new Date().toISOString(),
       ...(opts.command ? { command: opts.command } : {}),
     };
-    if (tryAcquire(stateDir, info)) {
+    if (tryAcquire(stateDir, info, file)) {
       let released = false;
       return {
         path: lockPath,
@@ -220,21 +233,24 @@ export async function acquireLock(stateDir: string, opts: LockOptions = {}): Pro
         release() {
           if (released) return;
           released = true;
-          const current = readLockInfo(stateDir);
+          const current = readLockInfo(stateDir, file);
           if (current && current.token === info.token) tryUnlink(lockPath);
         },
       };
     }
-    const holder = readLockInfo(stateDir);
-    const verdict = judgeLock(holder, staleMs, mtimeOf(lockPath));
-    if (verdict.stale && breakStale(stateDir, holder, staleMs)) {
+    const holder = readLockInfo(stateDir, file);
+    const lockMtime = mtimeOf(lockPath);
+    // Released between our link and our read: just retry. (Never "break" a lock that is not there: a
+    // contender may link a new one in between, and removing that would let two writers in.)
+    const verdict = holder === null && lockMtime === undefined ? { stale: false, reason: 'released' } : judgeLock(holder, staleMs, lockMtime);
+    if (verdict.stale && breakStale(stateDir, holder, staleMs, file)) {
       opts.onStaleBroken?.(holder, verdict.reason);
       continue;
     }
     const waited = Date.now() - started;
     if (waited >= timeoutMs) {
       throw new OrcError('LOCK_TIMEOUT', `.state is locked by ${describe(holder)}; gave up after ${waited} ms`, {
-        location: { file: '.state/' + LOCK_FILE },
+        location: { file: stateRel(file) },
         fix: 'wait for that command to finish and retry (or raise --lock-timeout); if that process no longer exists, run `orc-state doctor --repair`',
         data: { holder },
       });

@@ -11,17 +11,25 @@
  *   - MACHINE_KINDS, machineFile(kind) (stable): kinds and repo-relative YAML paths.
  *   - parseMachineYaml(text, file) (internal, used by the SM-DEF rules to
  *     check a repository's copy): returns the definition plus located problems.
- *   - loadMachineDefinitions(dir) (internal).
+ *   - loadMachineDefinitions(dir) (internal; served from a per-user cache of the parsed YAML, keyed by
+ *     each file's path, size, mtime and inode, so a one-shot command neither loads the yaml package nor parses).
  * Integration points: src/machines/build.ts turns these into xstate machines;
  * compliance rules SM-DEF-001..003 and EXEC-DOC checks list states/triggers
  * from MACHINES; docs/execution_model/STATE_MACHINE.md must name them all.
  * Dependencies: yaml, node:fs, ../paths.js, ../model.js.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
 import { packageRoot } from '../paths.js';
 import type { Severity } from '../model.js';
+
+// yaml is loaded only when a definition is parsed (a cached one needs no parser: start-up stays small).
+let yamlLib: typeof import('yaml') | undefined;
+const Y = (): typeof import('yaml') => (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 export const MACHINE_KINDS = ['task', 'workstream', 'worker'] as const;
 export type MachineKind = (typeof MACHINE_KINDS)[number];
@@ -88,8 +96,8 @@ export function parseMachineYaml(
   expectedKind?: MachineKind,
 ): { definition?: MachineDefinition; problems: MachineYamlProblem[] } {
   const problems: MachineYamlProblem[] = [];
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
+  const lc = new (Y().LineCounter)();
+  const doc = Y().parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   const pos = (node: unknown): { line: number; column: number } => {
     const range = (node as YamlNode | undefined)?.range;
     if (!range) return { line: 1, column: 1 };
@@ -105,13 +113,13 @@ export function parseMachineYaml(
   }
   if (problems.length) return { problems };
   const root = doc.contents;
-  if (!isMap(root)) {
+  if (!Y().isMap(root)) {
     problem(root, 'the file must be a YAML mapping with machine, creation, guards and states');
     return { problems };
   }
-  const get = (map: unknown, key: string): unknown => (isMap(map) ? map.get(key, true) : undefined);
+  const get = (map: unknown, key: string): unknown => (Y().isMap(map) ? map.get(key, true) : undefined);
   const str = (node: unknown): string | undefined =>
-    isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
+    Y().isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
 
   const kindNode = get(root, 'machine');
   const kind = str(kindNode);
@@ -148,8 +156,8 @@ export function parseMachineYaml(
 
   const guards = new Map<string, string>();
   const guardsNode = get(root, 'guards');
-  if (guardsNode !== undefined && guardsNode !== null && !isMap(guardsNode)) problem(guardsNode, '"guards" must be a mapping name: description');
-  if (isMap(guardsNode)) {
+  if (guardsNode !== undefined && guardsNode !== null && !Y().isMap(guardsNode)) problem(guardsNode, '"guards" must be a mapping name: description');
+  if (Y().isMap(guardsNode)) {
     for (const pair of guardsNode.items) {
       const name = str(pair.key);
       if (!name || !NAME.test(name)) problem(pair.key, 'guard names are snake_case');
@@ -158,7 +166,7 @@ export function parseMachineYaml(
   }
 
   const statesNode = get(root, 'states');
-  if (!isMap(statesNode) || statesNode.items.length === 0) {
+  if (!Y().isMap(statesNode) || statesNode.items.length === 0) {
     problem(statesNode ?? root, '"states" must be a non-empty mapping');
     return { problems };
   }
@@ -186,7 +194,7 @@ export function parseMachineYaml(
     const from = str(pair.key);
     if (!from || !NAME.test(from)) continue;
     const body = pair.value;
-    const isFinal = isMap(body) && (body.get('final') as unknown) === true;
+    const isFinal = Y().isMap(body) && (body.get('final') as unknown) === true;
     if (isFinal) finalStates.push(from);
     const on = get(body, 'on');
     if (on === undefined || on === null) {
@@ -194,7 +202,7 @@ export function parseMachineYaml(
       continue;
     }
     if (isFinal) problem(on, `final state ${from} must not have transitions`);
-    if (!isMap(on)) {
+    if (!Y().isMap(on)) {
       problem(on, `"on" of state ${from} must map triggers to lists of transitions`);
       continue;
     }
@@ -210,7 +218,7 @@ export function parseMachineYaml(
         triggerLines.set(trigger, pos(tp.key).line);
       }
       const list = tp.value;
-      if (!isSeq(list) || list.items.length === 0) {
+      if (!Y().isSeq(list) || list.items.length === 0) {
         problem(tp.value ?? tp.key, `${from} --${trigger}--> needs a list of transitions (to, event, severity, optional guard)`);
         continue;
       }
@@ -274,6 +282,74 @@ export function parseMachineYaml(
 
 /** Load the three definitions from `dir` (default: the package's docs/state_machines). Throws on a broken file: it is a packaging error. */
 export function loadMachineDefinitions(dir = join(packageRoot(), 'docs', 'state_machines')): Record<MachineKind, MachineDefinition> {
+  const cached = readDefinitionsCache(dir);
+  if (cached) return cached;
+  const out = parseDefinitions(dir);
+  writeDefinitionsCache(dir, out);
+  return out;
+}
+
+const CACHE_VERSION = 1;
+type Stored = Omit<MachineDefinition, 'guards' | 'stateLines' | 'triggerLines'> & { guards: Array<[string, string]>; stateLines: Array<[string, number]>; triggerLines: Array<[string, number]> };
+
+/** Per-user cache of the parsed YAML (outside the repo), keyed by each file's path, size, mtime and inode. */
+function definitionsCacheFile(dir: string): string | null {
+  const key = createHash('sha1').update(String(CACHE_VERSION));
+  try {
+    for (const kind of MACHINE_KINDS) {
+      const abs = join(dir, `${kind}_lifecycle.yaml`);
+      const st = statSync(abs);
+      key.update(`${abs}:${st.size}:${st.mtimeMs}:${st.ino}\n`);
+    }
+  } catch {
+    return null;
+  }
+  let uid = 'user';
+  try {
+    uid = String(userInfo().uid);
+  } catch {
+    /* no passwd entry */
+  }
+  return join(tmpdir(), `orc-state-${uid}`, `machines-${key.digest('hex').slice(0, 20)}.json`);
+}
+
+function readDefinitionsCache(dir: string): Record<MachineKind, MachineDefinition> | null {
+  const file = definitionsCacheFile(dir);
+  if (!file) return null;
+  try {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<MachineKind, Stored>;
+    const out = {} as Record<MachineKind, MachineDefinition>;
+    for (const kind of MACHINE_KINDS) {
+      const d = stored[kind];
+      if (!d || d.kind !== kind) return null;
+      out[kind] = { ...d, guards: new Map(d.guards), stateLines: new Map(d.stateLines), triggerLines: new Map(d.triggerLines) };
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+function writeDefinitionsCache(dir: string, defs: Record<MachineKind, MachineDefinition>): void {
+  const file = definitionsCacheFile(dir);
+  if (!file) return;
+  try {
+    const stored = Object.fromEntries(
+      MACHINE_KINDS.map((kind) => {
+        const d = defs[kind];
+        return [kind, { ...d, guards: [...d.guards], stateLines: [...d.stateLines], triggerLines: [...d.triggerLines] }];
+      }),
+    );
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(stored));
+    renameSync(tmp, file);
+  } catch {
+    /* a cache is optional */
+  }
+}
+
+function parseDefinitions(dir: string): Record<MachineKind, MachineDefinition> {
   const out = {} as Record<MachineKind, MachineDefinition>;
   for (const kind of MACHINE_KINDS) {
     const file = machineFile(kind);

@@ -51,14 +51,15 @@ import { DEFINITIONS, type MachineKind, type TransitionDef } from './definitions
 import type { GuardEnv } from './guards.js';
 import type { LiveState, PendingEvent, PlanContext, TransitionRequest } from './types.js';
 import { deriveWorkstreamStatus, noteTaskAdded, workstreamTasks } from './workstream.js';
+import { EVENT_VERSION, SNAPSHOT_VERSION } from '../core/versions.js';
 
 export type { LiveState, PendingEvent, PlanContext, TransitionRequest } from './types.js';
 export { MACHINES, MACHINE_KINDS, machineFile, DEFINITIONS } from './definitions.js';
 export type { MachineKind, MachineDefinition, TransitionDef, CreationDef } from './definitions.js';
 export { deriveWorkstreamStatus, workstreamTasks } from './workstream.js';
 
-export const SNAPSHOT_SCHEMA_VERSION = '2.0.0';
-export const EVENT_SCHEMA_VERSION = '2.0.0';
+export const SNAPSHOT_SCHEMA_VERSION = SNAPSHOT_VERSION;
+export const EVENT_SCHEMA_VERSION = EVENT_VERSION;
 const EPOCH = '1970-01-01T00:00:00.000Z';
 
 /** ISO-8601 UTC with milliseconds (the snapshot/event format); unparseable values pass through for the schema to report. */

@@ -28,10 +28,11 @@ import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fsyncDir, writeFileDurable, writeFileSynced } from '../io/atomic-write.js';
 import { validate } from '../schema/registry.js';
+import { MANIFEST_VERSION } from '../core/versions.js';
 
 export const BACKUPS_DIR = '.backups';
 export const MANIFEST_NAME = 'manifest.json';
-export const MANIFEST_SCHEMA_VERSION = '1.0.0';
+export const MANIFEST_SCHEMA_VERSION = MANIFEST_VERSION;
 export const MANIFEST_SCHEMA_URL = 'https://orc-state.dev/schemas/migration-manifest/1.0.0.json';
 
 export interface BackupEntry {

@@ -36,6 +36,7 @@ import { withLock } from '../io/lock.js';
 import { getValidator } from '../schema/registry.js';
 import { backupTimestamp } from './backup.js';
 import { DEFAULT_REGISTRY, schemaKindFor, type MigrationRegistry, type MigrationStep } from './chain.js';
+import { LOG_FILE, stateDirOf, stateRel } from '../core/state-paths.js';
 
 export interface EventLogMigration {
   ok: boolean;
@@ -50,7 +51,7 @@ export interface EventLogMigration {
   findings: Finding[];
 }
 
-const LOG = '.state/transitions.jsonl';
+const LOG = stateRel(LOG_FILE);
 
 export async function migrateEventLog(
   root: string,
@@ -59,7 +60,7 @@ export async function migrateEventLog(
   const registry = options.registry ?? DEFAULT_REGISTRY;
   const now = options.now ?? (() => new Date());
   if (options.from !== undefined) registry.path('event', options.from, options.to); // refuses an impossible pair up front
-  const stateDir = join(root, '.state');
+  const stateDir = stateDirOf(root);
   const logPath = join(root, LOG);
   if (!existsSync(logPath)) {
     throw new OrcError('NOT_FOUND', `${LOG} does not exist`, { location: { file: LOG }, fix: 'run orc-state init first, or pass --root' });

@@ -18,8 +18,9 @@ import { OrcError } from '../errors.js';
 import { writeFileDurable } from '../io/atomic-write.js';
 import { validate, type SchemaCheck } from '../schema/registry.js';
 import { WORKER_OUTPUT_SCHEMA_VERSION, type WorkerOutput } from './types.js';
+import { OUTPUTS_DIR } from '../core/state-paths.js';
 
-export const OUTPUTS_DIR = '.state/outputs';
+export { OUTPUTS_DIR };
 
 export function validateWorkerOutput(value: unknown): SchemaCheck {
   return validate('worker-output', WORKER_OUTPUT_SCHEMA_VERSION, value);

@@ -14,8 +14,9 @@
  * Dependencies: ../model.js.
  */
 import type { TaskDefinition } from '../model.js';
+import { WORKER_OUTPUT_VERSION } from '../core/versions.js';
 
-export const WORKER_OUTPUT_SCHEMA_VERSION = '1.0.0';
+export const WORKER_OUTPUT_SCHEMA_VERSION = WORKER_OUTPUT_VERSION;
 export const WORKER_OUTPUT_SCHEMA_URL = 'https://orc-state.dev/schemas/worker-output/1.0.0.json';
 
 /** The top-level fields of the contract, in order (AIDER-INT-003 lists the first seven after the ids). */

@@ -39,7 +39,9 @@ function instance(): Ajv2020 {
   if (ajv) return ajv;
   const { Ajv2020: AjvClass } = requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
   const addFormats = (requireCjs('ajv-formats') as typeof addFormatsPkg).default;
-  const created = new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true });
+  // The bundled schemas are meta-validated by tests/schema-meta.test.ts, not in every process (~100 ms on start-up);
+  // strict mode still rejects unknown keywords and formats when a schema is compiled.
+  const created = new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false });
   addFormats(created);
   // Annotation used by schemas to tie a property to a requirement id.
   created.addKeyword({ keyword: 'x-requirement', schemaType: 'string' });

@@ -11,11 +11,12 @@
  * Exit: 0 claimed / renewed; 1 nothing claimable (reason given) or a refused token;
  * 2 usage; 3 lock timeout.
  * Integration points: src/cli/program.ts; src/engine/claim.ts does the work (the MCP tools call these commands).
- * Dependencies: commander, ../../engine/cli-support.js, ../../errors.js.
+ * Dependencies: commander, ../support.js, ../render/engine.js, ../../errors.js.
  */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { engineOptions, intFlag, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, intFlag, lockTimeoutOf, rootOf, type EngineFlags } from '../support.js';
+import { printAcknowledged } from '../render/engine.js';
 import type { OrcEvent } from '../../model.js';
 import type { Output } from '../output.js';
 

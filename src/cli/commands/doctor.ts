@@ -12,7 +12,8 @@
  */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { engineOptions, lockTimeoutOf, printDoctor, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, lockTimeoutOf, rootOf, type EngineFlags } from '../support.js';
+import { printDoctor } from '../render/engine.js';
 import type { Output } from '../output.js';
 
 interface DoctorFlags extends EngineFlags {

@@ -11,11 +11,11 @@
  * Exit: 0 done; 1 some task files could not be registered (each reported with
  * file:line:column and a fix; the rest is done); 2 unwritable root; 3 lock timeout.
  * Integration points: src/cli/program.ts; src/engine (initStore).
- * Dependencies: commander, ../../engine/init.js, ../../engine/cli-support.js.
+ * Dependencies: commander, ../../engine/init.js, ../support.js / ../render/engine.js.js.
  */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { engineOptions, lockTimeoutOf, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, lockTimeoutOf, rootOf, type EngineFlags } from '../support.js';
 import type { Output } from '../output.js';
 
 export function register(program: Command, output: Output): void {

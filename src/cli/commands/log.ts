@@ -13,7 +13,7 @@
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
 import type { pruneArchives, rotateLog } from '../../engine/rotate.js';
-import { engineOptions, intFlag, lockTimeoutOf, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, intFlag, lockTimeoutOf, rootOf, type EngineFlags } from '../support.js';
 import type { Output } from '../output.js';
 
 interface PruneFlags extends EngineFlags {

@@ -5,10 +5,10 @@
  * Usage: orc-state mcp [--root DIR]. stdout carries only JSON-RPC; diagnostics go to stderr.
  * Exit: 0 when the client closes the connection; 2 usage.
  * Integration points: src/cli/program.ts.
- * Dependencies: commander, ../../engine/cli-support.js.
+ * Dependencies: commander, ../support.js, ../render/engine.js.
  */
 import type { Command } from 'commander';
-import { engineOptions, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, rootOf, type EngineFlags } from '../support.js';
 import type { Output } from '../output.js';
 
 export function register(program: Command, _output: Output): void {

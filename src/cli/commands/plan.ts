@@ -24,6 +24,7 @@ import { OrcError } from '../../errors.js';
 import type { Finding } from '../../model.js';
 import type { DagFile, ExecutionPlanFile } from '../../graph/files.js';
 import type { Output } from '../output.js';
+import { stateDirOf } from '../../core/state-paths.js';
 
 interface PlanFlags {
   format?: string;
@@ -100,7 +101,7 @@ export function register(program: Command, output: Output): void {
       }
       const taskErrors = inputs.taskSet.findings.filter((f) => f.severity === 'error');
 
-      const stateDir = join(root, '.state');
+      const stateDir = stateDirOf(root);
       const write = flags.write === true || (flags.write !== false && flags.maxParallel === undefined && existsSync(stateDir));
       let written: string[] = [];
       let removed: string[] = [];

@@ -35,7 +35,8 @@ export function register(program: Command, output: Output): void {
         import('../../graph/repo.js'),
         import('../../graph/render.js'),
       ]);
-      const inputs = await loadGraphInputs(root);
+      // Definitions from the per-user cache: ready prints no task-file locations, and the cache re-validates any changed file.
+      const inputs = await loadGraphInputs(root, { cachedDefinitions: true });
       const { graph } = inputs.analysis;
       if (flags.workstream !== undefined && !graph.workstreams.includes(flags.workstream)) {
         throw new OrcError('NOT_FOUND', `no workstream "${flags.workstream}" (known: ${graph.workstreams.join(', ') || 'none'})`, {

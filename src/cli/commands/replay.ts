@@ -11,7 +11,9 @@
  */
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
-import { engineOptions, intFlag, printSummary, rootOf, summarize, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, intFlag, rootOf, type EngineFlags } from '../support.js';
+import { printSummary } from '../render/engine.js';
+import { summarize } from '../../engine/summary.js';
 import type { Output } from '../output.js';
 
 interface ReplayFlags extends EngineFlags {

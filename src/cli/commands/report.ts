@@ -9,12 +9,13 @@
  * the output is recorded under .state/outputs/.
  * Exit: 0 committed; 1 refused (stale or foreign token, illegal transition); 2 usage or an invalid output; 3 lock timeout.
  * Integration points: src/cli/program.ts; src/engine/report.ts does the work (the MCP `report` tool calls this command).
- * Dependencies: commander, ../../engine/cli-support.js, ../../errors.js.
+ * Dependencies: commander, ../support.js, ../render/engine.js, ../../errors.js.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
-import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, lockTimeoutOf, rootOf, type EngineFlags } from '../support.js';
+import { printAcknowledged } from '../render/engine.js';
 import type { Locate } from '../../io/located-json.js';
 import type { Output } from '../output.js';
 

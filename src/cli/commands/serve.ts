@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrcError } from '../../errors.js';
-import { intFlag, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { intFlag, rootOf, type EngineFlags } from '../support.js';
 import type { Output } from '../output.js';
 
 interface ServeFlags extends EngineFlags {

@@ -12,7 +12,8 @@
  */
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { engineOptions, lockTimeoutOf, printAcknowledged, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, lockTimeoutOf, rootOf, type EngineFlags } from '../support.js';
+import { printAcknowledged } from '../render/engine.js';
 import type { Output } from '../output.js';
 
 export function register(program: Command, output: Output): void {

@@ -14,7 +14,7 @@
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
-import { engineOptions, intFlag, commitAndReport, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, intFlag, commitAndReport, type EngineFlags } from '../support.js';
 import type { Output } from '../output.js';
 
 interface TaskFlags extends EngineFlags {

@@ -10,7 +10,8 @@
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
-import { engineOptions, printWhy, rootOf, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, rootOf, type EngineFlags } from '../support.js';
+import { printWhy } from '../render/engine.js';
 import type { Output } from '../output.js';
 
 export function register(program: Command, output: Output): void {

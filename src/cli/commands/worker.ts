@@ -11,7 +11,7 @@
  * Dependencies: commander, ../../engine/*.
  */
 import type { Command } from 'commander';
-import { engineOptions, commitAndReport, type EngineFlags } from '../../engine/cli-support.js';
+import { engineOptions, commitAndReport, type EngineFlags } from '../support.js';
 import type { Output } from '../output.js';
 
 interface WorkerFlags extends EngineFlags {

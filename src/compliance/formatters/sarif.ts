@@ -14,6 +14,7 @@
  */
 import type { Finding } from '../../model.js';
 import type { Report, RequirementResult } from '../types.js';
+import { PACKAGE_VERSION } from '../../core/versions.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const SARIF_MAX_RESULTS = 25_000;
@@ -96,7 +97,7 @@ export function buildSarif(report: Report): Record<string, unknown> {
           driver: {
             name: 'orc-state',
             informationUri: 'https://orc-state.dev/',
-            semanticVersion: '0.1.0',
+            semanticVersion: PACKAGE_VERSION,
             rules,
           },
         },

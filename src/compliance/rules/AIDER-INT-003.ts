@@ -23,6 +23,7 @@ import { getValidator, schemaFile } from '../../schema/registry.js';
 import { WORKER_OUTPUT_FIELDS, WORKER_OUTPUT_SCHEMA_VERSION, validateWorkerOutput } from '../../runner/index.js';
 import { finishOutput } from '../../runner/shell.js';
 import type { Rule } from '../types.js';
+import { STATE_DIR, stateDirOf } from '../../core/state-paths.js';
 
 const RID = 'AIDER-INT-003';
 const SCHEMA = `schemas/${schemaFile('worker-output', WORKER_OUTPUT_SCHEMA_VERSION)}`;
@@ -80,7 +81,7 @@ export const rule: Rule = {
     }
 
     const outputs: Array<{ abs: string; rel: string }> = [];
-    outputsUnder(join(ctx.root, '.state'), '.state', outputs);
+    outputsUnder(stateDirOf(ctx.root), STATE_DIR, outputs);
     for (const out of outputs) {
       const read = readJsonFile(out.abs, out.rel, { requirement: RID });
       if (!read.ok) {

@@ -19,6 +19,7 @@ import { MIN_RETENTION_DAYS } from '../../engine/rotate.js';
 import { startingCheckpoint } from '../../engine/replay.js';
 import { eventsOf } from '../../engine/rule-loaders.js';
 import type { Rule } from '../types.js';
+import { LOG_FILE, stateRel } from '../../core/state-paths.js';
 
 const ID = 'AUDIT-002';
 const DOC = 'docs/operations/AUDIT_RETENTION.md';
@@ -86,7 +87,7 @@ export const rule: Rule = {
     const live = log.sources.find((s) => !s.gzip);
     const liveRange = live ? ranges.get(live.file) : undefined;
     if (lastArchive?.lastSeq !== undefined && liveRange && liveRange.first !== lastArchive.lastSeq + 1) {
-      findings.push({ requirement: ID, severity: 'error', file: live?.file ?? '.state/transitions.jsonl', line: 1, column: 1, message: `the live log starts at seq ${liveRange.first} but the newest archive ends at ${lastArchive.lastSeq}`, fix: 'the seq must continue across rotation; restore the missing events' });
+      findings.push({ requirement: ID, severity: 'error', file: live?.file ?? stateRel(LOG_FILE), line: 1, column: 1, message: `the live log starts at seq ${liveRange.first} but the newest archive ends at ${lastArchive.lastSeq}`, fix: 'the seq must continue across rotation; restore the missing events' });
     }
     const firstEvent = log.events[0];
     if (firstEvent && firstEvent.event.seq > 1) {

@@ -24,6 +24,7 @@ import { knownVersions, schemaId } from '../../schema/registry.js';
 import { locateInText } from '../../io/located-json.js';
 import { listTaskFiles } from '../fix/index.js';
 import type { Rule } from '../types.js';
+import { stateDirOf, stateRel } from '../../core/state-paths.js';
 
 const RID = 'SCHEMA-VER-001';
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -147,7 +148,7 @@ export const rule: Rule = {
     }
 
     // .state/: the snapshot from the shared load, the other JSON files read here.
-    const stateDir = join(ctx.root, '.state');
+    const stateDir = stateDirOf(ctx.root);
     let names: string[] = [];
     try {
       names = readdirSync(stateDir).sort();
@@ -156,7 +157,7 @@ export const rule: Rule = {
     }
     for (const name of names) {
       if (!name.endsWith('.json')) continue; // temp files (*.tmp, *.json.<digits>) are STATE-OBS-003's
-      const file = `.state/${name}`;
+      const file = stateRel(name);
       if (name === 'current.json') {
         const snap = ctx.once('snapshot', () => loadSnapshotFile(ctx.root));
         if (!snap.snapshot || snap.text === null) continue; // unparseable: STATE-OBS-001 reports it

@@ -18,6 +18,7 @@ import { compareWithReplay, describeDifference } from '../../engine/compare.js';
 import { startingCheckpoint } from '../../engine/replay.js';
 import { eventsOf, locator, snapshotOf } from '../../engine/rule-loaders.js';
 import type { Rule } from '../types.js';
+import { LOG_FILE, stateRel } from '../../core/state-paths.js';
 
 const ID = 'STATE-OBS-002';
 
@@ -31,7 +32,7 @@ export const rule: Rule = {
     const snap = snapshotOf(ctx);
     if (log.sources.length === 0) {
       if (snap.snapshot && snap.snapshot.last_seq > 0) {
-        return { findings: [{ requirement: ID, severity: 'error', file: '.state/transitions.jsonl', line: 1, column: 1, message: `the log is missing but current.json is at seq ${snap.snapshot.last_seq}`, fix: 'restore .state/transitions.jsonl from version control or a backup' }] };
+        return { findings: [{ requirement: ID, severity: 'error', file: stateRel(LOG_FILE), line: 1, column: 1, message: `the log is missing but current.json is at seq ${snap.snapshot.last_seq}`, fix: 'restore .state/transitions.jsonl from version control or a backup' }] };
       }
       return { skip: 'no event log in .state/' };
     }

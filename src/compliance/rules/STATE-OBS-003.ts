@@ -19,6 +19,7 @@ import { doctor } from '../../engine/doctor.js';
 import { rel, statePaths } from '../../engine/paths.js';
 import { eventsOf, snapshotOf } from '../../engine/rule-loaders.js';
 import type { Rule } from '../types.js';
+import { STATE_DIR } from '../../core/state-paths.js';
 
 const ID = 'STATE-OBS-003';
 
@@ -66,7 +67,7 @@ export const rule: Rule = {
     }
     if (ctx.fix && findings.some((f) => f.severity !== 'notice')) {
       const report = await doctor(ctx.root, { repair: true });
-      const notices: Finding[] = report.repaired.map((m) => ({ requirement: ID, severity: 'notice', file: '.state', line: 1, column: 1, message: `repaired: ${m}`, fix: 'none needed' }));
+      const notices: Finding[] = report.repaired.map((m) => ({ requirement: ID, severity: 'notice', file: STATE_DIR, line: 1, column: 1, message: `repaired: ${m}`, fix: 'none needed' }));
       const left: Finding[] = report.remaining
         .filter((i) => ['stale_temp', 'snapshot_ahead', 'snapshot_behind', 'torn_tail'].includes(i.check))
         .map((i) => ({ requirement: ID, severity: 'error', file: i.file, line: i.line ?? 1, column: 1, message: i.message, fix: i.fix }));

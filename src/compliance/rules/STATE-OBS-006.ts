@@ -13,6 +13,7 @@ import { indexFreshness } from '../../derive/checks.js';
 import { indexFileName, writeIndices } from '../../derive/indices.js';
 import { snapshotRead } from '../../machines/rule-inputs.js';
 import type { Rule } from '../types.js';
+import { stateDirOf, stateRel } from '../../core/state-paths.js';
 
 export const rule: Rule = {
   id: 'STATE-OBS-006',
@@ -26,12 +27,12 @@ export const rule: Rule = {
     const result = indexFreshness(ctx.root, snap.snapshot);
     if (result.present.length === 0) return { skip: 'no index files in .state/ (STATE-OBS-005 reports them missing)' };
     if (!ctx.fix || result.stale.length === 0) return { findings: result.findings };
-    await writeIndices(join(ctx.root, '.state'), snap.snapshot);
+    await writeIndices(stateDirOf(ctx.root), snap.snapshot);
     return {
       findings: result.stale.map((name) => ({
         requirement: 'STATE-OBS-006',
         severity: 'notice' as const,
-        file: `.state/${indexFileName(name)}`,
+        file: stateRel(indexFileName(name)),
         line: 1,
         column: 1,
         message: `regenerated from current.json (last_seq ${snap.snapshot?.last_seq})`,
