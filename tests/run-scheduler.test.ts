@@ -295,13 +295,18 @@ describe('orc-state run: budget, lock, dry run', () => {
 
   it('refuses a second run on the same repository, naming the holder', async () => {
     const root = await makeRepo([{ id: 'one', command: 'true' }]);
+    const logBefore = readFileSync(join(root, '.state/transitions.jsonl'), 'utf8');
+    const snapBefore = readFileSync(join(root, '.state/current.json'), 'utf8');
     const held = acquireRunLock(statePaths(root), 'other-run', []);
     try {
       await expect(runPlan({ root, jobs: 1 })).rejects.toMatchObject({ code: 'LOCK_TIMEOUT', message: expect.stringMatching(/another orc-state run \(other-run, pid \d+/) });
     } finally {
       held.handle.release();
     }
-    expect(statuses(root).one).toBeUndefined(); // refused before anything was committed
+    // refused before anything was committed (init already registered the task: it stays as it was)
+    expect(readFileSync(join(root, '.state/transitions.jsonl'), 'utf8')).toBe(logBefore);
+    expect(readFileSync(join(root, '.state/current.json'), 'utf8')).toBe(snapBefore);
+    expect(statuses(root).one).toBe('pending');
   });
 
   it('--dry-run prints the plan and commits nothing', async () => {
@@ -320,6 +325,6 @@ describe('orc-state run: budget, lock, dry run', () => {
     expect(after).toBe(before);
     expect(readFileSync(join(root, '.state/current.json'), 'utf8')).toBe(snapBefore);
     writeFileSync(join(root, 'x'), '');
-    expect(readSnapshot(root)?.tasks ?? []).toHaveLength(0);
+    expect((readSnapshot(root)?.tasks ?? []).every((t) => t.status === 'pending')).toBe(true);
   });
 });

@@ -37,6 +37,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { startMetricsTimer } from '../derive/timer.js';
 import { OrcError } from '../errors.js';
 import type { OrcEvent, Snapshot, TaskDefinition, TaskState } from '../model.js';
 import { openStore, type CommitResult, type Store } from '../engine/commit.js';
@@ -239,6 +240,8 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
   const store: Store = openStore(root, { actor: `orc-state-run:${runId}`, ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}) });
   const { handle: runLock, previous } = acquireRunLock(store.paths, runId, workerIds);
   const startedAt = clock.now();
+  // OBS-001: metrics stay fresh (at least every 60 s) while the run lives, whatever the commit rate.
+  const metricsTimer = startMetricsTimer(root, { onError: () => undefined });
   try {
     await store.syncDefinitions();
     const taskSet: TaskSet = loadTasks(root);
@@ -285,7 +288,8 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
               : r,
           );
         },
-        { ...commitOpts, derive: doDerive, now: new Date(now) },
+        // Derived files refresh outside the lock, coalesced by the store's refresher; the run never waits for them.
+        { ...commitOpts, derive: doDerive ? 'background' : false, now: new Date(now) },
       );
       if (doDerive) lastDerive = now;
       commits++;
@@ -788,6 +792,8 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
     emit({ type: 'run_finished', at: iso(), summary });
     return { summary, exitCode: summary.exit_code, summaryFile };
   } finally {
+    await metricsTimer.stop();
+    await store.flush();
     runLock.release();
   }
 }
