@@ -1,12 +1,14 @@
 // `init` adopts a repository (issue 9 item 3): the guide's Quick Start layout, task files already there, editor wiring.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { editorSchemaPath, initStore } from '../src/engine/init.js';
 import { isPlaceholderSnapshotText, readSnapshot } from '../src/engine/snapshot.js';
 import { packageRoot } from '../src/paths.js';
+import { knownVersions } from '../src/schema/registry.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin/orc-state.js');
 const GUIDE_TASK = join(import.meta.dirname, 'fixtures/upstream/repo/tasks/ws-001/task-001.json');
@@ -117,9 +119,32 @@ describe('sync and status on the Quick Start layout', () => {
 describe('editor wiring', () => {
   it('points at the schemas of the orc-state that runs, relative to the repository', () => {
     const pkg = packageRoot();
-    expect(editorSchemaPath(pkg)).toBe('./schemas/task.v2.0.0.schema.json');
-    expect(editorSchemaPath(dirname(pkg))).toBe(`./${basename(pkg)}/schemas/task.v2.0.0.schema.json`);
+    expect(editorSchemaPath(pkg)).toBe('./schemas/task.editor.json');
+    expect(editorSchemaPath(dirname(pkg))).toBe(`./${basename(pkg)}/schemas/task.editor.json`);
     expect(editorSchemaPath(tmp)).toBeNull();
+  });
+  it('the editor entry point applies the schema of each file\'s own version (every task schema listed)', async () => {
+    const doc = JSON.parse(readFileSync(join(packageRoot(), 'schemas/task.editor.json'), 'utf8')) as { allOf: Array<{ if: { properties?: { schema_version?: { const?: string } } }; then: { $ref: string } }> };
+    const listed = doc.allOf.map((b) => b.if.properties?.schema_version?.const).filter((v): v is string => typeof v === 'string');
+    expect(listed).toEqual(knownVersions('task'));
+    for (const b of doc.allOf) expect(existsSync(join(packageRoot(), 'schemas', b.then.$ref))).toBe(true);
+    // Resolved as an editor does (relative $refs), the guide's 2.0.0 task passes and a wrong field fails.
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    const addFormats = (createRequire(import.meta.url)('ajv-formats') as { default: (a: unknown) => void }).default;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    for (const v of knownVersions('task')) {
+      const s = JSON.parse(readFileSync(join(packageRoot(), 'schemas', `task.v${v}.schema.json`), 'utf8')) as Record<string, unknown>;
+      ajv.addSchema({ ...s, $id: `file:///schemas/task.v${v}.schema.json` });
+    }
+    const check = ajv.compile({ ...doc, $id: 'file:///schemas/task.editor.json' });
+    const guide = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/upstream/repo/tasks/ws-001/task-001.json'), 'utf8')) as Record<string, unknown>;
+    // the guide's 2.0.0 task once `validate --fix` added its schema_url (the engine itself reads it without)
+    const fixed = { ...guide, schema_url: 'https://orc-state.dev/schemas/task/2.0.0.json' };
+    expect(check(fixed), ajv.errorsText(check.errors)).toBe(true);
+    expect(check({ ...fixed, schema_version: '2.1.0', schema_url: 'https://orc-state.dev/schemas/task/2.1.0.json', outputs: ['out.txt'] }), ajv.errorsText(check.errors)).toBe(true);
+    expect(check({ ...fixed, type: 'not-a-type' })).toBe(false);
+    expect(check({ ...fixed, outputs: ['out.txt'] })).toBe(false); // a 2.1.0 field in a 2.0.0 file
   });
   it('outside the package: skipped with how to get it; an existing settings file is never edited', async () => {
     const root = quickStart('ed');

@@ -65,9 +65,13 @@ export interface InitResult {
 const SETTINGS = '.vscode/settings.json';
 
 /** A repo-relative './…' path to the task schema shipped with this orc-state, or null when the package lives outside the repository. */
+/** The editor entry point for task files (every version), in the package's schemas/. */
+export const EDITOR_TASK_SCHEMA = 'task.editor.json';
+
 export function editorSchemaPath(root: string): string | null {
-  const latest = knownVersions('task').at(-1) ?? '2.0.0';
-  const abs = join(packageRoot(), 'schemas', schemaFile('task', latest));
+  // One entry point for every version: schemas/task.editor.json applies the schema of each file's own
+  // schema_version (a 2.0.0 file is not judged by the 2.1.0 schema's const).
+  const abs = join(packageRoot(), 'schemas', EDITOR_TASK_SCHEMA);
   const r = relative(root, abs);
   if (r === '' || r.startsWith('..') || isAbsolute(r)) return null;
   return `./${r.split(sep).join('/')}`;
