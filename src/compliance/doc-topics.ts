@@ -89,6 +89,7 @@ export function topicRule(spec: DocTopicSpec): Rule {
     id: spec.id,
     level: 'MUST',
     section: 'docs',
+    documents: true,
     title: spec.title,
     check(ctx): RuleOutcome {
       const doc = readDoc(ctx, `${EXEC_DOC_DIR}/${spec.file}`);

@@ -3,7 +3,9 @@
  * id, short/full description and help for every requirement in the report,
  * results with an explicit level, a repo-relative `/` URI under %SRCROOT% and
  * a 1-based region; at most 25,000 results (a notification says when capped);
- * rules that could not be evaluated become tool execution notifications.
+ * rules that could not be evaluated become tool execution notifications, and
+ * so do requirements outside the gate profile (level note, "N/A", with the
+ * reason; the rule's properties carry orc-state/status N/A).
  *
  * Public API (stable): formatSarif(report) → string, buildSarif(report) → object,
  * SARIF_MAX_RESULTS, SARIF_SCHEMA_URI.
@@ -46,7 +48,11 @@ export function buildSarif(report: Report): Record<string, unknown> {
       text: `${r.id} (${r.level}): ${r.title}. See ${SPEC} for the requirement and run \`orc-state validate --requirement ${r.id}\` locally.`,
     },
     defaultConfiguration: { level: r.level === 'MUST' ? 'error' : 'warning' },
-    properties: { tags: ['orc-state', r.section, r.level] },
+    properties: {
+      tags: ['orc-state', r.section, r.level],
+      ...(r.status === 'N/A' ? { 'orc-state/status': 'N/A', 'orc-state/reason': r.reason ?? 'not in the gate profile' } : {}),
+      ...(r.not_in_profile ? { 'orc-state/partNotInProfile': r.not_in_profile } : {}),
+    },
   }));
   const results: Record<string, unknown>[] = [];
   let total = 0;
@@ -81,6 +87,10 @@ export function buildSarif(report: Report): Record<string, unknown> {
       message: { text: `${r.id} could not be evaluated: ${r.reason ?? 'unknown reason'}` },
       descriptor: { id: r.id },
     }));
+  for (const r of report.requirements) {
+    if (r.status !== 'N/A') continue;
+    notifications.push({ level: 'note', message: { text: `${r.id} N/A: ${r.reason ?? 'not in the gate profile'}` }, descriptor: { id: r.id } });
+  }
   if (total > results.length) {
     notifications.push({
       level: 'warning',

@@ -86,6 +86,7 @@ export const rule: Rule = {
   id: RID,
   level: 'MUST',
   section: 'failure-modes',
+  documents: true,
   title: 'Each failure mode file has every required section',
   check(ctx) {
     const docs = modeDocs(ctx);

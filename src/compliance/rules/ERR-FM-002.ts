@@ -22,6 +22,7 @@ export const rule: Rule = {
   id: 'ERR-FM-002',
   level: 'MUST',
   section: 'failure-modes',
+  documents: true,
   title: 'CATALOG.md lists every failure mode and each has its file',
   check(ctx) {
     const doc = readDoc(ctx, CATALOG);

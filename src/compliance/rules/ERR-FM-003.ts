@@ -23,6 +23,7 @@ export const rule: Rule = {
   id: 'ERR-FM-003',
   level: 'SHOULD',
   section: 'failure-modes',
+  documents: true,
   title: 'Each failure mode has a decision tree',
   check(ctx) {
     const docs = modeDocs(ctx);

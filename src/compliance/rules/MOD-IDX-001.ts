@@ -75,6 +75,7 @@ export const rule: Rule = {
   id: RID,
   level: 'MUST',
   section: 'docs',
+  documents: true,
   title: 'Every source module opens with a module index header',
   check(ctx) {
     const modules = listModules(join(ctx.root, 'src'));

@@ -8,16 +8,24 @@
  *    Rollback when the registry holds the reverse step), naming the tool
  *    `orc-state migrate` and every fact the step declares (defaults, fields);
  *  - every `<kind>_v<a>_to_v<b>.md` document belongs to a registered step.
+ * Those document checks run in the full gate profile only: in a user's repo
+ * our migrations are ours to document, not theirs. In every profile (the
+ * runtime part): every version the registry knows reaches the current one
+ * through registered steps, and each task file the repo holds in an older
+ * version is named (a notice) with the `orc-state migrate` command that
+ * rewrites it (it is upgraded in memory meanwhile).
  *
  * Public API (stable): rule, REQUIRED_SECTIONS.
- * Integration points: discovered by the compliance runner; reads only docs/schema_migrations/.
- * Dependencies: node:fs, node:path, ../../migrate/chain.js, ../types.js, ../../model.js.
+ * Integration points: discovered by the compliance runner; reads docs/schema_migrations/
+ * and the memoised 'tasks' load.
+ * Dependencies: node:fs, node:path, ../../migrate/chain.js, ../../repo/load-tasks.js, ../types.js, ../../model.js.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../../model.js';
 import { DEFAULT_REGISTRY, FILE_KINDS, type MigrationStep } from '../../migrate/chain.js';
-import type { Rule } from '../types.js';
+import { loadTasks, type TaskSet } from '../../repo/load-tasks.js';
+import type { Rule, RuleContext } from '../types.js';
 
 const RID = 'SCHEMA-VER-002';
 const DIR = 'docs/schema_migrations';
@@ -44,19 +52,59 @@ function isUpgrade(step: MigrationStep): boolean {
   return false;
 }
 
+/** The runtime part: the tool reaches the current version from every known one, and old task files are named. */
+function toolFindings(ctx: RuleContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const kind of FILE_KINDS) {
+    const current = DEFAULT_REGISTRY.currentVersion(kind);
+    if (!current || DEFAULT_REGISTRY.steps(kind).length === 0) continue;
+    for (const version of DEFAULT_REGISTRY.versions(kind)) {
+      try {
+        DEFAULT_REGISTRY.path(kind, version, current);
+      } catch {
+        findings.push(finding('src/migrate/chain.ts', 1, `\`orc-state migrate\` cannot upgrade ${kind} files from ${version} to ${current}: no chain of registered steps`, `register the missing ${kind} step(s) in the migration registry`));
+      }
+    }
+  }
+  let set: TaskSet | undefined;
+  try {
+    set = ctx.once('tasks', () => loadTasks(ctx.root));
+  } catch {
+    set = undefined; // an unreadable tasks/ tree is reported by TASK-DEF-001/002
+  }
+  const current = DEFAULT_REGISTRY.currentVersion('task');
+  for (const t of set?.tasks.values() ?? []) {
+    if (!current || t.sourceVersion === current) continue;
+    const at = t.locate(['schema_version']);
+    findings.push({
+      requirement: RID,
+      severity: 'notice',
+      file: t.file,
+      line: at.line,
+      column: at.column,
+      message: `${t.file} is task schema ${t.sourceVersion}: it is upgraded to ${current} in memory on every load`,
+      fix: `rewrite it once with \`orc-state migrate --from ${t.sourceVersion} --to ${current}\` (dry run first with --dry-run)`,
+    });
+  }
+  return findings;
+}
+
 export const rule: Rule = {
   id: RID,
   level: 'MUST',
   section: 'tasks',
+  documents: `the migration documents under ${DIR}/ (they document orc-state's own migrations)`,
   title: 'Schema migrations are documented and tooled',
   check(ctx) {
     const steps = DEFAULT_REGISTRY.steps();
     if (steps.length === 0) return { skip: 'the migration registry holds no steps: nothing to document' };
-    const findings: Finding[] = [];
+    const tool = toolFindings(ctx);
+    if (ctx.profile === 'runtime') return { findings: tool };
+    const findings: Finding[] = [...tool];
     const dirAbs = join(ctx.root, DIR);
     if (!existsSync(dirAbs)) {
       return {
-        findings: [finding(DIR, 1, `${DIR}/ is missing: ${steps.length} registered migration step(s) are undocumented`, `create ${DIR}/ with README.md and one document per upgrade step (${steps.filter(isUpgrade).map((s) => `${s.id}.md`).join(', ')})`)],
+        findings: [...tool, finding(DIR, 1, `${DIR}/ is missing: ${steps.length} registered migration step(s) are undocumented`, `create ${DIR}/ with README.md and one document per upgrade step (${steps.filter(isUpgrade).map((s) => `${s.id}.md`).join(', ')})`)],
       };
     }
     const upgrades = steps.filter(isUpgrade);
