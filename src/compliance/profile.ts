@@ -126,8 +126,8 @@ export function resolveProfile(root: string, flag?: string): GateConfig {
   return { ...config, profile: p as Profile, source: 'flag' };
 }
 
-/** Why a document requirement is N/A in this run. */
+/** Why a document requirement (or part) is N/A in this run. */
 export function notInProfileReason(what: string, profile: Profile, source: GateConfig['source']): string {
-  const from = source === 'flag' ? '--profile' : source === 'config' ? CONFIG_FILE : 'the default';
-  return `not in profile ${profile} (${from}): ${what} is checked in the full profile; opt in with "profile": "full" in ${CONFIG_FILE} or run with --profile full`;
+  const from = source === 'flag' ? '--profile' : source === 'config' ? CONFIG_FILE : 'default';
+  return `${what}: not in profile ${profile} (${from}); checked with --profile full or "profile": "full" in ${CONFIG_FILE}`;
 }

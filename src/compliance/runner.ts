@@ -162,6 +162,9 @@ async function runRule(entry: DiscoveredRule, ctx: ReturnType<typeof createConte
   if (shape) {
     return { ...base, status: 'ERROR', reason: `could not evaluate: ${shape}`, findings: [], duration_ms: elapsed(started) };
   }
+  if ('na' in outcome) {
+    return { ...base, status: 'N/A', reason: outcome.na, findings: [], ...(repairs.length ? { fixed: repairs } : {}), duration_ms: elapsed(started) };
+  }
   if ('skip' in outcome) {
     return { ...base, status: 'SKIP', reason: outcome.skip, findings: [], ...(repairs.length ? { fixed: repairs } : {}), duration_ms: elapsed(started) };
   }
@@ -189,7 +192,7 @@ function notInProfile(entry: DiscoveredRule, gate: GateConfig): RequirementResul
     section: rule.section,
     title: rule.title,
     status: 'N/A',
-    reason: notInProfileReason('this document requirement', gate.profile, gate.source),
+    reason: notInProfileReason('a document requirement', gate.profile, gate.source),
     findings: [],
     duration_ms: 0,
   };
@@ -290,6 +293,7 @@ function outcomeProblem(outcome: unknown): string | undefined {
   if (!outcome || typeof outcome !== 'object') return 'the rule returned no outcome';
   const o = outcome as Record<string, unknown>;
   if ('skip' in o) return typeof o.skip === 'string' && o.skip.trim() ? undefined : 'a skip needs a reason';
+  if ('na' in o) return typeof o.na === 'string' && o.na.trim() ? undefined : 'an N/A outcome needs a reason';
   if (!Array.isArray(o.findings)) return 'the rule returned neither findings nor a skip reason';
   for (const f of o.findings as unknown[]) {
     const x = f as Partial<Finding> | null;

@@ -45,7 +45,9 @@ export interface RuleContext {
 export type RuleOutcome =
   | { findings: Finding[] }
   /** Nothing to inspect: never reported as PASS. */
-  | { skip: string };
+  | { skip: string }
+  /** The requirement does not apply to this repository (e.g. not configured): status N/A with the reason. */
+  | { na: string };
 
 export interface Rule {
   id: string;

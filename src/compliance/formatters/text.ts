@@ -57,7 +57,7 @@ export function formatText(report: Report, options: TextOptions = {}): string {
     paint(s.fail ? 'red' : 'dim', `${s.fail} failed`),
     paint(s.warn ? 'yellow' : 'dim', `${s.warn} warned (${warnings} warning${warnings === 1 ? '' : 's'})`),
     paint('dim', `${s.skip} skipped`),
-    paint('dim', `${s.na ?? 0} not in profile${report.profile ? ` ${report.profile}` : ''}`),
+    ...(s.na ? [paint('dim', `${s.na} N/A (not in profile ${report.profile ?? 'runtime'})`)] : []),
     paint(s.error ? 'red' : 'dim', `${s.error} could not be evaluated`),
   ];
   const verdict = report.ok ? paint('green', 'gate passed') : paint('red', 'gate FAILED');
