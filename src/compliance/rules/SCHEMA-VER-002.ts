@@ -3,8 +3,8 @@
  * Checks, against the migration registry the tool itself runs
  * (src/migrate/chain.ts), so docs and tool cannot drift:
  *  - docs/schema_migrations/ exists with a README.md that links each step's document;
- *  - each registered upgrade step has `docs/schema_migrations/<step id>.md` with `##`
- *    sections Steps, Deprecated Fields, Compatibility Window and Tool (and
+ *  - each registered upgrade step has `docs/schema_migrations/<step id>.md` with
+ *    sections (headings of any level) Steps, Deprecated Fields, Compatibility Window and Tool (and
  *    Rollback when the registry holds the reverse step), naming the tool
  *    `orc-state migrate` and every fact the step declares (defaults, fields);
  *  - every `<kind>_v<a>_to_v<b>.md` document belongs to a registered step.
@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import type { Finding } from '../../model.js';
 import { DEFAULT_REGISTRY, FILE_KINDS, type MigrationStep } from '../../migrate/chain.js';
 import { loadTasks, type TaskSet } from '../../repo/load-tasks.js';
+import { normaliseHeading, scanMarkdown } from '../markdown.js';
 import type { Rule, RuleContext } from '../types.js';
 
 const RID = 'SCHEMA-VER-002';
@@ -36,13 +37,22 @@ function finding(file: string, line: number, message: string, fix: string): Find
   return { requirement: RID, severity: 'error', file, line, column: 1, message, fix };
 }
 
+/** Headings of any level below the title (content, not form), by normalised text → line. */
 function headings(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  text.split(/\r?\n/).forEach((line, i) => {
-    const m = /^##\s+(.+?)\s*#*\s*$/.exec(line);
-    if (m && !line.startsWith('###')) out.set((m[1] as string).toLowerCase(), i + 1);
-  });
+  const scan = scanMarkdown(text);
+  for (const h of scan.headings) {
+    if (h === scan.headings[0] && h.level === 1) continue;
+    const key = normaliseHeading(h.text);
+    if (!out.has(key)) out.set(key, h.line);
+  }
   return out;
+}
+
+function hasSection(found: Map<string, number>, section: string): boolean {
+  const want = ` ${normaliseHeading(section)} `;
+  for (const key of found.keys()) if (` ${key} `.includes(want)) return true;
+  return false;
 }
 
 function isUpgrade(step: MigrationStep): boolean {
@@ -137,12 +147,12 @@ export const rule: Rule = {
       const reverse = DEFAULT_REGISTRY.find(step.kind, step.to, step.from);
       const required: string[] = [...REQUIRED_SECTIONS, ...(reverse ? ['Rollback'] : [])];
       for (const section of required) {
-        if (!found.has(section.toLowerCase())) {
+        if (!hasSection(found, section)) {
           findings.push(
             finding(
               file,
               1,
-              `${step.id}.md has no "## ${section}" section${section === 'Rollback' ? ` (the registry has the reverse step ${reverse?.id})` : ''}`,
+              `${step.id}.md has no "${section}" section (a heading of any level)${section === 'Rollback' ? ` (the registry has the reverse step ${reverse?.id})` : ''}`,
               `add a "## ${section}" section describing the ${section.toLowerCase()} of this migration`,
             ),
           );
@@ -151,7 +161,7 @@ export const rule: Rule = {
       const lower = text.toLowerCase();
       for (const fact of step.docFacts ?? ['orc-state migrate']) {
         if (!lower.includes(fact.toLowerCase())) {
-          findings.push(finding(file, found.get('steps') ?? 1, `${step.id}.md does not mention "${fact}", which the migration step uses`, `document "${fact}" (the tool's behaviour changed, or the document is out of date)`));
+          findings.push(finding(file, found.get(normaliseHeading('Steps')) ?? 1, `${step.id}.md does not mention "${fact}", which the migration step uses`, `document "${fact}" (the tool's behaviour changed, or the document is out of date)`));
         }
       }
     }
