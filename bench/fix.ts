@@ -21,13 +21,9 @@ import { runGenericFixes } from '../src/compliance/fix/index.js';
 import { applyJsonEdits } from '../src/migrate/json-edit.js';
 import { writeFilesDurably } from '../src/migrate/backup.js';
 import { listTaskLikeFiles, migrateFiles } from '../src/migrate/run.js';
-import { generateV1Tasks } from './migrate-input.js';
+import { fileCountArg, fileTimer, generateV1Tasks } from './migrate-input.js';
 
-const count = Number(process.argv[2] ?? 10_000);
-if (!Number.isInteger(count) || count <= 0) {
-  console.error('usage: node dist/bench/fix.js [file-count]');
-  process.exit(2);
-}
+const count = fileCountArg('fix');
 
 const work = mkdtempSync(join(tmpdir(), 'orc-bench-fix-'));
 const template = join(work, 'template');
@@ -42,13 +38,7 @@ for (const f of listTaskLikeFiles(join(template, 'tasks'))) {
 for (const name of ['floor', 'fix']) cpSync(template, join(work, name), { recursive: true });
 execFileSync('sync');
 
-async function time(label: string, fn: () => Promise<void> | void): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(`${label.padEnd(18)} ${ms.toFixed(0).padStart(7)} ms  ${((count / ms) * 1000).toFixed(0).padStart(7)} files/s`);
-  return ms;
-}
+const time = fileTimer(count);
 
 console.log(`bench:fix  ${count} task files, each missing schema_url with a stale blocks entry, node ${process.version}`);
 try {
