@@ -49,9 +49,9 @@ function instance(): Ajv2020 {
   if (ajv) return ajv;
   const { Ajv2020: AjvClass } = requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
   const addFormats = (requireCjs('ajv-formats') as typeof addFormatsPkg).default;
-  const created = // allowUnionTypes only as a safety net at run time: tests/schema-strict.test.ts holds every schema to
+  // allowUnionTypes only as a safety net at run time: tests/schema-strict.test.ts holds every schema to
   // ajv's strict: true without it (a union is written as anyOf there), so users compiling our schemas can.
-  new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true });
+  const created = new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(created);
   addAnnotationKeywords(created);
   const dir = schemasDir();
