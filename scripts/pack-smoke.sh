@@ -3,7 +3,9 @@
 # a user's empty repository.
 #   npm pack → install the tarball in an empty temp dir → npx orc-state init →
 #   add the guide's example task unchanged (tests/fixtures/adopt/guide-task-001.json)
-#   → validate --compliance exits 0 (runtime profile) → --profile full reports the
+#   → sync (init's next step) → validate --compliance exits 0 (runtime profile);
+#   and init in a repo that already holds the task (adoption, no sync) → validate
+#   exits 0 → --profile full reports the
 #   missing documents (non-zero) → SARIF URIs are repo-relative → the drop-ins
 #   run from node_modules with the upstream parameters.
 # Also checks what the tarball holds (no bench, no tests, no source maps, LICENSE,
@@ -58,6 +60,9 @@ mkdir -p tasks/ws-001
 cp "$repo/tests/fixtures/adopt/guide-task-001.json" tasks/ws-001/task-001.json
 cmp -s "$repo/tests/fixtures/adopt/guide-task-001.json" tasks/ws-001/task-001.json && ok "tasks/ws-001/task-001.json" || bad "copy"
 
+step "npx orc-state sync (the next step init prints)"
+if npx --no-install orc-state sync >"$work/sync.out" 2>&1; then ok "sync"; else cat "$work/sync.out"; bad "sync"; fi
+
 step "npx orc-state validate --compliance (runtime profile) exits 0"
 npx --no-install orc-state validate --compliance >"$work/runtime.out" 2>&1
 code=$?
@@ -71,6 +76,16 @@ if [ "$code" -ne 0 ]; then ok "exit $code"; else bad "--profile full passed in a
 for doc in docs/execution_model/OVERVIEW.md docs/failure_modes/CATALOG.md docs/operations/AUDIT_RETENTION.md docs/schema_migrations; do
   grep -q "$doc" "$work/full.out" && ok "names $doc" || bad "does not name $doc"
 done
+
+step "adoption: init in a repo that already holds the guide's task registers it (no sync), validate exits 0"
+adopt="$work/adopt"
+mkdir -p "$adopt/tasks/ws-001"
+cp "$repo/tests/fixtures/adopt/guide-task-001.json" "$adopt/tasks/ws-001/task-001.json"
+ln -s "$app/node_modules" "$adopt/node_modules"
+(cd "$adopt" && npx --no-install orc-state init >"$work/adopt-init.out" 2>&1) || { cat "$work/adopt-init.out"; bad "init in a repo with tasks"; }
+(cd "$adopt" && npx --no-install orc-state validate --compliance >"$work/adopt.out" 2>&1)
+code=$?
+if [ "$code" -eq 0 ]; then ok "validate --compliance after init alone: exit 0"; else grep -E '^(FAIL|ERROR)' -A2 "$work/adopt.out"; bad "validate after init alone exited $code"; fi
 
 step "SARIF URIs are repo-relative"
 npx --no-install orc-state validate --compliance --profile full --format sarif=out.sarif >/dev/null 2>&1
