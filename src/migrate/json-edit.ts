@@ -114,8 +114,12 @@ export function formatInline(value: unknown, spaced: boolean): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${spaced ? ' ' : ''}${formatInline(v, spaced)}`).join(comma)}}`;
 }
 
+/** The last tree parsed (an edit sequence re-reads the text it just produced, or the one it was given). */
+let lastParsed: { text: string; root: JsonNode } | undefined;
+
 /** Check strict JSON (the only thing we edit: jsonc-parser alone would accept comments and trailing commas) and parse for offsets. */
 function parseDocument(text: string, checked = false): JsonNode {
+  if (lastParsed && lastParsed.text === text) return lastParsed.root;
   if (!checked) {
     try {
       JSON.parse(text);
@@ -125,6 +129,7 @@ function parseDocument(text: string, checked = false): JsonNode {
   }
   const root = jsonc.parseTree(text);
   if (!root) throw new OrcError('INVALID_INPUT', 'cannot edit an empty document');
+  lastParsed = { text, root };
   return root;
 }
 
