@@ -3,8 +3,9 @@
  * a realistic mix of task types and hand-written styles (2-space LF, 4-space
  * CRLF, tabs without a final newline, one-line arrays, `x-` extension fields).
  *
- * Public API (internal): generateV1Tasks(tasksDir, count) → repo-relative paths written.
- * Integration points: bench/migrate.ts, tests/migrate-crash.test.ts.
+ * Public API (internal): generateV1Tasks(tasksDir, count) → repo-relative paths written,
+ * fileCountArg(script) and fileTimer(count) (the benches' argv and timing lines).
+ * Integration points: bench/migrate.ts, bench/fix.ts, tests/migrate-crash.test.ts.
  * Dependencies: node:fs, node:path.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -49,4 +50,25 @@ export function generateV1Tasks(tasksDir: string, count: number): string[] {
     written.push(`${ws}/${id}.json`);
   }
   return written;
+}
+
+/** The file count from argv[2] (default 10,000); exits 2 with a usage line when it is not a positive integer. */
+export function fileCountArg(script: string): number {
+  const count = Number(process.argv[2] ?? 10_000);
+  if (!Number.isInteger(count) || count <= 0) {
+    console.error(`usage: node dist/bench/${script}.js [file-count]`);
+    process.exit(2);
+  }
+  return count;
+}
+
+/** A timer that prints `label  ms  files/s` for `count` files and returns the milliseconds. */
+export function fileTimer(count: number): (label: string, fn: () => Promise<void> | void) => Promise<number> {
+  return async (label, fn) => {
+    const start = process.hrtime.bigint();
+    await fn();
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    console.log(`${label.padEnd(18)} ${ms.toFixed(0).padStart(7)} ms  ${((count / ms) * 1000).toFixed(0).padStart(7)} files/s`);
+    return ms;
+  };
 }

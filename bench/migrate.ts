@@ -20,13 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFilesDurably } from '../src/migrate/backup.js';
 import { listTaskLikeFiles, migrateFiles, rollbackMigration } from '../src/migrate/run.js';
-import { generateV1Tasks } from './migrate-input.js';
+import { fileCountArg, fileTimer, generateV1Tasks } from './migrate-input.js';
 
-const count = Number(process.argv[2] ?? 10_000);
-if (!Number.isInteger(count) || count <= 0) {
-  console.error('usage: node dist/bench/migrate.js [file-count]');
-  process.exit(2);
-}
+const count = fileCountArg('migrate');
 
 const work = mkdtempSync(join(tmpdir(), 'orc-bench-migrate-'));
 const template = join(work, 'template');
@@ -43,13 +39,7 @@ for (const name of ['plain', 'durable', 'dry', 'run', 'nobackup']) {
 execFileSync('sync');
 const copy = (name: string): string => copies.get(name) as string;
 
-async function time(label: string, fn: () => Promise<void> | void): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(`${label.padEnd(18)} ${ms.toFixed(0).padStart(7)} ms  ${((count / ms) * 1000).toFixed(0).padStart(7)} files/s`);
-  return ms;
-}
+const time = fileTimer(count);
 
 console.log(`bench:migrate  ${count} task files (${(bytes / 1e6).toFixed(1)} MB), task 1.0.0 → 2.0.0, node ${process.version}`);
 try {

@@ -11,15 +11,18 @@
  *     long-running process (`orc-state watch`) refreshes .state/metrics.json.
  *   - watch_debounce_ms (integer 10..5000, default 150): per-file debounce of
  *     `orc-state watch`.
+ * The compliance gate's settings ("profile", "module_index") live in the same
+ * file and are read by src/compliance/profile.ts.
  * Problems become located findings (requirement DAG-VIEW-003, whose plans the
  * file shapes) and the defaults are used for the bad field.
  * Integration points: src/graph/files.ts (plans), `orc-state plan|ready|watch`.
- * Dependencies: ./io/located-json.js, node:fs, node:path.
+ * Dependencies: ./io/located-json.js, ./compliance/profile.js (GATE_CONFIG_KEYS), node:fs, node:path.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from './model.js';
 import { readJsonFile } from './io/located-json.js';
+import { GATE_CONFIG_KEYS } from './compliance/profile.js';
 
 export const CONFIG_FILE = 'orc-state.config.json';
 
@@ -72,7 +75,7 @@ export function loadConfig(root: string): LoadedConfig {
     return result;
   }
   for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
-    if (key === '$schema') continue;
+    if (key === '$schema' || (GATE_CONFIG_KEYS as readonly string[]).includes(key)) continue;
     const spec = FIELDS[key as keyof OrcConfig];
     if (!spec) {
       const at = read.locate([key], { key: true });

@@ -154,4 +154,40 @@ describe('drop-in parameter parsing', () => {
     expect(() => parseParams(['-TasksDir'])).toThrow(/needs a value/);
     expect(() => parseParams(['stray'])).toThrow(/unexpected argument/);
   });
+
+  it('accepts every upstream name, the common parameters with their aliases, and unambiguous prefixes', async () => {
+    const { parseParams } = (await import('../scripts/validate/drop-in.mjs')) as { parseParams(argv: string[]): Record<string, unknown> };
+    expect(parseParams(['-StateDir', 's/.state', '-TasksDir', 's/tasks', '-DocsDir', 's/docs', '-SchemaVersion', '2.0.0', '-VerboseOutput'])).toEqual({
+      StateDir: 's/.state',
+      TasksDir: 's/tasks',
+      DocsDir: 's/docs',
+      SchemaVersion: '2.0.0',
+      VerboseOutput: true,
+    });
+    expect(parseParams(['-Verbose', '-Debug:$false', '-ErrorAction', 'stop', '-wa', 'SilentlyContinue', '-OutVariable', 'r', '-ob', '4'])).toEqual({
+      Verbose: true,
+      Debug: false,
+      ErrorAction: 'Stop',
+      WarningAction: 'SilentlyContinue',
+      OutVariable: 'r',
+      OutBuffer: '4',
+    });
+    expect(parseParams(['-vb', '-sta:x/.state', '-TASKS', 'x/tasks', '-sch', '2.0.0', '-Req', 'TASK-*'])).toEqual({ Verbose: true, StateDir: 'x/.state', TasksDir: 'x/tasks', SchemaVersion: '2.0.0', RequirementFilter: 'TASK-*' });
+    expect(() => parseParams(['-Verb'])).toThrow(/ambiguous; possible matches: -VerboseOutput -Verbose/);
+    expect(() => parseParams(['-S', 'x'])).toThrow(/ambiguous/);
+    expect(() => parseParams(['-ErrorAction', 'Sometimes'])).toThrow(/use one of Break/);
+    expect(() => parseParams(['-Verbose:maybe'])).toThrow(/\$true or \$false/);
+    expect(() => parseParams(['-TasksDir', 'a', '-tasksdir', 'b'])).toThrow(/more than once/);
+  });
+});
+
+describe('drop-ins with upstream parameters', () => {
+  it('-DocsDir, -Verbose and prefixes run the same validation as the CLI', async () => {
+    const drop = run(join(DROP, 'validate_compliance'), ['-StateDir', join(clean, '.state'), '-TasksDir', join(clean, 'tasks'), '-DocsDir', join(clean, 'docs'), '-SchemaVersion', '2.0.0', '-VerboseOutput', '-Verbose', '-ErrorAction', 'Stop', '-Json']);
+    const ref = await cliInProcess(['validate', '--compliance', '--root', clean, '--json']);
+    expect(drop.code, drop.stderr).toBe(ref.code);
+    expect(statuses(drop.stdout)).toEqual(statuses(ref.stdout));
+    expect(run(join(DROP, 'validate_compliance'), ['-DocsDir', join(clean, 'tasks')]).code).toBe(2);
+    expect(run(join(DROP, 'validate_compliance'), ['-TasksDir', join(clean, 'tasks'), '-DocsDir', join(broken, 'docs')]).stderr).toContain('not in the same repository');
+  });
 });

@@ -88,17 +88,34 @@ describe('EXEC-DOC', () => {
     ]);
   });
 
-  it('a topic at the wrong heading level is reported where it is; an empty section too', async () => {
+  it('a topic at any heading level counts (content, not form); an empty section does not', async () => {
     const d = repo();
     const rel = 'docs/execution_model/OVERVIEW.md';
     edit(d, rel, (t) => t.replace(/^(## Components\n)[\s\S]*?(?=^## )/m, '$1\n'));
     edit(d, rel, (t) => t.replace(/^## Performance\s*$/m, '### Performance'));
     const r = await one(d, 'EXEC-DOC-002');
     expect(r.status).toBe('FAIL');
-    expect(r.findings.map((f) => [f.line, f.message])).toEqual([
-      [lineOf(d, rel, /^## Components/), 'section "## Components" is empty'],
-      [lineOf(d, rel, /^### Performance/), expect.stringContaining('is a level-3 heading')],
-    ]);
+    expect(r.findings.map((f) => [f.line, f.message])).toEqual([[lineOf(d, rel, /^## Components/), 'section "## Components" is empty']]);
+  });
+
+  it('the upstream form: a level-3 "Components" heading, topics as table rows; still fails on a bad one', async () => {
+    const d = repo();
+    const rel = 'docs/execution_model/OVERVIEW.md';
+    edit(d, rel, (t) => t.replace(/^## Components\s*$/m, '### Components'));
+    expect((await one(d, 'EXEC-DOC-002')).status).toBe('PASS');
+    // Performance as a table row with a description instead of a heading
+    edit(d, rel, (t) => t.replace(/^## Performance\s*$/m, '## Numbers').concat('\n| Topic | Notes |\n|---|---|\n| Performance | 10k tasks validate in under a second |\n'));
+    expect((await one(d, 'EXEC-DOC-002')).status).toBe('PASS');
+    // a row with an empty description, or the word only in prose or a longer cell, is no topic
+    edit(d, rel, (t) => t.replace('| Performance | 10k tasks validate in under a second |', '| Performance |  |'));
+    const empty = await one(d, 'EXEC-DOC-002');
+    expect(empty.findings.map((f) => f.message)).toEqual([expect.stringContaining('table row with nothing in its other cells')]);
+    edit(d, rel, (t) => t.replace('| Performance |  |', '| performance budget | fast |'));
+    expect((await one(d, 'EXEC-DOC-002')).findings.map((f) => f.message)).toEqual([expect.stringContaining('no section on "Performance"')]);
+    // the document title does not stand in for a topic
+    const sched = 'docs/execution_model/SCHEDULING.md';
+    edit(d, sched, (t) => t.replace(/^## Scheduling\b.*$/m, '## Queueing').replace(/^# .*$/m, '# Scheduling'));
+    expect((await one(d, 'EXEC-DOC-004')).findings.map((f) => f.message)).toEqual(expect.arrayContaining([expect.stringContaining('no section on "Scheduling"')]));
   });
 });
 
@@ -131,13 +148,31 @@ describe('ERR-FM', () => {
     expect(r.findings).toEqual([expect.objectContaining({ file: 'docs/failure_modes/CATALOG.md', line, column: 3, message: expect.stringContaining('does not exist') })]);
   });
 
-  it('parses catalog table links only', () => {
-    const scan = scanMarkdown('Intro [X](x.md)\n\n| a | b |\n|---|---|\n| [Task-Failed](task-failed.md) | y |\n| [Ext](https://e.x/a.md) | z |\n');
+  it('parses catalog table links and headings, not links in prose', () => {
+    const scan = scanMarkdown('# Catalog\n\nIntro [X](x.md)\n\n| a | b |\n|---|---|\n| [Task-Failed](task-failed.md) | y |\n| [Ext](https://e.x/a.md) | z |\n\n### 1. Task Timeout\n\ntext\n\n## [Worker-Unresponsive](worker-unresponsive.md)\n');
     const entries = catalogEntries({ exists: true, file: 'docs/failure_modes/CATALOG.md', text: '', scan, bytes: 0 });
     expect(entries).toEqual([
-      { name: 'Task-Failed', target: 'task-failed.md', file: 'docs/failure_modes/task-failed.md', line: 5, column: 3 },
-      { name: 'Ext', target: 'https://e.x/a.md', line: 6, column: 3 },
+      { name: 'Task-Failed', target: 'task-failed.md', file: 'docs/failure_modes/task-failed.md', line: 7, column: 3, kind: 'row' },
+      { name: 'Ext', target: 'https://e.x/a.md', line: 8, column: 3, kind: 'row' },
+      { name: '1. Task Timeout', target: '', line: 10, column: 1, kind: 'heading' },
+      { name: 'Worker-Unresponsive', target: 'worker-unresponsive.md', file: 'docs/failure_modes/worker-unresponsive.md', line: 14, column: 1, kind: 'heading' },
     ]);
+  });
+
+  it('ERR-FM-002 accepts modes listed as headings (the upstream form) and still fails on a missing mode or file', async () => {
+    const d = repo();
+    const rel = 'docs/failure_modes/CATALOG.md';
+    const modes = ['Task-Timeout', 'Task-Failed', 'Worker-Unresponsive', 'Resource-Exhaustion', 'Validation-Failed', 'Dependency-Cycle', 'Context-Overflow', 'State-Corruption'];
+    const asHeadings = (list: string[]) => `# Failure Mode Catalog\n\n${list.map((m, i) => `### ${i + 1}. ${m.replace('-', ' ')}\n\nDetected by the engine; see the mode's file.\n`).join('\n')}`;
+    writeFileSync(join(d, rel), asHeadings(modes));
+    expect((await one(d, 'ERR-FM-002')).status).toBe('PASS');
+    writeFileSync(join(d, rel), asHeadings(modes.filter((m) => m !== 'Context-Overflow')));
+    const missing = await one(d, 'ERR-FM-002');
+    expect(missing.findings.map((f) => f.message)).toEqual(['failure mode Context-Overflow is not listed in the catalog (as a table row or a heading)']);
+    writeFileSync(join(d, rel), asHeadings(modes));
+    rmSync(join(d, 'docs/failure_modes/state-corruption.md'));
+    const noFile = await one(d, 'ERR-FM-002');
+    expect(noFile.findings).toEqual([expect.objectContaining({ line: lineOf(d, rel, /State Corruption/), message: expect.stringContaining('docs/failure_modes/state-corruption.md does not exist') })]);
   });
 
   it('a decision tree that covers no escalation is a warning (SHOULD)', async () => {
@@ -220,5 +255,37 @@ describe('COMPLIANCE-001', () => {
     const report: Report = await runCompliance({ root: d, requirements: ['COMPLIANCE-001'] });
     const specFindings = report.requirements[0]!.findings.filter((f) => f.file === 'specifications/content/orchestration/spec.md');
     expect(specFindings.map((f) => f.message)).toEqual([expect.stringContaining('never names requirement OBS-002')]);
+  });
+});
+
+describe('document rules judge content, not form (and still fail on a bad document)', () => {
+  const demote = (t: string) => t.replace(/^## /gm, '### ');
+  it('SCHEMA-VER-002: sections at any heading level; a missing one still fails', async () => {
+    const d = repo();
+    const rel = 'docs/schema_migrations/task_v1_to_v2.md';
+    edit(d, rel, demote);
+    expect((await one(d, 'SCHEMA-VER-002')).status).toBe('PASS');
+    edit(d, rel, (t) => t.replace(/^### Compatibility Window\s*$/m, '### Support'));
+    expect((await one(d, 'SCHEMA-VER-002')).findings.map((f) => f.message)).toEqual([expect.stringContaining('no "Compatibility Window" section')]);
+  });
+
+  it('AUDIT-002: a rotation heading at any level counts, the title alone does not', async () => {
+    const d = repo();
+    const rel = 'docs/operations/AUDIT_RETENTION.md';
+    edit(d, rel, (t) => t.replace(/^## Rotation policy\s*$/m, '#### Rotation policy'));
+    expect((await one(d, 'AUDIT-002')).status).toBe('PASS');
+    edit(d, rel, (t) => t.replace(/^#### Rotation policy\s*$/m, '## Sealing the log'));
+    const r = await one(d, 'AUDIT-002');
+    expect(r.findings.map((f) => f.message)).toEqual([expect.stringContaining('no section on the rotation policy')]);
+  });
+
+  it('ERR-FM-001/003: mode sections at any heading level; a missing one still fails', async () => {
+    const d = repo();
+    const rel = 'docs/failure_modes/task-timeout.md';
+    edit(d, rel, demote);
+    expect((await one(d, 'ERR-FM-001')).status).toBe('PASS');
+    expect((await one(d, 'ERR-FM-003')).status).toBe('PASS');
+    edit(d, rel, (t) => t.replace(/^### Impact\s*$/m, '### Consequences'));
+    expect((await one(d, 'ERR-FM-001')).findings.map((f) => f.message)).toEqual([expect.stringContaining('no section on "Impact"')]);
   });
 });

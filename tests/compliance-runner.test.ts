@@ -53,7 +53,7 @@ describe('statuses and gate', () => {
     expect(byId(report, 'TASK-DEF-002').findings[0]).toMatchObject({ file: 'tasks/ws/t1.json', line: 1, column: 3, message: 'bad t1' });
     expect(g.__fixtureLoads).toBe(1);
     expect(report.ok).toBe(false);
-    expect(report.summary).toEqual({ pass: 1, fail: 1, warn: 0, skip: 0, error: 0 });
+    expect(report.summary).toEqual({ pass: 1, fail: 1, warn: 0, skip: 0, error: 0, na: 0 });
     expect(gateExitCode(report)).toBe(1);
   });
 

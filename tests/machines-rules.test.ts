@@ -15,7 +15,8 @@ import { packageRoot } from '../src/paths.js';
 
 const MINE = ['SM-DEF-001', 'SM-DEF-002', 'SM-DEF-003', 'STATE-OBS-005', 'STATE-OBS-006', 'OBS-001', 'OBS-002'];
 const SHOULD = new Set(['SM-DEF-003', 'STATE-OBS-005']);
-const COPY = ['tasks', 'capabilities', 'docs', 'specifications', 'schemas'];
+// orc-state.config.json opts into the full gate profile: these tests check the lifecycle documents too.
+const COPY = ['tasks', 'capabilities', 'docs', 'specifications', 'schemas', 'orc-state.config.json'];
 
 let clean: string;
 const dirs: string[] = [];

@@ -61,7 +61,7 @@ describe('SCHEMA-VER-002', () => {
     const found = (await findings(schemaVer002, root)) as Finding[];
     expect(found.map((f) => [f.file, f.message.split(' (')[0]])).toEqual([
       ['docs/schema_migrations/README.md', 'README.md does not link task_v1_to_v2.md'],
-      ['docs/schema_migrations/task_v1_to_v2.md', 'task_v1_to_v2.md has no "## Rollback" section'],
+      ['docs/schema_migrations/task_v1_to_v2.md', 'task_v1_to_v2.md has no "Rollback" section'],
     ]);
   });
 });

@@ -1,7 +1,9 @@
 // Drop-in replacements for the PowerShell compliance scripts: translate their
-// parameters (-TasksDir, -StateDir, -SchemaVersion, -RequirementFilter,
-// -JsonOutput, -VerboseOutput) into `orc-state validate` flags and run the
-// same command in-process, so verdicts and exit codes are identical.
+// parameters (-StateDir, -TasksDir, -DocsDir, -SchemaVersion,
+// -RequirementFilter, -JsonOutput, -VerboseOutput, and PowerShell's common
+// parameters such as -Verbose) into `orc-state validate` flags and run the
+// same command in-process, so verdicts and exit codes are identical. They run
+// from a checkout or from node_modules/orc-state/scripts/validate/.
 // Usage (via the wrappers beside this file): validate_<name> [-Param value ...]
 // Public API (stable): the five wrapper scripts; this module is internal.
 // Integration points: dist/src/cli/main.js (build first: npm run build).
@@ -22,25 +24,65 @@ export const SCRIPTS = {
   validate_compliance: { section: null },
 };
 
-const PARAMS = new Map(
-  ['TasksDir', 'StateDir', 'SchemaVersion', 'RequirementFilter', 'JsonOutput', 'VerboseOutput', 'Root', 'Format', 'Strict', 'Fix'].map((p) => [p.toLowerCase(), p]),
-);
-const SWITCHES = new Set(['JsonOutput', 'VerboseOutput', 'Strict', 'Fix']);
+/** The upstream scripts' parameters, then orc-state's extras. */
+const SCRIPT_PARAMS = ['StateDir', 'TasksDir', 'DocsDir', 'SchemaVersion', 'RequirementFilter', 'JsonOutput', 'VerboseOutput', 'Root', 'Format', 'Profile', 'Strict', 'Fix'];
+/** PowerShell's common parameters (every advanced script takes them) with their built-in aliases. */
+const COMMON = {
+  Verbose: ['vb'],
+  Debug: ['db'],
+  ErrorAction: ['ea'],
+  WarningAction: ['wa'],
+  InformationAction: ['infa'],
+  ProgressAction: ['proga'],
+  ErrorVariable: ['ev'],
+  WarningVariable: ['wv'],
+  InformationVariable: ['iv'],
+  OutVariable: ['ov'],
+  OutBuffer: ['ob'],
+  PipelineVariable: ['pv'],
+};
+const SWITCHES = new Set(['JsonOutput', 'VerboseOutput', 'Strict', 'Fix', 'Verbose', 'Debug']);
+const ACTION_VALUES = ['Break', 'Continue', 'Ignore', 'Inquire', 'SilentlyContinue', 'Stop', 'Suspend'];
+const NAMES = [...SCRIPT_PARAMS, ...Object.keys(COMMON)];
+const ALIASES = new Map(Object.entries(COMMON).flatMap(([name, aliases]) => aliases.map((a) => [a, name])));
 
 class UsageError extends Error {}
 
-/** Parse PowerShell-style arguments: `-Name value`, `-Name:value`, switches `-Name` / `-Name:$false`; names case-insensitive. */
+/**
+ * Resolve a parameter name as PowerShell does: case-insensitive; an exact
+ * name or alias wins; otherwise a prefix that matches exactly one name.
+ */
+export function resolveName(raw) {
+  const lower = raw.toLowerCase();
+  const exact = NAMES.find((n) => n.toLowerCase() === lower) ?? ALIASES.get(lower);
+  if (exact) return exact;
+  const matches = NAMES.filter((n) => n.toLowerCase().startsWith(lower));
+  if (matches.length === 1) return matches[0];
+  if (matches.length > 1) throw new UsageError(`parameter name -${raw} is ambiguous; possible matches: ${matches.map((m) => `-${m}`).join(' ')}`);
+  throw new UsageError(`unknown parameter -${raw} (known: ${SCRIPT_PARAMS.map((p) => `-${p}`).join(' ')}, and PowerShell's common parameters such as -Verbose)`);
+}
+
+function parseBool(name, v) {
+  if (/^(\$?true|1)$/i.test(v)) return true;
+  if (/^(\$?false|0)$/i.test(v)) return false;
+  throw new UsageError(`-${name}:${v}: a switch takes $true or $false`);
+}
+
+/**
+ * Parse PowerShell-style arguments: `-Name value`, `-Name:value`, switches
+ * `-Name` / `-Name:$true` / `-Name:$false`; names case-insensitive, unambiguous
+ * prefixes and the common parameters' aliases accepted, as PowerShell binds them.
+ */
 export function parseParams(argv) {
   const out = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const m = /^--?([A-Za-z]+)(?::(.*))?$/.exec(arg);
-    if (!m) throw new UsageError(`unexpected argument "${arg}" (parameters: ${[...PARAMS.values()].map((p) => `-${p}`).join(' ')})`);
-    const name = PARAMS.get(m[1].toLowerCase());
-    if (!name) throw new UsageError(`unknown parameter -${m[1]} (known: ${[...PARAMS.values()].map((p) => `-${p}`).join(' ')})`);
+    const m = /^--?([A-Za-z][A-Za-z0-9]*)(?::(.*))?$/s.exec(arg);
+    if (!m) throw new UsageError(`unexpected argument "${arg}" (parameters: ${SCRIPT_PARAMS.map((p) => `-${p}`).join(' ')})`);
+    const name = resolveName(m[1]);
+    if (name in out) throw new UsageError(`-${name} is given more than once`);
     if (SWITCHES.has(name)) {
-      const v = m[2];
-      out[name] = v === undefined ? true : !/^(\$?false|0|no)$/i.test(v);
+      out[name] = m[2] === undefined ? true : parseBool(name, m[2]);
       continue;
     }
     let value = m[2];
@@ -48,6 +90,12 @@ export function parseParams(argv) {
       value = argv[++i];
       if (value === undefined) throw new UsageError(`-${name} needs a value`);
     }
+    if (/Action$/.test(name)) {
+      const v = ACTION_VALUES.find((a) => a.toLowerCase() === String(value).toLowerCase());
+      if (!v) throw new UsageError(`-${name} ${value}: use one of ${ACTION_VALUES.join(', ')}`);
+      value = v;
+    }
+    if (name === 'OutBuffer' && !/^\d+$/.test(String(value))) throw new UsageError(`-OutBuffer ${value}: a whole number is expected`);
     out[name] = value;
   }
   return out;
@@ -71,7 +119,7 @@ export async function translate(script, params, cwd = process.cwd()) {
     }
     return dirname(abs);
   };
-  for (const [param, expected] of [['TasksDir', 'tasks'], ['StateDir', '.state']]) {
+  for (const [param, expected] of [['TasksDir', 'tasks'], ['StateDir', '.state'], ['DocsDir', 'docs']]) {
     if (params[param] === undefined) continue;
     const r = fromDir(params[param], expected, param);
     if (root !== undefined && r !== root) throw new UsageError(`-${param} ${params[param]} is not in the same repository as ${root}`);
@@ -100,7 +148,10 @@ export async function translate(script, params, cwd = process.cwd()) {
   }
   if (params.JsonOutput) args.push('--format', 'json');
   if (params.Format !== undefined) for (const f of String(params.Format).split(',')) args.push('--format', f.trim());
-  if (params.VerboseOutput) args.push('--verbose');
+  // -Verbose / -Debug (PowerShell common parameters) show what -VerboseOutput shows; the other common
+  // parameters steer PowerShell's own streams and variables and have nothing to change here.
+  if (params.VerboseOutput || params.Verbose || params.Debug) args.push('--verbose');
+  if (params.Profile !== undefined) args.push('--profile', String(params.Profile));
   if (params.Strict) args.push('--strict');
   if (params.Fix) args.push('--fix');
   return args;

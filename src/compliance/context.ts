@@ -2,7 +2,7 @@
  * The RuleContext handed to every rule: the repo root, the fix flag and a
  * memo so expensive loads happen once per run.
  *
- * Public API (stable): createContext(root, { fix }) → RuleContext & { keys() }.
+ * Public API (stable): createContext(root, { fix, profile, gate }) → RuleContext & { keys() }.
  * Key conventions (see common notes): 'tasks' → loadTasks(root),
  * 'capabilities' → loadCapabilities(root), 'resources' → loadResources(root),
  * 'snapshot' → the snapshot read, 'events' → the events array. Rules must use
@@ -10,6 +10,7 @@
  * Integration points: the runner creates one context per run.
  * Dependencies: ./types.js.
  */
+import type { GateConfig, Profile } from './profile.js';
 import type { RuleContext } from './types.js';
 
 export interface RunContext extends RuleContext {
@@ -19,11 +20,13 @@ export interface RunContext extends RuleContext {
   invalidate(key?: string): void;
 }
 
-export function createContext(root: string, options: { fix?: boolean } = {}): RunContext {
+export function createContext(root: string, options: { fix?: boolean; profile?: Profile; gate?: GateConfig } = {}): RunContext {
   const memo = new Map<string, { value: unknown } | { error: unknown }>();
   return {
     root,
     fix: Boolean(options.fix),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.gate ? { gate: options.gate } : {}),
     once<T>(key: string, load: () => T): T {
       let entry = memo.get(key);
       if (!entry) {

@@ -1,16 +1,18 @@
 /**
  * Shared logic of the execution-model documentation rules EXEC-DOC-001..006:
- * the five documents, their required `##` topics (and `###` subtopics), and a
- * factory that builds one topic rule per document.
+ * the five documents, their required topics (and subtopics), and a factory
+ * that builds one topic rule per document. Content, not form: a topic is a
+ * heading of any level (or a table row whose first cell names it) with
+ * content; a subtopic is a deeper heading or a table row inside it.
  *
  * Public API (internal): EXEC_DOCS, EXEC_DOC_DIR, MIN_PROSE_WORDS,
  * topicRule(spec) → Rule, topicFindings(ctx, spec), DocTopicSpec.
  * Integration points: src/compliance/rules/EXEC-DOC-00*.ts; F writes the
- * documents with exactly these headings (match is case-insensitive, whole words).
+ * documents (match is case-insensitive, whole words).
  * Dependencies: ./markdown.js, ./types.js, ../model.js.
  */
 import type { Finding } from '../model.js';
-import { findHeading, readDoc, sectionRange, type DocFile, type MarkdownScan } from './markdown.js';
+import { findTableRow, findTopic, readDoc, sectionRange, type DocFile, type MarkdownScan } from './markdown.js';
 import type { Rule, RuleContext, RuleOutcome } from './types.js';
 
 export const EXEC_DOC_DIR = 'docs/execution_model';
@@ -34,22 +36,40 @@ function headingAnchor(scan: MarkdownScan): { line: number; column: number } {
 
 export function topicFindings(doc: Extract<DocFile, { exists: true }>, spec: DocTopicSpec): Finding[] {
   const findings: Finding[] = [];
-  const { scan } = doc;
-  const at = headingAnchor(scan);
+  const at = headingAnchor(doc.scan);
+  // The document's title (a leading level-1 heading) names the document, not a topic in it.
+  const title = doc.scan.headings[0]?.level === 1 ? doc.scan.headings[0] : undefined;
+  const scan: MarkdownScan = title ? { ...doc.scan, headings: doc.scan.headings.filter((h) => h !== title) } : doc.scan;
   for (const { topic, subtopics } of spec.topics) {
-    const heading = findHeading(scan, topic, 2);
+    const heading = findTopic(scan, topic);
     if (!heading) {
-      const other = findHeading(scan, topic, 3) ?? findHeading(scan, topic, 1) ?? findHeading(scan, topic, 4);
+      // A topic may also be a row of a table (first cell names it, the other cells describe it).
+      const row = findTableRow(scan, topic);
+      if (row && /[\p{L}\p{N}]/u.test(row.body)) {
+        for (const sub of subtopics ?? []) {
+          if (findTopic(scan, sub) || findTableRow(scan, sub)) continue;
+          findings.push({
+            requirement: spec.id,
+            severity: 'error',
+            file: doc.file,
+            line: row.line,
+            column: row.column,
+            message: `topic "${row.cell}" (a table row) has no "${sub}" part: no heading or table row names it`,
+            fix: `add a heading or a table row "${sub}" describing it`,
+          });
+        }
+        continue;
+      }
       findings.push({
         requirement: spec.id,
         severity: 'error',
         file: doc.file,
-        line: other?.line ?? at.line,
-        column: other?.column ?? at.column,
-        message: other
-          ? `topic "${topic}" is a level-${other.level} heading ("${other.text}"); the required topics are \`##\` sections`
-          : `no "## ${topic}" section: ${spec.file} must cover ${spec.topics.map((t) => t.topic).join(', ')}`,
-        fix: other ? `make it "## ${other.text}"` : `add a "## ${topic}" section describing the ${topic.toLowerCase()} of the execution model`,
+        line: row?.line ?? at.line,
+        column: row?.column ?? at.column,
+        message: row
+          ? `topic "${row.cell}" is a table row with nothing in its other cells`
+          : `no section on "${topic}": ${spec.file} must cover ${spec.topics.map((t) => t.topic).join(', ')} (as headings of any level or table rows)`,
+        fix: row ? `describe the ${topic.toLowerCase()} in the row` : `add a "## ${topic}" section (any heading level) describing the ${topic.toLowerCase()} of the execution model`,
       });
       continue;
     }
@@ -62,12 +82,12 @@ export function topicFindings(doc: Extract<DocFile, { exists: true }>, spec: Doc
         file: doc.file,
         line: heading.line,
         column: heading.column,
-        message: `section "## ${heading.text}" is empty`,
+        message: `section "${'#'.repeat(heading.level)} ${heading.text}" is empty`,
         fix: `write the ${topic.toLowerCase()} content under the heading`,
       });
     }
     for (const sub of subtopics ?? []) {
-      const found = findHeading(scan, sub, 3, range) ?? findHeading(scan, sub, 4, range);
+      const found = findTopic(scan, sub, range) ?? findTableRowIn(scan, sub, range);
       if (!found) {
         findings.push({
           requirement: spec.id,
@@ -75,8 +95,8 @@ export function topicFindings(doc: Extract<DocFile, { exists: true }>, spec: Doc
           file: doc.file,
           line: heading.line,
           column: heading.column,
-          message: `section "## ${heading.text}" has no "### ${sub}" subsection`,
-          fix: `add "### ${sub}" under "## ${heading.text}"`,
+          message: `section "${'#'.repeat(heading.level)} ${heading.text}" has no "${sub}" part (a subheading or table row)`,
+          fix: `add "${'#'.repeat(Math.min(heading.level + 1, 6))} ${sub}" under "${heading.text}"`,
         });
       }
     }
@@ -84,11 +104,17 @@ export function topicFindings(doc: Extract<DocFile, { exists: true }>, spec: Doc
   return findings;
 }
 
+function findTableRowIn(scan: MarkdownScan, topic: string, range: { from: number; to: number }): { line: number } | undefined {
+  const row = findTableRow({ ...scan, lines: scan.lines.map((l, i) => (i + 1 > range.from && i + 1 < range.to ? l : '')) }, topic);
+  return row;
+}
+
 export function topicRule(spec: DocTopicSpec): Rule {
   return {
     id: spec.id,
     level: 'MUST',
     section: 'docs',
+    documents: true,
     title: spec.title,
     check(ctx): RuleOutcome {
       const doc = readDoc(ctx, `${EXEC_DOC_DIR}/${spec.file}`);

@@ -49,9 +49,15 @@ export interface CatalogEntry {
   file?: string;
   line: number;
   column: number;
+  /** How the catalog lists it: a table row with a link, or a heading (with or without a link). */
+  kind: 'row' | 'heading';
 }
 
-/** Links in table rows of CATALOG.md, `| [Task-Timeout](task-timeout.md) | … |`. */
+/**
+ * The modes CATALOG.md lists, as tables or as heading lists (content, not form):
+ * links in table rows, `| [Task-Timeout](task-timeout.md) | … |`, and headings
+ * below the title, `### 1. Task Timeout` or `## [Task-Timeout](task-timeout.md)`.
+ */
 export function catalogEntries(doc: Extract<DocFile, { exists: true }>): CatalogEntry[] {
   const out: CatalogEntry[] = [];
   let inFence = false;
@@ -69,8 +75,24 @@ export function catalogEntries(doc: Extract<DocFile, { exists: true }>): Catalog
       ...(external || !path ? {} : { file: posix.normalize(posix.join(FM_DIR, path)) }),
       line: i + 1,
       column: m.index + 1,
+      kind: 'row',
     });
   });
+  for (const h of doc.scan.headings) {
+    if (h.level < 2) continue; // the document's title
+    const m = /\[([^\]]+)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/.exec(h.text);
+    const target = m?.[2];
+    const path = target?.split('#')[0];
+    const external = !target || /^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#');
+    out.push({
+      name: (m ? m[1]! : h.text).replace(/[`*_]/g, '').trim(),
+      target: target ?? '',
+      ...(external || !path ? {} : { file: posix.normalize(posix.join(FM_DIR, path)) }),
+      line: h.line,
+      column: h.column,
+      kind: 'heading',
+    });
+  }
   return out;
 }
 

@@ -4,7 +4,8 @@
  * and prose word counts; plus memoised reading of repo documents.
  *
  * Public API (internal): scanMarkdown(text) → MarkdownScan, readDoc(ctx, rel),
- * normaliseHeading(text), findHeading(scan, topic, level), sectionBody(scan, heading),
+ * normaliseHeading(text), findHeading(scan, topic, level), findTopic(scan, topic, within?),
+ * findTableRow(scan, topic), sectionBody(scan, heading),
  * mentions(text, word), DocFile, MarkdownHeading, CodeBlock.
  * Integration points: rules EXEC-DOC-*, ERR-FM-*, COMPLIANCE-001.
  * Dependencies: node:fs, node:path, ./types.js.
@@ -89,6 +90,38 @@ export function findHeading(scan: MarkdownScan, topic: string, level: number, wi
   return scan.headings.find(
     (h) => h.level === level && (!within || (h.line > within.from && h.line < within.to)) && ` ${normaliseHeading(h.text)} `.includes(want),
   );
+}
+
+/**
+ * The heading that names `topic` at any level (content, not form: a document
+ * may put its topics at `#`, `##`, `###` …): the shallowest such heading, the
+ * first of those; `within` limits the search to a section's lines.
+ */
+export function findTopic(scan: MarkdownScan, topic: string, within?: { from: number; to: number }): MarkdownHeading | undefined {
+  const want = ` ${normaliseHeading(topic)} `;
+  let best: MarkdownHeading | undefined;
+  for (const h of scan.headings) {
+    if (within && !(h.line > within.from && h.line < within.to)) continue;
+    if (!` ${normaliseHeading(h.text)} `.includes(want)) continue;
+    if (!best || h.level < best.level) best = h;
+  }
+  return best;
+}
+
+/** A table row (outside code) whose first cell is `topic` (normalised, whole cell); `body` is the text of its other cells. */
+export function findTableRow(scan: MarkdownScan, topic: string): { line: number; column: number; cell: string; body: string } | undefined {
+  const want = normaliseHeading(topic);
+  const inCode = new Set<number>();
+  for (const c of scan.code) for (let l = c.line; l <= c.contentLine + c.text.split('\n').length; l++) inCode.add(l);
+  for (let i = 0; i < scan.lines.length; i++) {
+    const line = scan.lines[i]!;
+    if (inCode.has(i + 1) || !/^\s*\|/.test(line) || /^\s*\|[\s:|-]+\|?\s*$/.test(line)) continue;
+    const cells = line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|');
+    const first = (cells[0] ?? '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
+    if (normaliseHeading(first) !== want) continue;
+    return { line: i + 1, column: line.indexOf('|') + 1, cell: first.trim(), body: cells.slice(1).join(' ') };
+  }
+  return undefined;
 }
 
 /** Line range (exclusive bounds) of a heading's section: up to the next heading of the same or a higher level. */

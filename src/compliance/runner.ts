@@ -11,10 +11,13 @@
  * runCompliance in-process. Under `fix`, the generic fixers in ./fix/ run
  * first and their repairs are reported in `fixed` of TASK-DEF-002 and
  * SCHEMA-VER-001; then the rules run with ctx.fix = true.
+ * Profiles (./profile.js): a rule declaring `documents: true` is N/A outside
+ * the `full` profile (never run, never PASS or FAIL); one declaring a
+ * document part runs with ctx.profile and its result names the part left out.
  * Status rules: SKIP never counts as pass; a rule that throws is ERROR (exit 2,
  * "could not evaluate"), never a stack trace; MUST + error findings → FAIL;
  * SHOULD + findings → WARN; warning findings only → WARN; notices never change status.
- * Dependencies: ./discover.js, ./context.js, ./requirements.js, ./fix/index.js,
+ * Dependencies: ./discover.js, ./context.js, ./profile.js, ./requirements.js, ./fix/index.js,
  * ./types.js, ../errors.js, ../model.js, node:fs.
  */
 import { statSync } from 'node:fs';
@@ -24,6 +27,7 @@ import type { Finding, Level } from '../model.js';
 import { createContext } from './context.js';
 import { discoverRules, rulesDir as defaultRulesDir, type DiscoveredRule, type RuleLoadProblem } from './discover.js';
 import { REQUIREMENTS, requirementInfo } from './requirements.js';
+import { notInProfileReason, resolveProfile, type GateConfig } from './profile.js';
 import { runGenericFixes } from './fix/index.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -53,6 +57,8 @@ export interface RunOptions extends GateOptions {
   fix?: boolean;
   /** Where to discover rules (tests); default src|dist/compliance/rules. */
   rulesDir?: string;
+  /** The gate profile (runtime | full); default: orc-state.config.json's "profile", else runtime. */
+  profile?: string;
   /** Called before each rule runs (progress line). */
   onProgress?: (index: number, total: number, id: string) => void;
 }
@@ -60,6 +66,7 @@ export interface RunOptions extends GateOptions {
 export async function runCompliance(options: RunOptions): Promise<Report> {
   const root = resolve(options.root);
   assertReadableRoot(root);
+  const gate = resolveProfile(root, options.profile);
   const sections = normaliseSections(options.sections);
   const wanted = normaliseIds(options.requirements);
   const discovered = await discoverRules(options.rulesDir ?? defaultRulesDir());
@@ -98,10 +105,11 @@ export async function runCompliance(options: RunOptions): Promise<Report> {
     });
   }
 
-  const ctx = createContext(root, { fix: options.fix });
+  const ctx = createContext(root, { fix: options.fix, profile: gate.profile, gate });
   const repairs = new Map<string, Finding[]>();
+  const inProfile = (d: DiscoveredRule) => gate.profile === 'full' || d.rule.documents !== true;
   if (options.fix) {
-    const ids = new Set(selected.map((d) => d.rule.id));
+    const ids = new Set(selected.filter(inProfile).map((d) => d.rule.id));
     for (const [id, list] of runGenericFixes(root, ids)) repairs.set(id, list);
   }
 
@@ -110,7 +118,13 @@ export async function runCompliance(options: RunOptions): Promise<Report> {
   for (let i = 0; i < selected.length; i++) {
     const entry = selected[i]!;
     options.onProgress?.(i, total, entry.rule.id);
-    results.push(await runRule(entry, ctx, repairs.get(entry.rule.id) ?? [], Boolean(options.fix)));
+    if (!inProfile(entry)) {
+      results.push(notInProfile(entry, gate));
+      continue;
+    }
+    const result = await runRule(entry, ctx, repairs.get(entry.rule.id) ?? [], Boolean(options.fix));
+    if (gate.profile !== 'full' && typeof entry.rule.documents === 'string') result.not_in_profile = notInProfileReason(entry.rule.documents, gate.profile, gate.source);
+    results.push(result);
   }
   for (const problem of problems) results.push(problemResult(problem));
   results.sort((a, b) => orderOf(a.id) - orderOf(b.id) || (a.id < b.id ? -1 : 1));
@@ -119,6 +133,7 @@ export async function runCompliance(options: RunOptions): Promise<Report> {
     schema_version: REPORT_SCHEMA_VERSION,
     ok: true,
     root,
+    profile: gate.profile,
     summary: summarise(results),
     requirements: results,
   };
@@ -147,6 +162,9 @@ async function runRule(entry: DiscoveredRule, ctx: ReturnType<typeof createConte
   if (shape) {
     return { ...base, status: 'ERROR', reason: `could not evaluate: ${shape}`, findings: [], duration_ms: elapsed(started) };
   }
+  if ('na' in outcome) {
+    return { ...base, status: 'N/A', reason: outcome.na, findings: [], ...(repairs.length ? { fixed: repairs } : {}), duration_ms: elapsed(started) };
+  }
   if ('skip' in outcome) {
     return { ...base, status: 'SKIP', reason: outcome.skip, findings: [], ...(repairs.length ? { fixed: repairs } : {}), duration_ms: elapsed(started) };
   }
@@ -163,6 +181,20 @@ async function runRule(entry: DiscoveredRule, ctx: ReturnType<typeof createConte
     findings,
     ...(fixed.length ? { fixed } : {}),
     duration_ms: elapsed(started),
+  };
+}
+
+function notInProfile(entry: DiscoveredRule, gate: GateConfig): RequirementResult {
+  const { rule } = entry;
+  return {
+    id: rule.id,
+    level: rule.level,
+    section: rule.section,
+    title: rule.title,
+    status: 'N/A',
+    reason: notInProfileReason('a document requirement', gate.profile, gate.source),
+    findings: [],
+    duration_ms: 0,
   };
 }
 
@@ -208,8 +240,8 @@ export function gateExitCode(report: Report, gate: GateOptions = {}): number {
 }
 
 function summarise(results: readonly RequirementResult[]): Report['summary'] {
-  const summary = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
-  for (const r of results) summary[r.status.toLowerCase() as keyof typeof summary]++;
+  const summary = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, na: 0 };
+  for (const r of results) summary[r.status === 'N/A' ? 'na' : (r.status.toLowerCase() as Exclude<keyof typeof summary, 'na'>)]++;
   return summary;
 }
 
@@ -261,6 +293,7 @@ function outcomeProblem(outcome: unknown): string | undefined {
   if (!outcome || typeof outcome !== 'object') return 'the rule returned no outcome';
   const o = outcome as Record<string, unknown>;
   if ('skip' in o) return typeof o.skip === 'string' && o.skip.trim() ? undefined : 'a skip needs a reason';
+  if ('na' in o) return typeof o.na === 'string' && o.na.trim() ? undefined : 'an N/A outcome needs a reason';
   if (!Array.isArray(o.findings)) return 'the rule returned neither findings nor a skip reason';
   for (const f of o.findings as unknown[]) {
     const x = f as Partial<Finding> | null;

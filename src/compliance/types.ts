@@ -9,6 +9,7 @@
  */
 import type { Finding, Level } from '../model.js';
 import { REPORT_VERSION } from '../core/versions.js';
+import type { GateConfig, Profile } from './profile.js';
 
 export const REPORT_SCHEMA_VERSION = REPORT_VERSION;
 
@@ -31,6 +32,13 @@ export interface RuleContext {
   readonly root: string;
   /** When true the rule may repair what is safe and must report each repair as a finding with severity 'notice'. */
   readonly fix: boolean;
+  /**
+   * The gate profile of this run (src/compliance/profile.ts). Absent when a
+   * rule is called directly (tests): then every part is checked, as in `full`.
+   */
+  readonly profile?: Profile;
+  /** The gate settings of orc-state.config.json (module_index for MOD-IDX-001). */
+  readonly gate?: GateConfig;
   /** Memoise an expensive load (e.g. `ctx.once('tasks', () => loadTasks(ctx.root))`). */
   once<T>(key: string, load: () => T): T;
 }
@@ -38,7 +46,9 @@ export interface RuleContext {
 export type RuleOutcome =
   | { findings: Finding[] }
   /** Nothing to inspect: never reported as PASS. */
-  | { skip: string };
+  | { skip: string }
+  /** The requirement does not apply to this repository (e.g. not configured): status N/A with the reason. */
+  | { na: string };
 
 export interface Rule {
   id: string;
@@ -47,10 +57,17 @@ export interface Rule {
   title: string;
   /** True when `--fix` can repair some of its findings. */
   fixable?: boolean;
+  /**
+   * Document requirement: `true` = the whole rule applies only in the `full`
+   * profile (N/A otherwise); a string = the part of the rule that only runs in
+   * the full profile (the rule checks `ctx.profile`, the rest runs everywhere).
+   */
+  documents?: true | string;
   check(ctx: RuleContext): RuleOutcome | Promise<RuleOutcome>;
 }
 
-export type RequirementStatus = 'PASS' | 'FAIL' | 'WARN' | 'SKIP' | 'ERROR';
+/** N/A: the requirement is outside this run's gate profile (never a pass, never a failure). */
+export type RequirementStatus = 'PASS' | 'FAIL' | 'WARN' | 'SKIP' | 'ERROR' | 'N/A';
 
 export interface RequirementResult {
   id: string;
@@ -58,8 +75,10 @@ export interface RequirementResult {
   section: Section;
   title: string;
   status: RequirementStatus;
-  /** Why a SKIP or ERROR happened. */
+  /** Why a SKIP, ERROR or N/A happened. */
   reason?: string;
+  /** The part of the requirement left out because it is outside the profile (the status covers the rest). */
+  not_in_profile?: string;
   findings: Finding[];
   /** Repairs done under --fix. */
   fixed?: Finding[];
@@ -71,6 +90,9 @@ export interface Report {
   schema_version: string;
   ok: boolean;
   root: string;
-  summary: { pass: number; fail: number; warn: number; skip: number; error: number };
+  /** The gate profile the run used (runtime | full). */
+  profile?: Profile;
+  /** `na`: requirements outside the profile. */
+  summary: { pass: number; fail: number; warn: number; skip: number; error: number; na: number };
   requirements: RequirementResult[];
 }

@@ -387,18 +387,23 @@ export interface MachineCheckInputs {
   defs?: ReadonlyMap<string, TaskDefinition>;
   /** --fix: write the engine's lifecycle YAML where the repository has none (never overwrites). */
   fix?: boolean;
+  /** false (runtime gate profile): leave out the repository's documents (the YAML and STATE_MACHINE.md). */
+  documents?: boolean;
 }
 
 export function checkMachineRepo(root: string, kind: MachineKind, requirement: string, severity: FSev, inputs: MachineCheckInputs = {}): Finding[] {
   const file = machineFile(kind);
   const abs = join(root, file);
   const out: Finding[] = [];
-  if (!existsSync(abs) && inputs.fix) {
+  const documents = inputs.documents !== false;
+  if (documents && !existsSync(abs) && inputs.fix) {
     mkdirSync(dirname(abs), { recursive: true });
     writeFileDurableSync(abs, readFileSync(join(packageRoot(), file)));
     out.push(f(requirement, 'notice', file, 1, 1, `wrote ${file}: the ${kind} lifecycle the engine runs`, 'none needed'));
   }
-  if (!existsSync(abs)) {
+  if (!documents) {
+    // runtime profile: the engine's own definition is checked below (xstate build, snapshot invariants)
+  } else if (!existsSync(abs)) {
     out.push(f(requirement, severity, file, 1, 1, `${file} is missing: the ${kind} lifecycle must be documented as YAML`, `run \`orc-state validate --fix\` to copy it from the orc-state package (it is the definition the engine runs)`));
   } else {
     const text = readFileSync(abs, 'utf8');

@@ -35,5 +35,5 @@ export function machineInputs(ctx: RuleContext): MachineCheckInputs {
   } catch {
     snapshot = null; // an unreadable .state/ is reported by STATE-OBS-001
   }
-  return { snapshot: snapshot && snapshot.snapshot ? snapshot : null, defs: taskDefinitions(ctx), fix: ctx.fix };
+  return { snapshot: snapshot && snapshot.snapshot ? snapshot : null, defs: taskDefinitions(ctx), fix: ctx.fix, documents: ctx.profile !== 'runtime' };
 }

@@ -27,11 +27,17 @@
  * produces a reviewable diff; this is the project's one JSON text editor.
  * Errors: a path that does not resolve, or a document that is not valid JSON,
  * throws OrcError('INVALID_INPUT').
- * Dependencies: @humanwhocodes/momoa (node types only; offsets come from a small
- * scanner run on text JSON.parse accepted), ../errors.js.
+ * How: jsonc-parser 3 (`parseTree` for offsets, `modify` for where a member
+ * goes or what a removal cuts, `applyEdits`), with the file's own layout applied
+ * to what it inserts (its formatter would re-indent neighbours and unfold
+ * one-line arrays and objects, which a reviewable diff must not do).
+ * Dependencies: jsonc-parser, ../errors.js.
  */
-import type { DocumentNode, MemberNode, ObjectNode, ValueNode } from '@humanwhocodes/momoa';
+// The package's ESM build imports without file extensions (Node cannot load it): use its CommonJS build.
+import jsonc from 'jsonc-parser';
 import { OrcError } from '../errors.js';
+
+type JsonNode = jsonc.Node;
 
 export type JsonPath = ReadonlyArray<string | number>;
 
@@ -108,116 +114,73 @@ export function formatInline(value: unknown, spaced: boolean): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${spaced ? ' ' : ''}${formatInline(v, spaced)}`).join(comma)}}`;
 }
 
-function parseDocument(text: string): DocumentNode {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  try {
-    JSON.parse(body);
-  } catch (error) {
-    throw new OrcError('INVALID_INPUT', `cannot edit a document that is not valid JSON: ${(error as Error).message}`);
+/** The last tree parsed (an edit sequence re-reads the text it just produced, or the one it was given). */
+let lastParsed: { text: string; root: JsonNode } | undefined;
+
+/** Check strict JSON (the only thing we edit: jsonc-parser alone would accept comments and trailing commas) and parse for offsets. */
+function parseDocument(text: string, checked = false): JsonNode {
+  if (lastParsed && lastParsed.text === text) return lastParsed.root;
+  if (!checked) {
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      throw new OrcError('INVALID_INPUT', `cannot edit a document that is not valid JSON: ${(error as Error).message}`);
+    }
   }
-  // Offsets are taken on the original text (a BOM counts as one UTF-16 unit before the value).
-  return scanDocument(text, text.length - body.length);
+  const root = jsonc.parseTree(text);
+  if (!root) throw new OrcError('INVALID_INPUT', 'cannot edit an empty document');
+  lastParsed = { text, root };
+  return root;
 }
 
-interface Pos {
-  line: number;
-  column: number;
-  offset: number;
+function stripBom(text: string): { bom: string; body: string } {
+  return text.charCodeAt(0) === 0xfeff ? { bom: '\ufeff', body: text.slice(1) } : { bom: '', body: text };
 }
 
-/**
- * A minimal offset scanner for text that JSON.parse has accepted: it builds the
- * node shapes of @humanwhocodes/momoa (type, loc, members/elements) that the
- * editor needs, several times faster than a full parse with tokens.
- */
-function scanDocument(text: string, from: number): DocumentNode {
-  let i = from;
+/** 1-based line/column of an offset. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
-  const pos = (): Pos => ({ line, column: i - lineStart + 1, offset: i });
-  const ws = () => {
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 10) {
-        i++;
-        line++;
-        lineStart = i;
-      } else if (c === 32 || c === 9 || c === 13) i++;
-      else return;
-    }
-  };
-  const stringEnd = () => {
-    i++; // opening quote
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 92) i += 2;
-      else if (c === 34) {
-        i++;
-        return;
-      } else i++;
-    }
-  };
-  const value = (): ValueNode => {
-    ws();
-    const startPos = pos();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const members: unknown[] = [];
-      ws();
-      if (text[i] === '}') i++;
-      else {
-        for (;;) {
-          ws();
-          const mStart = pos();
-          const kStart = i;
-          stringEnd();
-          const key = JSON.parse(text.slice(kStart, i)) as string;
-          const keyEnd = pos();
-          ws();
-          i++; // ':'
-          const v = value();
-          members.push({ type: 'Member', name: { type: 'String', value: key, loc: { start: mStart, end: keyEnd } }, value: v, loc: { start: mStart, end: v.loc.end } });
-          ws();
-          if (text[i] === ',') {
-            i++;
-            continue;
-          }
-          i++; // '}'
-          break;
-        }
-      }
-      return { type: 'Object', members, loc: { start: startPos, end: pos() } } as unknown as ValueNode;
-    }
-    if (c === '[') {
-      i++;
-      const elements: unknown[] = [];
-      ws();
-      if (text[i] === ']') i++;
-      else {
-        for (;;) {
-          const v = value();
-          elements.push({ type: 'Element', value: v, loc: v.loc });
-          ws();
-          if (text[i] === ',') {
-            i++;
-            continue;
-          }
-          i++; // ']'
-          break;
-        }
-      }
-      return { type: 'Array', elements, loc: { start: startPos, end: pos() } } as unknown as ValueNode;
-    }
-    if (c === '"') {
-      stringEnd();
-      return { type: 'String', loc: { start: startPos, end: pos() } } as unknown as ValueNode;
-    }
-    while (i < text.length && !/[\s,\]}]/.test(text[i] as string)) i++;
-    return { type: 'Number', loc: { start: startPos, end: pos() } } as unknown as ValueNode;
-  };
-  const body = value();
-  return { type: 'Document', body, loc: body.loc } as unknown as DocumentNode;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** The property node (JSON.parse semantics: the last one for a duplicated key). */
+function findProperty(obj: JsonNode, key: string): JsonNode | undefined {
+  let found: JsonNode | undefined;
+  for (const p of obj.children ?? []) if (p.children?.[0]?.value === key) found = p;
+  return found;
+}
+
+interface Walked {
+  /** The deepest node the path reaches. */
+  node: JsonNode;
+  /** The property holding `node` when its parent is an object. */
+  property: JsonNode | undefined;
+  /** How many path steps resolved. */
+  depth: number;
+}
+
+function walk(root: JsonNode, path: JsonPath): Walked {
+  let node = root;
+  let property: JsonNode | undefined;
+  let depth = 0;
+  for (const key of path) {
+    if (node.type === 'object' && typeof key === 'string') {
+      const p = findProperty(node, key);
+      if (!p || !p.children?.[1]) break;
+      property = p;
+      node = p.children[1];
+    } else if (node.type === 'array' && typeof key === 'number' && key >= 0 && key < (node.children?.length ?? 0)) {
+      property = undefined;
+      node = node.children![key]!;
+    } else break;
+    depth++;
+  }
+  return { node, property, depth };
 }
 
 /**
@@ -226,37 +189,10 @@ function scanDocument(text: string, from: number): DocumentNode {
  * the path does not resolve. Throws OrcError('INVALID_INPUT') for invalid JSON.
  */
 export function locateValue(text: string, path: JsonPath): { start: { line: number; column: number }; end: { line: number; column: number } } | undefined {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  let node: ValueNode = parseDocument(body).body;
-  for (const key of path) {
-    if (node.type === 'Object' && typeof key === 'string') {
-      const m = findMember(node, key);
-      if (!m) return undefined;
-      node = m.value;
-    } else if (node.type === 'Array' && typeof key === 'number' && key >= 0 && key < node.elements.length) {
-      node = (node.elements[key] as { value: ValueNode }).value;
-    } else return undefined;
-  }
-  const { start: s, end: e } = node.loc;
-  return { start: { line: s.line, column: s.column }, end: { line: e.line, column: e.column } };
-}
-
-function memberName(member: MemberNode): string {
-  return member.name.type === 'String' ? member.name.value : member.name.name;
-}
-
-/** The last member with that name (JSON.parse semantics for duplicates). */
-function findMember(obj: ObjectNode, key: string): MemberNode | undefined {
-  let found: MemberNode | undefined;
-  for (const m of obj.members) if (memberName(m) === key) found = m;
-  return found;
-}
-
-interface Splice {
-  start: number;
-  end: number;
-  text: string;
-  order: number;
+  const { body } = stripBom(text);
+  const w = walk(parseDocument(body), path);
+  if (w.depth !== path.length) return undefined;
+  return { start: lineColumn(body, w.node.offset), end: lineColumn(body, w.node.offset + w.node.length) };
 }
 
 /** Whitespace from the start of the line to `offset`, when only whitespace precedes it on that line. */
@@ -267,175 +203,160 @@ function lineIndentAt(text: string, offset: number): string | undefined {
   return undefined;
 }
 
-function start(node: { loc: { start: { offset: number } } }): number {
-  return node.loc.start.offset;
-}
-function end(node: { loc: { end: { offset: number } } }): number {
-  return node.loc.end.offset;
-}
-
 function describe(path: JsonPath): string {
   return path.length === 0 ? '(root)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
 }
 
+const end = (n: JsonNode) => n.offset + n.length;
+
+/** Members inserted by the current applyJsonEdits call, per parent object path, in insertion order. */
+type Inserted = Map<string, string[]>;
+
+/** Replace a value in place, indented like the line that holds it; one-line where the old value sat on one line with its neighbours. */
+function replaceEdit(text: string, w: Walked, edit: Extract<JsonEdit, { op: 'set' }>, style: JsonStyle): jsonc.Edit {
+  const node = w.node;
+  const lineIndent = lineIndentAt(text, (w.property ?? node).offset);
+  const multiLine = text.slice(node.offset, end(node)).includes('\n');
+  const oneLine = style.indent === '' || (lineIndent === undefined && !multiLine);
+  const valueStyle = edit.keepLayout && multiLine ? { ...style, inlineArrays: false } : style;
+  const content = oneLine
+    ? formatInline(edit.value, style.indent !== '')
+    : formatJsonValue(edit.value, valueStyle, 0)
+        .split(style.newline)
+        .map((line, n) => (n === 0 ? line : (lineIndent ?? style.indent.repeat(Math.max(w.depth - 1, 0))) + line))
+        .join(style.newline);
+  return { offset: node.offset, length: node.length, content };
+}
+
 /**
- * Apply edits to a document. Edits are resolved against the original text and
- * must not overlap (two edits of the same member, or of a member and its
- * descendant, are a programming error).
+ * Insert a member: jsonc-parser's `modify` decides where it goes (after the
+ * anchor, commas, missing parents); its raw text (`,"key": value`,
+ * `"key": value,` or `"key": value` in an empty object) is then laid out in
+ * the file's own style: the siblings' indentation, one line inside a one-line
+ * object, the document's newline.
+ */
+function insertEdit(text: string, w: Walked, edit: Extract<JsonEdit, { op: 'set' }>, style: JsonStyle, inserted: Inserted): jsonc.Edit {
+  const obj = w.node;
+  if (obj.type !== 'object') throw new OrcError('INVALID_INPUT', `cannot insert ${describe(edit.path)}: ${describe(edit.path.slice(0, w.depth))} is not an object`);
+  const key = edit.path[w.depth];
+  if (typeof key !== 'string') throw new OrcError('INVALID_INPUT', `cannot insert array element ${describe(edit.path)}`);
+  let value: unknown = edit.value;
+  for (let k = edit.path.length - 1; k > w.depth; k--) value = { [edit.path[k] as string]: value };
+  const members = obj.children ?? [];
+  const names = members.map((m) => m.children?.[0]?.value as string);
+  const parentKey = JSON.stringify(edit.path.slice(0, w.depth));
+  const ours = new Set(inserted.get(parentKey) ?? []);
+  // Position: after the first existing anchor (skipping members this call already put there, so target order holds).
+  let index = names.length;
+  const anchors = edit.after ?? [];
+  let anchorAt = -2;
+  for (const name of anchors) {
+    const i = names.lastIndexOf(name);
+    if (i >= 0 && !ours.has(name)) {
+      anchorAt = i;
+      break;
+    }
+  }
+  if (anchorAt === -2 && edit.after && edit.after.length === 0) anchorAt = -1;
+  if (anchorAt !== -2) {
+    index = anchorAt + 1;
+    while (index < names.length && ours.has(names[index]!)) index++;
+  }
+  const SENTINEL = '\u0000orc-state-value\u0000';
+  const raw = jsonc.modify(text, [...edit.path.slice(0, w.depth + 1)], SENTINEL, { getInsertionIndex: () => index });
+  if (raw.length !== 1) throw new OrcError('INTERNAL', `unexpected edit for ${describe(edit.path)}`);
+  const e = raw[0]!;
+  // Layout in the file's style.
+  let memberIndent: string | undefined;
+  for (const m of members) {
+    memberIndent = lineIndentAt(text, m.offset);
+    if (memberIndent !== undefined) break;
+  }
+  const closeIndent = lineIndentAt(text, end(obj) - 1);
+  if (memberIndent === undefined) memberIndent = closeIndent !== undefined ? closeIndent + style.indent : style.indent.repeat(w.depth + 1);
+  const inline = style.indent === '' || (members.length > 0 && !text.slice(obj.offset, end(obj)).includes('\n'));
+  const spaced = inline ? /":\s/.test(text.slice(obj.offset, end(obj))) || (members.length === 0 && style.indent !== '') : true;
+  const nl = inline ? '' : style.newline;
+  const sep = spaced ? ' ' : '';
+  const valueText = inline
+    ? formatInline(value, spaced)
+    : formatJsonValue(value, style, 0)
+        .split(style.newline)
+        .map((line, n) => (n === 0 ? line : memberIndent + line))
+        .join(style.newline);
+  const memberText = `${JSON.stringify(key)}:${sep}${valueText}`;
+  const comma = inline && spaced ? ', ' : ',';
+  const lead = inline ? '' : memberIndent;
+  let content: string;
+  if (e.content.startsWith(',')) content = `${comma}${nl}${lead}${memberText}`; // after a sibling
+  else if (e.content.endsWith(',')) {
+    // before the first member: at that member, so the whitespace after `{` stays where it is
+    inserted.set(parentKey, [...(inserted.get(parentKey) ?? []), key]);
+    const next = members[index] ?? members[0]!;
+    return { offset: next.offset, length: 0, content: `${memberText}${comma}${nl}${lead}` };
+  }
+  else {
+    // the object was empty: fill it
+    const ind = closeIndent ?? style.indent.repeat(w.depth);
+    return { offset: obj.offset + 1, length: obj.length - 2, content: style.indent === '' ? memberText : `${style.newline}${memberIndent}${memberText}${style.newline}${ind}` };
+  }
+  inserted.set(parentKey, [...(inserted.get(parentKey) ?? []), key]);
+  return { offset: e.offset, length: e.length, content };
+}
+
+/**
+ * Remove a member or element with jsonc-parser's `modify` (it drops the right
+ * comma), every occurrence of a duplicated key; the whitespace before a first
+ * member is kept and a container left empty collapses to `{}` / `[]`.
+ */
+function removeEdits(text: string, path: JsonPath): string {
+  let out = text;
+  for (;;) {
+    const root = parseDocument(out, true);
+    const w = walk(root, path);
+    if (w.depth !== path.length || path.length === 0) return out;
+    const parent = walk(root, path.slice(0, -1)).node;
+    const items = parent.children ?? [];
+    const item = parent.type === 'object' ? w.property! : w.node;
+    const at = items.indexOf(item);
+    let edit: jsonc.Edit;
+    if (items.length === 1) edit = { offset: parent.offset + 1, length: parent.length - 2, content: '' };
+    else if (at === 0) edit = { offset: item.offset, length: items[1]!.offset - item.offset, content: '' };
+    else {
+      const raw = jsonc.modify(out, [...path.slice(0, -1), parent.type === 'object' ? (path[path.length - 1] as string) : at], undefined, {});
+      if (raw.length !== 1) throw new OrcError('INTERNAL', `unexpected removal edit for ${describe(path)}`);
+      edit = raw[0]!;
+      // jsonc-parser removes the first of duplicated keys; we remove them all, last to first.
+      if (parent.type === 'object' && edit.offset > item.offset) edit = { offset: end(items[at - 1]!), length: end(item) - end(items[at - 1]!), content: '' };
+    }
+    out = jsonc.applyEdits(out, [edit]);
+    if (parent.type !== 'object') return out; // one element
+  }
+}
+
+/**
+ * Apply edits to a document, one after the other (each resolved on the text
+ * the previous one left). Edits of the same member, or of a member and its
+ * descendant, are a programming error.
  */
 export function applyJsonEdits(text: string, edits: readonly JsonEdit[], styleIn?: JsonStyle): string {
   if (edits.length === 0) return text;
-  const style = styleIn ?? detectStyle(text);
-  const doc = parseDocument(text);
-  const splices: Splice[] = [];
-  let order = 0;
-
-  const depthIndent = (depth: number) => style.indent.repeat(depth);
-  // Removals are collected per container so runs of neighbours are cut as one range.
-  const removals = new Map<unknown, { parent: ValueNode; items: Array<{ loc: MemberNode['loc'] }>; removed: Set<unknown>; order: number }>();
-
-  edits.forEach((edit) => {
-    // Walk as far as the document goes.
-    let node: ValueNode = doc.body;
-    let depth = 0;
-    let i = 0;
-    let member: MemberNode | undefined;
-    for (; i < edit.path.length; i++) {
-      const key = edit.path[i] as string | number;
-      if (node.type === 'Object' && typeof key === 'string') {
-        const m = findMember(node, key);
-        if (!m) break;
-        member = m;
-        node = m.value;
-      } else if (node.type === 'Array' && typeof key === 'number' && key >= 0 && key < node.elements.length) {
-        member = undefined;
-        node = (node.elements[key] as { value: ValueNode }).value;
-      } else break;
-      depth++;
-    }
-    const found = i === edit.path.length;
-
+  const { bom, body } = stripBom(text);
+  const style = styleIn ?? detectStyle(body);
+  let out = body;
+  parseDocument(out);
+  const inserted: Inserted = new Map();
+  for (const edit of edits) {
     if (edit.op === 'remove') {
-      if (!found || edit.path.length === 0) return; // removing what is absent is a no-op
-      const parentPath = edit.path.slice(0, -1);
-      let parent: ValueNode = doc.body;
-      for (const key of parentPath) {
-        parent =
-          parent.type === 'Object'
-            ? (findMember(parent, key as string) as MemberNode).value
-            : ((parent as { elements: { value: ValueNode }[] }).elements[key as number] as { value: ValueNode }).value;
-      }
-      const items: Array<{ loc: MemberNode['loc'] }> = parent.type === 'Object' ? parent.members : (parent as { elements: { loc: MemberNode['loc'] }[] }).elements;
-      const target = parent.type === 'Object' ? member : items[edit.path[edit.path.length - 1] as number];
-      // Duplicate keys: every occurrence goes, as JSON.parse would have kept only the last.
-      const doomed = parent.type === 'Object' ? items.filter((m) => memberName(m as MemberNode) === memberName(member as MemberNode)) : [target];
-      const entry = removals.get(parent) ?? { parent, items, removed: new Set<unknown>(), order: order++ };
-      for (const d of doomed) entry.removed.add(d);
-      removals.set(parent, entry);
-      return;
-    }
-
-    if (found) {
-      // Replace the value in place, indented like the line that holds it; inside a
-      // one-line container (or where the old value was on one line with its neighbours) keep one line.
-      const lineIndent = lineIndentAt(text, start(member ?? node));
-      const multiLine = node.loc.start.line !== node.loc.end.line;
-      const oneLine = style.indent === '' || (lineIndent === undefined && !multiLine);
-      const valueStyle = edit.keepLayout && multiLine ? { ...style, inlineArrays: false } : style;
-      const formatted = oneLine
-        ? formatInline(edit.value, style.indent !== '')
-        : formatJsonValue(edit.value, valueStyle, 0)
-            .split(style.newline)
-            .map((line, n) => (n === 0 ? line : (lineIndent ?? depthIndent(Math.max(depth - 1, 0))) + line))
-            .join(style.newline);
-      splices.push({ start: start(node), end: end(node), text: formatted, order: order++ });
-      return;
-    }
-
-    // Insert: node is the deepest existing value; it must be an object.
-    if (node.type !== 'Object') {
-      throw new OrcError('INVALID_INPUT', `cannot insert ${describe(edit.path)}: ${describe(edit.path.slice(0, i))} is not an object`);
-    }
-    const key = edit.path[i];
-    if (typeof key !== 'string') throw new OrcError('INVALID_INPUT', `cannot insert array element ${describe(edit.path)}`);
-    let value: unknown = edit.value;
-    for (let k = edit.path.length - 1; k > i; k--) value = { [edit.path[k] as string]: value };
-    const obj = node;
-    // Indentation of members in this object: copy a sibling, else parent's + one unit.
-    let memberIndent: string | undefined;
-    for (const m of obj.members) {
-      memberIndent = lineIndentAt(text, start(m));
-      if (memberIndent !== undefined) break;
-    }
-    const closeIndent = lineIndentAt(text, end(obj) - 1);
-    if (memberIndent === undefined) memberIndent = closeIndent !== undefined ? closeIndent + style.indent : depthIndent(depth + 1);
-    // An object written on one line (`{"a": 1}` inside a pretty file) stays on one line.
-    const inline = style.indent === '' || (obj.members.length > 0 && obj.loc.start.line === obj.loc.end.line);
-    const spaced = inline ? /":\s/.test(text.slice(start(obj), end(obj))) || (obj.members.length === 0 && style.indent !== '') : true;
-    const compact = inline;
-    const nl = compact ? '' : style.newline;
-    const sep = spaced ? ' ' : '';
-    const valueText = inline
-      ? formatInline(value, spaced)
-      : formatJsonValue(value, style, 0)
-          .split(style.newline)
-          .map((line, n) => (n === 0 ? line : memberIndent + line))
-          .join(style.newline);
-    const memberText = `${JSON.stringify(key)}:${sep}${valueText}`;
-    const comma = compact && spaced ? ', ' : ',';
-    let anchor: MemberNode | undefined;
-    for (const name of edit.after ?? []) {
-      anchor = findMember(obj, name);
-      if (anchor) break;
-    }
-    if (!anchor && obj.members.length > 0 && !(edit.after && edit.after.length === 0)) anchor = obj.members[obj.members.length - 1];
-    if (anchor) {
-      splices.push({ start: end(anchor), end: end(anchor), text: `${comma}${nl}${compact ? '' : memberIndent}${memberText}`, order: order++ });
-    } else if (obj.members.length > 0) {
-      // `after: []` means "first".
-      const first = obj.members[0] as MemberNode;
-      splices.push({ start: start(first), end: start(first), text: `${memberText}${comma}${nl}${compact ? '' : memberIndent}`, order: order++ });
-    } else {
-      const ind = closeIndent ?? depthIndent(depth);
-      splices.push({
-        start: start(obj) + 1,
-        end: end(obj) - 1,
-        text: style.indent === '' ? memberText : `${style.newline}${memberIndent}${memberText}${style.newline}${ind}`,
-        order: order++,
-      });
-    }
-  });
-
-  for (const { parent, items, removed, order: o } of removals.values()) {
-    if (removed.size === items.length) {
-      // Everything goes: collapse the container to `{}` / `[]`.
-      splices.push({ start: start(parent) + 1, end: end(parent) - 1, text: '', order: o });
+      out = removeEdits(out, edit.path);
       continue;
     }
-    for (let i = 0; i < items.length; ) {
-      if (!removed.has(items[i])) {
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j + 1 < items.length && removed.has(items[j + 1])) j++;
-      const next = items[j + 1];
-      const prev = items[i - 1];
-      if (next) splices.push({ start: start(items[i] as MemberNode), end: start(next), text: '', order: o });
-      else if (prev) splices.push({ start: end(prev), end: end(items[j] as MemberNode), text: '', order: o });
-      i = j + 1;
-    }
+    // Our own edits keep the text valid JSON: only the input needs the strict check.
+    const w = walk(parseDocument(out, true), edit.path);
+    const change = w.depth === edit.path.length ? replaceEdit(out, w, edit, style) : insertEdit(out, w, edit, style, inserted);
+    out = jsonc.applyEdits(out, [change]);
   }
-  // At one offset: insertions (zero-length) before a cut that starts there, then edit order.
-  splices.sort((a, b) => a.start - b.start || (a.end - a.start === 0 ? 0 : 1) - (b.end - b.start === 0 ? 0 : 1) || a.order - b.order);
-  let out = '';
-  let pos = 0;
-  for (const s of splices) {
-    if (s.start < pos) throw new OrcError('INTERNAL', 'overlapping JSON edits');
-    out += text.slice(pos, s.start) + s.text;
-    pos = s.end;
-  }
-  return out + text.slice(pos);
+  return bom + out;
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

@@ -1,121 +1,62 @@
 /**
  * Glob matching for `context_requirements.exclude_patterns` (and anything else
- * that matches repo-relative '/' paths against patterns).
+ * that matches repo-relative '/' paths against patterns), on picomatch 4.
  *
  * Public API (stable): globToRegExp(pattern) → RegExp, matchesGlob(path, pattern) → boolean,
- * matchesAny(path, patterns) → the first matching pattern or undefined.
- * Syntax: `**` any number of path segments (including none), `*` any run of
- * characters inside one segment, `?` one character except '/', `[abc]`,
- * `[a-z]`, `[!abc]` character classes, `{a,b}` alternatives (may nest
- * other syntax), `\x` a literal x. Patterns without a '/' match a base name at
+ * matchesAny(path, patterns) → the first matching pattern or undefined,
+ * compileGlobs(patterns) → (path) => boolean.
+ * Syntax (picomatch's): `**` any number of path segments (including none; `a/**`
+ * also matches `a` itself), `*` any run of characters inside one segment, `?`
+ * one character except '/', `[abc]`, `[a-z]`, `[!abc]` classes, `{a,b}`
+ * alternatives, `\x` a literal x. Patterns without a '/' match a base name at
  * any depth (gitignore habit: `*.pyc` ≡ `**​/*.pyc`). Dot files match like any
- * other file: an exclude pattern must never let `.env` through by accident.
- * Why not `path.matchesGlob`: it exists on Node 20.20 but is experimental and
- * prints an ExperimentalWarning on first use; tests check both agree.
- * Integration points: ./context.ts (context selection), rule AIDER-INT-002.
- * Dependencies: none.
+ * other file (`dot: true`); `[!ab]` is a negated class (`posix: true`): an exclude pattern must never let `.env` through by accident.
+ * Integration points: ./context.ts (context selection), rule AIDER-INT-002,
+ * rule MOD-IDX-001 (module globs from orc-state.config.json).
+ * Dependencies: picomatch.
  */
+import picomatch from 'picomatch';
 
-const cache = new Map<string, RegExp>();
+// posix: `[!ab]` is a negated class (without it picomatch also reads it as the literal text `[!ab]`).
+const OPTIONS: picomatch.PicomatchOptions = { dot: true, posix: true };
+const cache = new Map<string, (path: string) => boolean>();
 
-function escapeChar(c: string): string {
-  return /[\\^$.*+?()[\]{}|]/.test(c) ? `\\${c}` : c;
+function normalisePattern(pattern: string): string {
+  const p = pattern.replace(/^\.\//, '');
+  return p.includes('/') ? p : `**/${p}`;
 }
 
-function translate(pattern: string): string {
-  let out = '';
-  let i = 0;
-  let braces = 0;
-  while (i < pattern.length) {
-    const c = pattern[i] as string;
-    if (c === '\\' && i + 1 < pattern.length) {
-      out += escapeChar(pattern[i + 1] as string);
-      i += 2;
-      continue;
-    }
-    if (c === '*') {
-      if (pattern[i + 1] === '*') {
-        // `**` as a whole segment: zero or more segments.
-        const atStart = i === 0 || pattern[i - 1] === '/';
-        let j = i;
-        while (pattern[j] === '*') j++;
-        const atEnd = j === pattern.length || pattern[j] === '/';
-        if (atStart && atEnd) {
-          if (j === pattern.length) out = i === 0 ? '.*' : `${out.slice(0, -1)}(?:/.*)?`; // `a/**` also matches `a`
-          else {
-            out += '(?:[^/]*(?:/[^/]*)*/)?';
-            j++; // the '/' after '**'
-          }
-          i = j;
-          continue;
-        }
-        out += '[^/]*';
-        i = j;
-        continue;
-      }
-      out += '[^/]*';
-      i++;
-      continue;
-    }
-    if (c === '?') {
-      out += '[^/]';
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close === -1) {
-        out += '\\[';
-        i++;
-        continue;
-      }
-      let body = pattern.slice(i + 1, close);
-      const negate = body.startsWith('!') || body.startsWith('^');
-      if (negate) body = body.slice(1);
-      body = body.replace(/[\\\]^]/g, (m) => `\\${m}`);
-      out += negate ? `[^/${body}]` : `[${body}]`;
-      i = close + 1;
-      continue;
-    }
-    if (c === '{') {
-      braces++;
-      out += '(?:';
-      i++;
-      continue;
-    }
-    if (c === '}' && braces > 0) {
-      braces--;
-      out += ')';
-      i++;
-      continue;
-    }
-    if (c === ',' && braces > 0) {
-      out += '|';
-      i++;
-      continue;
-    }
-    out += escapeChar(c);
-    i++;
+function normalisePath(path: string): string {
+  return path.replace(/\\/g, '/').replace(/^\.\//, '');
+}
+
+function matcher(pattern: string): (path: string) => boolean {
+  let fn = cache.get(pattern);
+  if (!fn) {
+    fn = picomatch(normalisePattern(pattern), OPTIONS);
+    cache.set(pattern, fn);
   }
-  while (braces-- > 0) out += ')';
-  return out;
+  return fn;
 }
 
 export function globToRegExp(pattern: string): RegExp {
-  let re = cache.get(pattern);
-  if (re) return re;
-  let p = pattern.replace(/^\.\//, '');
-  if (!p.includes('/')) p = `**/${p}`;
-  re = new RegExp(`^${translate(p)}$`);
-  cache.set(pattern, re);
-  return re;
+  return picomatch.makeRe(normalisePattern(pattern), OPTIONS);
 }
 
 export function matchesGlob(path: string, pattern: string): boolean {
-  const normalized = path.replace(/\\/g, '/').replace(/^\.\//, '');
-  return globToRegExp(pattern).test(normalized);
+  return matcher(pattern)(normalisePath(path));
 }
 
 export function matchesAny(path: string, patterns: readonly string[]): string | undefined {
-  return patterns.find((p) => matchesGlob(path, p));
+  const p = normalisePath(path);
+  return patterns.find((pattern) => matcher(pattern)(p));
+}
+
+/** One predicate for a list of patterns (true when any matches). */
+export function compileGlobs(patterns: readonly string[]): (path: string) => boolean {
+  const fns = patterns.map(matcher);
+  return (path) => {
+    const p = normalisePath(path);
+    return fns.some((fn) => fn(p));
+  };
 }

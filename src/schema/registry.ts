@@ -2,7 +2,9 @@
  * One ajv instance for every JSON Schema in schemas/, each compiled once.
  *
  * Public API (stable): schemaId(kind, version), schemaFile(kind, version),
- * getValidator(kind, version), knownVersions(kind), validate(kind, version, value).
+ * getValidator(kind, version), knownVersions(kind), validate(kind, version, value),
+ * ANNOTATION_KEYWORDS, addAnnotationKeywords(ajv) (for anyone compiling our
+ * schemas with ajv in strict mode: register these first).
  * Integration points: every reader of user files validates through here, so
  * schemas/ is the single source of truth for file shapes.
  * Conventions: `schemas/<kind>.v<version>.schema.json` with
@@ -31,6 +33,14 @@ export function schemaFile(kind: string, version: string): string {
   return `${kind}.v${version}.schema.json`;
 }
 
+/** Annotation keywords our schemas use (no validation meaning): x-requirement ties a property to a requirement id. */
+export const ANNOTATION_KEYWORDS = ['x-requirement'] as const;
+
+/** Register the annotation keywords with an ajv instance so strict mode accepts our schemas. */
+export function addAnnotationKeywords(target: Pick<Ajv2020, 'addKeyword'>): void {
+  for (const keyword of ANNOTATION_KEYWORDS) target.addKeyword({ keyword, schemaType: 'string' });
+}
+
 let ajv: Ajv2020 | undefined;
 const versions = new Map<string, string[]>();
 const compiled = new Map<string, ValidateFunction>();
@@ -40,11 +50,11 @@ function instance(): Ajv2020 {
   const { Ajv2020: AjvClass } = requireCjs('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
   const addFormats = (requireCjs('ajv-formats') as typeof addFormatsPkg).default;
   // The bundled schemas are meta-validated by tests/schema-meta.test.ts, not in every process (~100 ms on start-up);
-  // strict mode still rejects unknown keywords and formats when a schema is compiled.
+  // strict mode still rejects unknown keywords and formats when a schema is compiled. allowUnionTypes only as a
+  // safety net: tests/schema-strict.test.ts holds every schema to strict: true without it, so users compiling our schemas can.
   const created = new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false });
   addFormats(created);
-  // Annotation used by schemas to tie a property to a requirement id.
-  created.addKeyword({ keyword: 'x-requirement', schemaType: 'string' });
+  addAnnotationKeywords(created);
   const dir = schemasDir();
   for (const name of readdirSync(dir).sort()) {
     const match = FILE_PATTERN.exec(name);

@@ -4,7 +4,9 @@
  * Public API (stable): register(program, output).
  * Flags: --compliance (every rule), --section S (repeatable, comma list),
  * --requirement ID[,ID], --format F[=FILE] (repeatable; text|json|sarif|junit|github),
- * --strict, --max-warnings N, --fix, --root DIR, --json (= --format json), --verbose.
+ * --strict, --max-warnings N, --fix, --root DIR, --json (= --format json), --verbose,
+ * --profile runtime|full (default: orc-state.config.json's "profile", else runtime;
+ * document requirements outside the profile are reported N/A).
  * Without --compliance/--section/--requirement it runs the `tasks` and
  * `registry` sections (issue 2 item 5). Read-only unless --fix.
  * Exit: 0 gate passed; 1 FAIL (WARN too under --strict, or more warnings than
@@ -30,6 +32,7 @@ interface ValidateFlags {
   root: string;
   json?: boolean;
   verbose?: boolean;
+  profile?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -53,6 +56,7 @@ export function register(program: Command, output: Output): void {
     .option('--max-warnings <n>', 'fail when there are more than N warnings', nonNegativeInt)
     .option('--fix', 'repair what is safe (each repair is reported); validation is read-only otherwise')
     .option('--verbose', 'also show notices')
+    .option('--profile <name>', 'runtime (state, tasks, DAG, registries, audit, metrics) or full (also the document requirements); default from orc-state.config.json')
     .option('--root <dir>', 'repository root', process.cwd())
     .option('--json', 'machine-readable report on stdout (same as --format json)')
     .action(async (flags: ValidateFlags) => {
@@ -84,6 +88,7 @@ export async function runValidate(flags: ValidateFlags, output: Output): Promise
     sections: filtered ? sections : DEFAULT_SECTIONS,
     requirements: flags.requirement,
     fix: Boolean(flags.fix),
+    ...(flags.profile === undefined ? {} : { profile: flags.profile }),
     strict: Boolean(flags.strict),
     ...(flags.maxWarnings === undefined ? {} : { maxWarnings: flags.maxWarnings }),
     onProgress: (i, total, id) => output.progress(`validate [${i + 1}/${total}] ${id}`),

@@ -78,6 +78,10 @@ export function formatGithub(report: Report): string {
       );
     }
   }
+  const na = report.requirements.filter((r) => r.status === 'N/A');
+  if (na.length > 0) {
+    lines.push(command('notice', { title: `orc-state: ${na.length} requirement(s) N/A in profile ${report.profile ?? 'runtime'}` }, `${na.map((r) => r.id).join(', ')}: ${na[0]?.reason ?? 'not in the gate profile'}`));
+  }
   if (omitted.error + omitted.warning > 0) {
     lines.push(
       command(
@@ -88,7 +92,7 @@ export function formatGithub(report: Report): string {
     );
   }
   const s = report.summary;
-  lines.push(`orc-state compliance: ${s.pass} passed, ${s.fail} failed, ${s.warn} warned, ${s.skip} skipped, ${s.error} could not be evaluated`);
+  lines.push(`orc-state compliance: ${s.pass} passed, ${s.fail} failed, ${s.warn} warned, ${s.skip} skipped, ${s.error} could not be evaluated, ${s.na ?? 0} not in profile${report.profile ? ` ${report.profile}` : ''}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -102,11 +106,11 @@ export function formatGithubSummary(report: Report): string {
   const out = [
     `## orc-state compliance: ${report.ok ? 'passed' : 'FAILED'}`,
     '',
-    `${s.pass} passed, ${s.fail} failed, ${s.warn} warned, ${s.skip} skipped, ${s.error} could not be evaluated.`,
+    `${s.pass} passed, ${s.fail} failed, ${s.warn} warned, ${s.skip} skipped, ${s.error} could not be evaluated, ${s.na ?? 0} not in profile${report.profile ? ` ${report.profile}` : ''}.`,
     '',
     '| Status | Requirement | Title | Findings |',
     '|---|---|---|---|',
-    ...report.requirements.map((r) => `| ${r.status} | ${r.id} | ${md(r.title)} | ${r.status === 'SKIP' || r.status === 'ERROR' ? md(r.reason ?? '') : r.findings.length} |`),
+    ...report.requirements.map((r) => `| ${r.status} | ${r.id} | ${md(r.title)} | ${r.status === 'SKIP' || r.status === 'ERROR' || r.status === 'N/A' ? md(r.reason ?? '') : `${r.findings.length}${r.not_in_profile ? ` (part N/A: ${md(r.not_in_profile)})` : ''}`} |`),
   ];
   const located = report.requirements.flatMap((r) => r.findings.filter((f) => f.severity !== 'notice').map((f) => ({ r, f })));
   if (located.length) {

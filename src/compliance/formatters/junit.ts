@@ -1,7 +1,8 @@
 /**
  * JUnit XML: a testsuite per section, a testcase per requirement (unique
  * classname+name), `failure` for a violated requirement, `error` for one that
- * could not be evaluated, `skipped` with the reason; WARN is a failure only
+ * could not be evaluated, `skipped` with the reason (a requirement outside the
+ * gate profile is `skipped` with message "N/A: …", never a pass); WARN is a failure only
  * under strict (otherwise the warnings go to system-out). Text is escaped
  * (`& < > " '`) and characters XML 1.0 forbids are stripped.
  *
@@ -56,9 +57,13 @@ function testcase(r: RequirementResult, strict: boolean): string {
     case 'SKIP':
       body.push(`      <skipped message="${xmlEscape(r.reason ?? 'nothing to inspect', true)}"/>`);
       break;
+    case 'N/A':
+      body.push(`      <skipped message="${xmlEscape(`N/A: ${r.reason ?? 'not in the gate profile'}`, true)}"/>`);
+      break;
     case 'PASS':
       break;
   }
+  if (r.not_in_profile) body.push(`      <system-out>${xmlEscape(`part N/A: ${r.not_in_profile}`)}</system-out>`);
   if (r.fixed?.length) body.push(`      <system-err>${xmlEscape(`fixed:\n${r.fixed.map(findingText).join('\n')}`)}</system-err>`);
   return body.length ? `    <testcase ${attrs}>\n${body.join('\n')}\n    </testcase>` : `    <testcase ${attrs}/>`;
 }
@@ -72,7 +77,7 @@ export function formatJunit(report: Report, options: { strict?: boolean } = {}):
   for (const [section, list] of bySection) {
     const failures = list.filter((r) => r.status === 'FAIL' || (strict && r.status === 'WARN')).length;
     const errors = list.filter((r) => r.status === 'ERROR').length;
-    const skipped = list.filter((r) => r.status === 'SKIP').length;
+    const skipped = list.filter((r) => r.status === 'SKIP' || r.status === 'N/A').length;
     const ms = list.reduce((a, r) => a + r.duration_ms, 0);
     totals.tests += list.length;
     totals.failures += failures;

@@ -28,6 +28,7 @@ const STYLE: Record<RequirementStatus, Parameters<Paint>[0]> = {
   WARN: 'yellow',
   SKIP: 'dim',
   ERROR: 'red',
+  'N/A': 'dim',
 };
 
 export function formatText(report: Report, options: TextOptions = {}): string {
@@ -36,7 +37,10 @@ export function formatText(report: Report, options: TextOptions = {}): string {
   const lines: string[] = [];
   for (const r of report.requirements) {
     const head = `${paint(STYLE[r.status], r.status.padEnd(4))}  ${r.id.padEnd(idWidth)}  ${r.title}`;
-    lines.push(r.status === 'SKIP' && r.reason ? `${head} ${paint('dim', `(skipped: ${r.reason})`)}` : head);
+    if (r.status === 'SKIP' && r.reason) lines.push(`${head} ${paint('dim', `(skipped: ${r.reason})`)}`);
+    else if (r.status === 'N/A' && r.reason) lines.push(`${head} ${paint('dim', `(${r.reason})`)}`);
+    else lines.push(head);
+    if (r.not_in_profile) lines.push(`  ${paint('dim', `part N/A: ${r.not_in_profile}`)}`);
     if (r.status === 'ERROR' && r.reason) lines.push(`  ${paint('red', r.reason)}`);
     for (const f of r.findings) {
       if (f.severity === 'notice' && !options.verbose) continue;
@@ -53,6 +57,7 @@ export function formatText(report: Report, options: TextOptions = {}): string {
     paint(s.fail ? 'red' : 'dim', `${s.fail} failed`),
     paint(s.warn ? 'yellow' : 'dim', `${s.warn} warned (${warnings} warning${warnings === 1 ? '' : 's'})`),
     paint('dim', `${s.skip} skipped`),
+    ...(s.na ? [paint('dim', `${s.na} N/A (not in profile ${report.profile ?? 'runtime'})`)] : []),
     paint(s.error ? 'red' : 'dim', `${s.error} could not be evaluated`),
   ];
   const verdict = report.ok ? paint('green', 'gate passed') : paint('red', 'gate FAILED');

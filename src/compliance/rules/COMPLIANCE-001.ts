@@ -43,6 +43,7 @@ export const rule: Rule = {
   id: RID,
   level: 'MUST',
   section: 'docs',
+  documents: true,
   title: 'Every requirement id has one validator rule and a drop-in',
   async check(ctx) {
     const findings: Finding[] = [];

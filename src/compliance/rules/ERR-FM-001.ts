@@ -1,5 +1,5 @@
 /**
- * ERR-FM-001 (MUST): every failure mode file has the `##` sections Detection,
+ * ERR-FM-001 (MUST): every failure mode file has the sections (headings of any level) Detection,
  * Probability, Impact, Manifestation, Automatic Recovery, Manual Intervention
  * and Related Failures; Manifestation holds an example event in a ```json
  * block that validates against the event schema (its schema_version's, else
@@ -15,7 +15,7 @@ import type { Finding } from '../../model.js';
 import { locateInText } from '../../io/located-json.js';
 import { knownVersions, validate } from '../../schema/registry.js';
 import { MODE_SECTIONS, modeDocs } from '../failure-modes.js';
-import { findHeading, sectionRange, type DocFile } from '../markdown.js';
+import { findTopic, sectionRange, type DocFile } from '../markdown.js';
 import type { Rule } from '../types.js';
 
 const RID = 'ERR-FM-001';
@@ -30,7 +30,7 @@ function newest(versions: string[]): string | undefined {
 }
 
 function manifestationFindings(doc: Extract<DocFile, { exists: true }>): Finding[] {
-  const heading = findHeading(doc.scan, 'Manifestation', 2);
+  const heading = findTopic(doc.scan, 'Manifestation');
   if (!heading) return [];
   const range = sectionRange(doc.scan, heading);
   const blocks = doc.scan.code.filter((c) => c.line > range.from && c.line < range.to && (c.lang === 'json' || c.lang === 'jsonc'));
@@ -86,6 +86,7 @@ export const rule: Rule = {
   id: RID,
   level: 'MUST',
   section: 'failure-modes',
+  documents: true,
   title: 'Each failure mode file has every required section',
   check(ctx) {
     const docs = modeDocs(ctx);
@@ -94,7 +95,7 @@ export const rule: Rule = {
     for (const doc of docs) {
       const title = doc.scan.headings[0];
       for (const section of MODE_SECTIONS) {
-        const heading = findHeading(doc.scan, section, 2);
+        const heading = findTopic(doc.scan, section);
         if (!heading) {
           findings.push({
             requirement: RID,
@@ -102,7 +103,7 @@ export const rule: Rule = {
             file: doc.file,
             line: title?.line ?? 1,
             column: title?.column ?? 1,
-            message: `no "## ${section}" section`,
+            message: `no section on "${section}" (a heading of any level)`,
             fix: `add "## ${section}" (every mode file has ${MODE_SECTIONS.join(', ')})`,
           });
           continue;
@@ -115,7 +116,7 @@ export const rule: Rule = {
             file: doc.file,
             line: heading.line,
             column: heading.column,
-            message: `section "## ${heading.text}" is empty`,
+            message: `section "${"#".repeat(heading.level)} ${heading.text}" is empty`,
             fix: `describe the ${section.toLowerCase()} of this failure mode`,
           });
         }

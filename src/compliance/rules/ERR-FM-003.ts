@@ -1,5 +1,5 @@
 /**
- * ERR-FM-003 (SHOULD): each failure mode file has a `## Decision Tree`
+ * ERR-FM-003 (SHOULD): each failure mode file has a Decision Tree (a heading of any level)
  * section that covers detection, automatic attempts, escalation and the
  * human triggers, as a tree (at least three list items, or a diagram in a code block).
  *
@@ -9,7 +9,7 @@
  */
 import type { Finding } from '../../model.js';
 import { modeDocs } from '../failure-modes.js';
-import { findHeading, sectionRange } from '../markdown.js';
+import { findTopic, sectionRange } from '../markdown.js';
 import type { Rule } from '../types.js';
 
 const STAGES: Array<[string, RegExp]> = [
@@ -23,13 +23,14 @@ export const rule: Rule = {
   id: 'ERR-FM-003',
   level: 'SHOULD',
   section: 'failure-modes',
+  documents: true,
   title: 'Each failure mode has a decision tree',
   check(ctx) {
     const docs = modeDocs(ctx);
     if (docs.length === 0) return { skip: 'no failure mode files under docs/failure_modes/ (ERR-FM-002 reports them)' };
     const findings: Finding[] = [];
     for (const doc of docs) {
-      const heading = findHeading(doc.scan, 'Decision Tree', 2) ?? findHeading(doc.scan, 'Decision Trees', 2);
+      const heading = findTopic(doc.scan, 'Decision Tree') ?? findTopic(doc.scan, 'Decision Trees');
       if (!heading) {
         const title = doc.scan.headings[0];
         findings.push({
@@ -38,7 +39,7 @@ export const rule: Rule = {
           file: doc.file,
           line: title?.line ?? 1,
           column: title?.column ?? 1,
-          message: 'no "## Decision Tree" section',
+          message: 'no "Decision Tree" section (a heading of any level)',
           fix: 'add "## Decision Tree": a nested list from detection through automatic attempts to escalation and the point where a human acts',
         });
         continue;

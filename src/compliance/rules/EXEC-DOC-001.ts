@@ -16,6 +16,7 @@ export const rule: Rule = {
   id: 'EXEC-DOC-001',
   level: 'MUST',
   section: 'docs',
+  documents: true,
   title: 'Execution model documents exist and are non-trivial',
   check(ctx) {
     const findings: Finding[] = [];

@@ -1,5 +1,5 @@
 /**
- * EXEC-DOC-003 (MUST): STATE_MACHINE.md has `##` States, Transitions,
+ * EXEC-DOC-003 (MUST): STATE_MACHINE.md has (headings of any level) States, Transitions,
  * Triggers, Invariants, and names every state and every trigger of the three
  * machines the engine runs (MACHINES from src/machines/definitions.ts), so the
  * document cannot drift from the machines.
@@ -11,7 +11,7 @@
 import type { Finding } from '../../model.js';
 import { MACHINES, MACHINE_KINDS } from '../../machines/definitions.js';
 import { topicRule } from '../doc-topics.js';
-import { findHeading, mentions } from '../markdown.js';
+import { findTopic, mentions } from '../markdown.js';
 
 export const rule = topicRule({
   id: 'EXEC-DOC-003',
@@ -20,8 +20,8 @@ export const rule = topicRule({
   topics: [{ topic: 'States' }, { topic: 'Transitions' }, { topic: 'Triggers' }, { topic: 'Invariants' }],
   extra(doc) {
     const findings: Finding[] = [];
-    const statesAt = findHeading(doc.scan, 'States', 2) ?? { line: 1, column: 1 };
-    const triggersAt = findHeading(doc.scan, 'Triggers', 2) ?? { line: 1, column: 1 };
+    const statesAt = findTopic(doc.scan, 'States') ?? { line: 1, column: 1 };
+    const triggersAt = findTopic(doc.scan, 'Triggers') ?? { line: 1, column: 1 };
     for (const kind of MACHINE_KINDS) {
       const machine = MACHINES[kind];
       for (const state of machine.states) {

@@ -3,21 +3,30 @@
  * Checks, against the migration registry the tool itself runs
  * (src/migrate/chain.ts), so docs and tool cannot drift:
  *  - docs/schema_migrations/ exists with a README.md that links each step's document;
- *  - each registered upgrade step has `docs/schema_migrations/<step id>.md` with `##`
- *    sections Steps, Deprecated Fields, Compatibility Window and Tool (and
+ *  - each registered upgrade step has `docs/schema_migrations/<step id>.md` with
+ *    sections (headings of any level) Steps, Deprecated Fields, Compatibility Window and Tool (and
  *    Rollback when the registry holds the reverse step), naming the tool
  *    `orc-state migrate` and every fact the step declares (defaults, fields);
  *  - every `<kind>_v<a>_to_v<b>.md` document belongs to a registered step.
+ * Those document checks run in the full gate profile only: in a user's repo
+ * our migrations are ours to document, not theirs. In every profile (the
+ * runtime part): every version the registry knows reaches the current one
+ * through registered steps, and each task file the repo holds in an older
+ * version is named (a notice) with the `orc-state migrate` command that
+ * rewrites it (it is upgraded in memory meanwhile).
  *
  * Public API (stable): rule, REQUIRED_SECTIONS.
- * Integration points: discovered by the compliance runner; reads only docs/schema_migrations/.
- * Dependencies: node:fs, node:path, ../../migrate/chain.js, ../types.js, ../../model.js.
+ * Integration points: discovered by the compliance runner; reads docs/schema_migrations/
+ * and the memoised 'tasks' load.
+ * Dependencies: node:fs, node:path, ../../migrate/chain.js, ../../repo/load-tasks.js, ../types.js, ../../model.js.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../../model.js';
 import { DEFAULT_REGISTRY, FILE_KINDS, type MigrationStep } from '../../migrate/chain.js';
-import type { Rule } from '../types.js';
+import { loadTasks, type TaskSet } from '../../repo/load-tasks.js';
+import { normaliseHeading, scanMarkdown } from '../markdown.js';
+import type { Rule, RuleContext } from '../types.js';
 
 const RID = 'SCHEMA-VER-002';
 const DIR = 'docs/schema_migrations';
@@ -28,13 +37,22 @@ function finding(file: string, line: number, message: string, fix: string): Find
   return { requirement: RID, severity: 'error', file, line, column: 1, message, fix };
 }
 
+/** Headings of any level below the title (content, not form), by normalised text → line. */
 function headings(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  text.split(/\r?\n/).forEach((line, i) => {
-    const m = /^##\s+(.+?)\s*#*\s*$/.exec(line);
-    if (m && !line.startsWith('###')) out.set((m[1] as string).toLowerCase(), i + 1);
-  });
+  const scan = scanMarkdown(text);
+  for (const h of scan.headings) {
+    if (h === scan.headings[0] && h.level === 1) continue;
+    const key = normaliseHeading(h.text);
+    if (!out.has(key)) out.set(key, h.line);
+  }
   return out;
+}
+
+function hasSection(found: Map<string, number>, section: string): boolean {
+  const want = ` ${normaliseHeading(section)} `;
+  for (const key of found.keys()) if (` ${key} `.includes(want)) return true;
+  return false;
 }
 
 function isUpgrade(step: MigrationStep): boolean {
@@ -44,19 +62,59 @@ function isUpgrade(step: MigrationStep): boolean {
   return false;
 }
 
+/** The runtime part: the tool reaches the current version from every known one, and old task files are named. */
+function toolFindings(ctx: RuleContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const kind of FILE_KINDS) {
+    const current = DEFAULT_REGISTRY.currentVersion(kind);
+    if (!current || DEFAULT_REGISTRY.steps(kind).length === 0) continue;
+    for (const version of DEFAULT_REGISTRY.versions(kind)) {
+      try {
+        DEFAULT_REGISTRY.path(kind, version, current);
+      } catch {
+        findings.push(finding('src/migrate/chain.ts', 1, `\`orc-state migrate\` cannot upgrade ${kind} files from ${version} to ${current}: no chain of registered steps`, `register the missing ${kind} step(s) in the migration registry`));
+      }
+    }
+  }
+  let set: TaskSet | undefined;
+  try {
+    set = ctx.once('tasks', () => loadTasks(ctx.root));
+  } catch {
+    set = undefined; // an unreadable tasks/ tree is reported by TASK-DEF-001/002
+  }
+  const current = DEFAULT_REGISTRY.currentVersion('task');
+  for (const t of set?.tasks.values() ?? []) {
+    if (!current || t.sourceVersion === current) continue;
+    const at = t.locate(['schema_version']);
+    findings.push({
+      requirement: RID,
+      severity: 'notice',
+      file: t.file,
+      line: at.line,
+      column: at.column,
+      message: `${t.file} is task schema ${t.sourceVersion}: it is upgraded to ${current} in memory on every load`,
+      fix: `rewrite it once with \`orc-state migrate --from ${t.sourceVersion} --to ${current}\` (dry run first with --dry-run)`,
+    });
+  }
+  return findings;
+}
+
 export const rule: Rule = {
   id: RID,
   level: 'MUST',
   section: 'tasks',
+  documents: `the migration documents under ${DIR}/ (they document orc-state's own migrations)`,
   title: 'Schema migrations are documented and tooled',
   check(ctx) {
     const steps = DEFAULT_REGISTRY.steps();
     if (steps.length === 0) return { skip: 'the migration registry holds no steps: nothing to document' };
-    const findings: Finding[] = [];
+    const tool = toolFindings(ctx);
+    if (ctx.profile === 'runtime') return { findings: tool };
+    const findings: Finding[] = [...tool];
     const dirAbs = join(ctx.root, DIR);
     if (!existsSync(dirAbs)) {
       return {
-        findings: [finding(DIR, 1, `${DIR}/ is missing: ${steps.length} registered migration step(s) are undocumented`, `create ${DIR}/ with README.md and one document per upgrade step (${steps.filter(isUpgrade).map((s) => `${s.id}.md`).join(', ')})`)],
+        findings: [...tool, finding(DIR, 1, `${DIR}/ is missing: ${steps.length} registered migration step(s) are undocumented`, `create ${DIR}/ with README.md and one document per upgrade step (${steps.filter(isUpgrade).map((s) => `${s.id}.md`).join(', ')})`)],
       };
     }
     const upgrades = steps.filter(isUpgrade);
@@ -89,12 +147,12 @@ export const rule: Rule = {
       const reverse = DEFAULT_REGISTRY.find(step.kind, step.to, step.from);
       const required: string[] = [...REQUIRED_SECTIONS, ...(reverse ? ['Rollback'] : [])];
       for (const section of required) {
-        if (!found.has(section.toLowerCase())) {
+        if (!hasSection(found, section)) {
           findings.push(
             finding(
               file,
               1,
-              `${step.id}.md has no "## ${section}" section${section === 'Rollback' ? ` (the registry has the reverse step ${reverse?.id})` : ''}`,
+              `${step.id}.md has no "${section}" section (a heading of any level)${section === 'Rollback' ? ` (the registry has the reverse step ${reverse?.id})` : ''}`,
               `add a "## ${section}" section describing the ${section.toLowerCase()} of this migration`,
             ),
           );
@@ -103,7 +161,7 @@ export const rule: Rule = {
       const lower = text.toLowerCase();
       for (const fact of step.docFacts ?? ['orc-state migrate']) {
         if (!lower.includes(fact.toLowerCase())) {
-          findings.push(finding(file, found.get('steps') ?? 1, `${step.id}.md does not mention "${fact}", which the migration step uses`, `document "${fact}" (the tool's behaviour changed, or the document is out of date)`));
+          findings.push(finding(file, found.get(normaliseHeading('Steps')) ?? 1, `${step.id}.md does not mention "${fact}", which the migration step uses`, `document "${fact}" (the tool's behaviour changed, or the document is out of date)`));
         }
       }
     }

@@ -22,6 +22,7 @@ export const rule: Rule = {
   id: 'SM-DEF-001',
   level: 'MUST',
   section: 'machines',
+  documents: 'the lifecycle document docs/state_machines/task_lifecycle.yaml and its mentions in STATE_MACHINE.md',
   fixable: true,
   title: 'Task state machine',
   check(ctx) {

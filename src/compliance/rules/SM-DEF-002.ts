@@ -22,6 +22,7 @@ export const rule: Rule = {
   id: 'SM-DEF-002',
   level: 'MUST',
   section: 'machines',
+  documents: 'the lifecycle document docs/state_machines/workstream_lifecycle.yaml and its mentions in STATE_MACHINE.md',
   fixable: true,
   title: 'Workstream state machine',
   check(ctx) {

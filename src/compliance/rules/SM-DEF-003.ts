@@ -22,6 +22,7 @@ export const rule: Rule = {
   id: 'SM-DEF-003',
   level: 'SHOULD',
   section: 'machines',
+  documents: 'the lifecycle document docs/state_machines/worker_lifecycle.yaml and its mentions in STATE_MACHINE.md',
   fixable: true,
   title: 'Worker state machine',
   check(ctx) {
