@@ -83,6 +83,7 @@ export { writeGraphFiles, buildDagFile, buildExecutionPlan } from './graph/files
 export { analyze, reanalyze, writeAnalysisFiles, serializeDerived, criticalPathTaskIds, dagFileName, planFileName, type Analysis, type DagFile, type ExecutionPlanFile } from './graph/files.js';
 export { buildGraph, formatCycle, type TaskGraph, type GraphIssue, type CycleIssue } from './graph/graph.js';
 export { planWorkstream, scheduleWorkstream, criticalPath, claimsOf, type PlanData, type PlanStage, type PlanProblem } from './graph/plan.js';
+export { resourcesConflict, type ResourceLike } from './graph/resources.js';
 export { RunHistory, estimateTask, type Estimate, type EstimateSource } from './graph/estimates.js';
 export { computeReady, type ReadyReport, type ReadyTask, type BlockedTask } from './graph/ready.js';
 export { startWatch, type Watcher, type WatchUpdate, type WatchOptions } from './graph/watch.js';

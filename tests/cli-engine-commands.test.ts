@@ -22,13 +22,14 @@ beforeAll(() => {
 }, 120_000);
 
 describe('orc-state engine commands', () => {
-  it('init scaffolds without overwriting, sync registers, task/worker print acknowledged seqs', () => {
+  it('init scaffolds without overwriting and registers the task files there, sync then has nothing to add, task/worker print acknowledged seqs', () => {
     const init = orc('init');
     expect(init.code).toBe(0);
     expect(init.stdout).toMatch(/created \.state\/current\.json/);
+    expect(init.stdout).toMatch(/registered 1 workstream\(s\) and 2 task\(s\) found under tasks\//);
     const again = orc('init');
     expect(again.stdout).toMatch(/kept \.state\/current\.json \(exists\)/);
-    expect(orc('sync').stdout).toMatch(/2 task\(s\) registered/);
+    expect(orc('sync').stdout).toMatch(/0 task\(s\) registered/);
     expect(orc('worker', 'w1', 'worker_registered', '--capabilities', 'build,test').stdout).toMatch(/acknowledged seq \d+ worker_registered/);
     orc('worker', 'w1', 'registration_complete');
     const q = orc('task', 'compile', 'scheduler_assigned');

@@ -55,7 +55,7 @@ describe('orc-state migrate (CLI)', () => {
     execFileSync('sed', ['-i', 's/"type": "lint"/"type": "linting"/', f]);
     const r = run(root, '--from', '1.0.0', '--to', '2.0.0');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^tasks\/ws-b\/lint-all\.json:8:\d+: error not a valid 1\.0\.0 file: \/type/m);
+    expect(r.stderr).toMatch(/^tasks\/ws-b\/lint-all\.json:8:\d+: error not a valid 1\.0\.0 file: `type`/m);
     expect(r.stderr).toContain('nothing was written');
   });
 

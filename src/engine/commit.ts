@@ -27,7 +27,8 @@
  * Dependencies: ../io/*, ../machines/index.js (B1), ../repo/load-tasks.js (A), ./definitions-cache.js, ./derive.js.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname, userInfo } from 'node:os';
 import { OrcError } from '../errors.js';
 import { TASK_ID_PATTERN, type Finding, type OrcEvent, type Snapshot, type TaskDefinition } from '../model.js';
@@ -50,7 +51,7 @@ import { affectedWorkstreams, deriveAll, recentEvents, type DeriveReport } from 
 import { criticalTasks, type CriticalSet } from './critical.js';
 import { lastLoggedSeq } from './log.js';
 import { replayInto } from './replay.js';
-import { readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
+import { placeholderSnapshot, readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
 import { rel, statePaths, type StatePaths } from './paths.js';
 
 export interface CommitOptions {
@@ -67,7 +68,7 @@ export interface CommitOptions {
 }
 
 export interface CommitNotice {
-  kind: 'torn_tail_repaired' | 'events_reappended' | 'snapshot_rebuilt' | 'stale_lock_broken' | 'derive_failed';
+  kind: 'torn_tail_repaired' | 'events_reappended' | 'snapshot_rebuilt' | 'stale_lock_broken' | 'derive_failed' | 'placeholder_adopted';
   message: string;
 }
 
@@ -276,6 +277,17 @@ class StoreImpl implements Store {
       }
     } else {
       state = emptyState();
+      // The guide's Quick Start current.json (empty or empty arrays) with an empty log: an empty store.
+      // Keep a copy before the first write replaces it.
+      const placeholder = logged.seq === 0 ? placeholderSnapshot(root) : null;
+      if (placeholder !== null) {
+        const copy = join(paths.backupsDir, 'current.json.quickstart');
+        if (!existsSync(copy) || readFileSync(copy, 'utf8') !== placeholder) {
+          mkdirSync(paths.backupsDir, { recursive: true });
+          await writeFileDurable(copy, placeholder);
+        }
+        notify({ kind: 'placeholder_adopted', message: `${rel(root, paths.current)} is the guide's Quick Start placeholder (no state yet): adopted as an empty store and upgraded in place; the original is kept as ${rel(root, copy)}` });
+      }
       if (logged.seq > 0) {
         const stats = await replayInto(state, root);
         notify({ kind: 'snapshot_rebuilt', message: `current.json was missing; rebuilt from ${stats.applied} logged event(s)` });

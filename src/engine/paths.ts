@@ -22,6 +22,8 @@ export interface StatePaths {
   log: string;
   archiveDir: string;
   recoveredDir: string;
+  /** `.state/backups/`: copies of files the engine replaced when adopting a layout (e.g. the guide's placeholder current.json). */
+  backupsDir: string;
 }
 
 export function statePaths(root: string): StatePaths {
@@ -34,6 +36,7 @@ export function statePaths(root: string): StatePaths {
     log: join(stateDir, 'transitions.jsonl'),
     archiveDir: join(stateDir, 'archive'),
     recoveredDir: join(stateDir, 'recovered'),
+    backupsDir: join(stateDir, 'backups'),
   };
 }
 

@@ -8,11 +8,16 @@
  *     line, each workstream/task/worker/event on its own line (readable, diff-friendly, ~half the size of
  *     2-space indentation, much cheaper to write on a 10,000-task state)
  *   - SNAPSHOT_VERSION, SNAPSHOT_URL, EVENT_VERSION, EVENT_URL (stable)
+ *   - isPlaceholderSnapshotText(text), placeholderSnapshot(root) (stable): the guide's Quick Start
+ *     `current.json` (empty, or { schema_version, timestamp, workstreams: [], tasks: [], workers: [] }
+ *     with no last_seq) next to an empty or missing log is an empty store: readSnapshot returns
+ *     null (no state yet), loadSnapshotFile reports it as not there yet (placeholder: true), and
+ *     the commit path keeps a copy under .state/backups/ before its first write replaces it.
  * Integration points: engine commit path, status/why/doctor commands,
  * STATE-OBS rules and any rule that needs runtime state (key 'snapshot').
  * Dependencies: node:fs, ../io/located-json.js (locations), ../schema/registry.js.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { OrcError } from '../errors.js';
 import type { Finding, Snapshot } from '../model.js';
 import { locateInText, parseJsonText } from '../io/located-json.js';
@@ -26,7 +31,9 @@ export const EVENT_URL = schemaId('event', EVENT_VERSION);
 
 export interface SnapshotRead {
   file: string;
+  /** False also for the guide's placeholder current.json (then `placeholder` is true). */
   exists: boolean;
+  placeholder?: boolean;
   snapshot: Snapshot | null;
   text: string | null;
   findings: Finding[];
@@ -48,6 +55,48 @@ function readText(path: string, file: string = path): string | null {
   }
 }
 
+const PLACEHOLDER_KEYS: ReadonlySet<string> = new Set(['schema_version', 'schema_url', 'timestamp', 'workstreams', 'tasks', 'workers']);
+
+/** The guide's Quick Start current.json: an empty file, or only schema_version/timestamp and empty workstreams/tasks/workers arrays. */
+export function isPlaceholderSnapshotText(text: string): boolean {
+  const t = text.replace(/^\uFEFF/, '').trim();
+  if (t === '') return true;
+  if (t.length > 4096 || t[0] !== '{') return false;
+  let v: unknown;
+  try {
+    v = JSON.parse(t);
+  } catch {
+    return false;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (!entries.some(([k]) => k === 'tasks' || k === 'workstreams' || k === 'workers') && entries.length > 0) return false;
+  return entries.every(([k, x]) => PLACEHOLDER_KEYS.has(k) && (k === 'tasks' || k === 'workstreams' || k === 'workers' ? Array.isArray(x) && x.length === 0 : typeof x === 'string'));
+}
+
+/** No event logged yet: the log is missing, empty or blank. */
+function logIsEmpty(path: string): boolean {
+  try {
+    const st = statSync(path);
+    if (st.size === 0) return true;
+    return st.size <= 4096 && readFileSync(path, 'utf8').trim() === '';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** The placeholder's text when `.state/current.json` is the guide's placeholder and nothing is logged; else null. */
+export function placeholderSnapshot(root: string): string | null {
+  const paths = statePaths(root);
+  let text: string | null;
+  try {
+    text = readText(paths.current, rel(root, paths.current));
+  } catch {
+    return null;
+  }
+  return text !== null && isPlaceholderSnapshotText(text) && logIsEmpty(paths.log) ? text : null;
+}
+
 /** Located findings for a snapshot text that JSON.parse rejected or that is not an object. */
 function parseFindings(text: string, file: string): Finding[] {
   const read = parseJsonText(text, file, { requirement: 'STATE-OBS-001', maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 64 });
@@ -61,6 +110,7 @@ export function readSnapshot(root: string): Snapshot | null {
   const file = rel(root, paths.current);
   const text = readText(paths.current, file);
   if (text === null) return null;
+  if (isPlaceholderSnapshotText(text) && logIsEmpty(paths.log)) return null; // the guide's Quick Start: an empty store
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -72,9 +122,12 @@ export function readSnapshot(root: string): Snapshot | null {
     });
   }
   if (!value || typeof value !== 'object' || Array.isArray(value) || !Array.isArray((value as Snapshot).tasks) || !Number.isInteger((value as Snapshot).last_seq)) {
-    throw new OrcError('STATE_CORRUPT', `${file} is not an orc-state snapshot (needs last_seq, tasks, workstreams, workers)`, {
+    const guideStyle = value !== null && typeof value === 'object' && !Array.isArray(value) && !('last_seq' in value) && Array.isArray((value as Snapshot).tasks);
+    throw new OrcError('STATE_CORRUPT', `${file} is not an orc-state snapshot (needs last_seq, tasks, workstreams, workers)${guideStyle ? '; it is in the guide\'s layout but not empty, so it cannot be adopted as an empty store without losing its entries' : ''}`, {
       location: { file, line: 1, column: 1 },
-      fix: 'run `orc-state doctor --repair` to rebuild it from the event log',
+      fix: guideStyle
+        ? 'move it aside (e.g. to .state/backups/), run `orc-state init` (it registers the task files under tasks/), then re-apply its entries with `orc-state task`/`worker`'
+        : 'run `orc-state doctor --repair` to rebuild it from the event log',
     });
   }
   const snap = value as Snapshot;
@@ -90,6 +143,7 @@ export function loadSnapshotFile(root: string): SnapshotRead {
   const file = rel(root, paths.current);
   const text = readText(paths.current, file);
   if (text === null) return { file, exists: false, snapshot: null, text: null, findings: [] };
+  if (isPlaceholderSnapshotText(text) && logIsEmpty(paths.log)) return { file, exists: false, placeholder: true, snapshot: null, text: null, findings: [] };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -49,6 +49,7 @@ import {
   type ExecutionPlanFile,
 } from './files.js';
 import { capacityOf, claimsOf, type PlanTask } from './plan.js';
+import { resourcesConflict } from './resources.js';
 
 export interface GraphRuleInputs {
   root: string;
@@ -501,10 +502,32 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
       }
     }
   }
-  // 2. Plan files: no stage co-schedules two holders of an exclusive resource or exceeds a capacity.
+  /** Pairs of conflicting resources (ConflictsWith, unless CompatibleWith) held by different tasks of `use`. */
+  const conflictPairs = (use: Map<string, { holders: string[] }>): Array<{ a: string; b: string; holdersA: string[]; holdersB: string[] }> => {
+    const out: Array<{ a: string; b: string; holdersA: string[]; holdersB: string[] }> = [];
+    const ids = [...use.keys()].sort();
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) {
+        const a = ids[i] as string;
+        const b = ids[j] as string;
+        const da = resources.get(a);
+        const db = resources.get(b);
+        if (!da || !db || !resourcesConflict(da, db)) continue;
+        const ha = use.get(a)?.holders ?? [];
+        const hb = use.get(b)?.holders ?? [];
+        if (ha.some((x) => hb.some((y) => y !== x))) out.push({ a, b, holdersA: ha, holdersB: hb });
+      }
+    }
+    return out;
+  };
+  // 2. Plan files: no stage co-schedules two holders of an exclusive resource, conflicting resources, or exceeds a capacity.
   const byStage = (planText: string, plan: ExecutionPlanFile, file: string): void => {
     plan.stages.forEach((stage, si) => {
-      for (const [rid, u] of resourceUse(stage.parallel_tasks)) {
+      const stageUse = resourceUse(stage.parallel_tasks);
+      for (const p of conflictPairs(stageUse)) {
+        findings.push(F('CONC-REG-002', 'error', file, locateInText(planText, ['stages', si, 'parallel_tasks']), `stage ${stage.stage} co-schedules ${p.holdersA.join(', ')} (holding "${p.a}") with ${p.holdersB.join(', ')} (holding "${p.b}"), and these resources conflict (ConflictsWith)`, REGEN));
+      }
+      for (const [rid, u] of stageUse) {
         inspected++;
         const def = resources.get(rid);
         if (!def) continue;
@@ -537,7 +560,12 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   // 3. Current holders (tasks running or validating) never exceed what a resource allows.
   if (inputs.snapshot) {
     const holding = inputs.snapshot.tasks.filter((t) => t.status === 'running' || t.status === 'validating').map((t) => t.task_id);
-    for (const [rid, u] of resourceUse(holding)) {
+    const holdingUse = resourceUse(holding);
+    for (const p of conflictPairs(holdingUse)) {
+      const loc = analysis.locate(p.holdersB[p.holdersB.length - 1] as string, ['resource_requirements', p.b]);
+      findings.push(F('CONC-REG-002', 'error', loc.file, loc, `resources "${p.a}" (held by ${p.holdersA.join(', ')}) and "${p.b}" (held by ${p.holdersB.join(', ')}) conflict (ConflictsWith) but are held at the same time (running/validating in .state/current.json)`, 'let one holder finish or cancel it (`orc-state task cancel`), and check why the scheduler admitted both'));
+    }
+    for (const [rid, u] of holdingUse) {
       inspected++;
       const def = resources.get(rid);
       if (!def) continue;

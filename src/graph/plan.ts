@@ -17,7 +17,10 @@
  *     higher `priority`, longer estimate, id, so that no stage has more than
  *     `max_parallelism` tasks, two holders of an exclusive resource (a resource
  *     of Type exclusive, or any claim written "exclusive"), or more units of a
- *     shared/rate-limited resource than its MaxHolders (-1 = unlimited).
+ *     shared/rate-limited/pooled resource than its MaxHolders (-1 = unlimited),
+ *     or holders of two resources that conflict (ConflictsWith, unless
+ *     CompatibleWith; see ./resources.ts). Ties after `priority` go to the
+ *     task whose claimed resources have the higher registry Priority.
  *     A claim "shared" is 1 unit; a number is that many units.
  *   - Stage duration = the tasks' estimates packed into min(max_parallelism,
  *     tasks) slots, longest first (LPT); then, for each rate-limited resource,
@@ -36,6 +39,7 @@
 import type { ResourceClaim } from '../model.js';
 import { estimateTask, round3, type Estimate, type RunHistory } from './estimates.js';
 import { workstreamOrder, type GraphTask, type TaskGraph } from './graph.js';
+import { claimPriority, resourcesConflict, type ResourceLike } from './resources.js';
 
 export interface PlanTask extends GraphTask {
   name?: unknown;
@@ -46,13 +50,7 @@ export interface PlanTask extends GraphTask {
   resource_requirements?: unknown;
 }
 
-/** The registry entry shape (A's ResourceDef satisfies it). */
-export interface ResourceLike {
-  ResourceId: string;
-  Type: string;
-  MaxHolders: number;
-  RefillRate?: number;
-}
+export type { ResourceLike } from './resources.js';
 
 export interface StageResource {
   type: string;
@@ -265,10 +263,23 @@ const NO_KEYS: string[] = [];
 interface OpenStage {
   tasks: number[];
   use: Map<string, { units: number; exclusive: boolean; holders: number }>;
+  /** Definitions of the resources held in this stage that conflict with something (ConflictsWith set). */
+  defs?: Map<string, ResourceLike>;
 }
 
-function fits(stage: OpenStage, claims: NormalClaim[], maxParallel: number): boolean {
+const hasConflictRules = (def: ResourceLike): boolean => (def.ConflictsWith?.length ?? 0) > 0;
+
+function fits(stage: OpenStage, claims: NormalClaim[], maxParallel: number, anyConflicts: boolean): boolean {
   if (stage.tasks.length >= maxParallel) return false;
+  if (anyConflicts && stage.use.size > 0) {
+    for (const c of claims) {
+      for (const [rid, u] of stage.use) {
+        if (u.holders === 0 || rid === c.resource) continue;
+        const other = stage.defs?.get(rid);
+        if (other && resourcesConflict(c.def, other)) return false;
+      }
+    }
+  }
   for (const c of claims) {
     const u = stage.use.get(c.resource);
     if (!u || u.holders === 0) continue;
@@ -335,6 +346,8 @@ export function scheduleWorkstream(graph: TaskGraph<PlanTask>, k: number, option
     problems.push(...p);
   }
   if (problems.length > 0) return { problems, order: wo.order, level: wo.level, maxParallel };
+  let anyConflicts = false;
+  for (const def of options.resources.values()) if (hasConflictRules(def)) anyConflicts = true;
 
   const { ws } = graph;
   const est = options.est;
@@ -362,6 +375,7 @@ export function scheduleWorkstream(graph: TaskGraph<PlanTask>, k: number, option
         (a, b) =>
           (cpm.slack[a] as number) - (cpm.slack[b] as number) ||
           priorityOf(b) - priorityOf(a) ||
+          claimPriority(claimsByNode.get(b) ?? NO_CLAIMS) - claimPriority(claimsByNode.get(a) ?? NO_CLAIMS) ||
           (est[b] as number) - (est[a] as number) ||
           a - b,
       );
@@ -374,7 +388,7 @@ export function scheduleWorkstream(graph: TaskGraph<PlanTask>, k: number, option
       let s = firstOpen;
       if (claims.length > 0) firstFree ??= new Map();
       for (const c of claims) s = Math.max(s, firstFree?.get(c.resource) ?? 0);
-      while (s < open.length && !fits(open[s] as OpenStage, claims, maxParallel)) s++;
+      while (s < open.length && !fits(open[s] as OpenStage, claims, maxParallel, anyConflicts)) s++;
       if (s === open.length) open.push({ tasks: [], use: new Map() });
       const stage = open[s] as OpenStage;
       stage.tasks.push(v);
@@ -384,6 +398,7 @@ export function scheduleWorkstream(graph: TaskGraph<PlanTask>, k: number, option
         u.holders += 1;
         u.exclusive = u.exclusive || c.exclusive;
         stage.use.set(c.resource, u);
+        if (anyConflicts) (stage.defs ??= new Map()).set(c.resource, c.def);
         let p = firstFree?.get(c.resource) ?? 0;
         while (p < open.length && saturated(open[p] as OpenStage, c.resource, c.def)) p++;
         firstFree?.set(c.resource, p);

@@ -11,7 +11,10 @@
  * cross-workstream edges count), then higher `priority`, then id; each is
  * admitted if its resource claims fit next to the current holders (tasks
  * running or validating) and the candidates admitted before it, so the ready
- * list can start together. The others get reasons: unfinished or failed
+ * list can start together; a claim on a resource that conflicts with one held
+ * (ConflictsWith, unless CompatibleWith: ./resources.ts) does not fit either.
+ * Ties after `priority` go to the higher registry Priority of the claimed
+ * resources. The others get reasons: unfinished or failed
  * dependencies, unknown dependencies, cycles, held resources, impossible claims.
  * Integration points: `orc-state ready`, watch (future), the runner.
  * Dependencies: ./files.js (Analysis), ./plan.js.
@@ -19,6 +22,7 @@
 import type { TaskDefinition } from '../model.js';
 import type { Analysis } from './files.js';
 import { capacityOf, claimsOf, criticalPath, type NormalClaim, type PlanTask } from './plan.js';
+import { claimPriority, resourcesConflict } from './resources.js';
 
 export interface ReadyTask {
   task_id: string;
@@ -128,7 +132,13 @@ export function computeReady(analysis: Analysis, options: { workstream?: string 
     if (reasons.length > 0) reasonsFor.set(v, reasons);
     else candidates.push(v);
   }
-  candidates.sort((a, b) => (cpm.slack[a] as number) - (cpm.slack[b] as number) || priorityOf(b) - priorityOf(a) || a - b);
+  candidates.sort(
+    (a, b) =>
+      (cpm.slack[a] as number) - (cpm.slack[b] as number) ||
+      priorityOf(b) - priorityOf(a) ||
+      claimPriority(claimsFor(b).claims) - claimPriority(claimsFor(a).claims) ||
+      a - b,
+  );
 
   const ready: ReadyTask[] = [];
   for (const v of candidates) {
@@ -136,11 +146,17 @@ export function computeReady(analysis: Analysis, options: { workstream?: string 
     const conflicts: string[] = [];
     for (const c of claims) {
       const u = use.get(c.resource);
-      if (!u || u.holders.length === 0) continue;
       const cap = capacityOf(c.def);
-      if (u.exclusive || c.exclusive || (cap >= 0 && u.units + c.units > cap)) {
+      if (u && u.holders.length > 0 && (u.exclusive || c.exclusive || (cap >= 0 && u.units + c.units > cap))) {
         const by = u.holders.map((h) => `${h} (${status[graph.index.get(h) as number]})`).join(', ');
         conflicts.push(`resource ${c.resource} is taken by ${by}${cap >= 0 && !u.exclusive && !c.exclusive ? ` (${u.units}/${cap} units in use, needs ${c.units})` : ''}`);
+      }
+      for (const [rid, other] of use) {
+        if (rid === c.resource || other.holders.length === 0) continue;
+        const def = resources.get(rid);
+        if (!def || !resourcesConflict(c.def, def)) continue;
+        const by = other.holders.map((h) => `${h} (${status[graph.index.get(h) as number]})`).join(', ');
+        conflicts.push(`resource ${c.resource} conflicts with ${rid} (ConflictsWith in the resource registry), held by ${by}`);
       }
     }
     if (conflicts.length > 0) {

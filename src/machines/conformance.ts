@@ -13,8 +13,10 @@
  *   - checkMachineRepo(root, kind, requirement, severity, inputs): all of the above
  *     plus docs and snapshot checks, as located Findings; with inputs.fix a
  *     missing YAML is written from the package (a notice), never overwritten.
+ *     A YAML in the upstream layout (states + a transitions list) is accepted
+ *     and compared with the engine's machine by ./upstream-yaml.ts.
  * Integration points: src/compliance/rules/SM-DEF-00{1,2,3}.ts.
- * Dependencies: node:fs, yaml (via ./definitions.js), ./build.js, ./index.js,
+ * Dependencies: node:fs, yaml (via ./definitions.js), ./build.js, ./index.js, ./upstream-yaml.js,
  * ../io/atomic-write.js, ../paths.js,
  * ../io/located-json.js (locateInText), ../model.js.
  */
@@ -27,6 +29,7 @@ import type { Finding, Severity, Snapshot, TaskDefinition } from '../model.js';
 import { XMACHINES } from './build.js';
 import { DEFINITIONS, machineFile, parseMachineYaml, type MachineDefinition, type MachineKind } from './definitions.js';
 import { deriveWorkstreamStatus, fromSnapshot, invariantViolations, isFinalState } from './index.js';
+import { isUpstreamLayout, parseUpstreamMachineYaml, upstreamDriftFindings } from './upstream-yaml.js';
 
 type FSev = Finding['severity'];
 
@@ -403,7 +406,20 @@ export function checkMachineRepo(root: string, kind: MachineKind, requirement: s
   } else if (!existsSync(abs)) {
     out.push(f(requirement, severity, file, 1, 1, `${file} is missing: the ${kind} lifecycle must be documented as YAML`, `run \`orc-state validate --fix\` to copy it from the orc-state package (it is the definition the engine runs)`));
   } else {
-    const { definition, problems } = parseMachineYaml(readFileSync(abs, 'utf8'), file, kind);
+    const text = readFileSync(abs, 'utf8');
+    if (isUpstreamLayout(text)) {
+      // The upstream project's layout (states + a transitions list): compared with the engine's machine, not run.
+      const { machine, problems } = parseUpstreamMachineYaml(text, file);
+      for (const p of problems) out.push(f(requirement, severity, file, p.line, p.column, p.message, `fix ${file}; the upstream layout is described in docs/state_machines/UPSTREAM_LAYOUT.md`));
+      if (machine) {
+        out.push(...upstreamDriftFindings(machine, DEFINITIONS[kind], requirement, severity));
+        out.push(...docMentionFindings(root, DEFINITIONS[kind], requirement));
+      }
+      out.push(...xstateFindings(kind, requirement, severity));
+      if (inputs.snapshot) out.push(...snapshotFindings(kind, inputs.snapshot, inputs.defs ?? new Map(), requirement, severity));
+      return out;
+    }
+    const { definition, problems } = parseMachineYaml(text, file, kind);
     for (const p of problems) out.push(f(requirement, severity, file, p.line, p.column, p.message, `fix ${file}; see the layout comment at the top of the file`));
     if (definition) {
       out.push(...specFindings(definition, requirement, severity));

@@ -180,7 +180,7 @@ export const TASK_V1_TO_V2: MigrationStep = {
   doc: 'task_v1_to_v2.md',
   summary: 'adds context_requirements (aider defaults) and validation_rules (by type); sets schema_version 2.0.0 and schema_url',
   lostFields: [],
-  placement: { context_requirements: ['execution'], validation_rules: ['context_requirements', 'execution'] },
+  placement: { schema_url: ['schema_version', '$schema'], context_requirements: ['execution'], validation_rules: ['context_requirements', 'execution'] },
   docFacts: [
     'context_requirements',
     'validation_rules',

@@ -19,7 +19,9 @@
  * same arguments finishes the job and its result is byte-identical to a clean run.
  * Integration points: src/cli/commands/migrate.ts, bench/migrate.ts, tests.
  * Dependencies: node:fs, node:path, ./chain.js, ./json-edit.js, ./diff.js,
- * ./backup.js, ../io/located-json.js (A), ../schema/registry.js, ../errors.js, ../model.js.
+ * ./backup.js, ../io/located-json.js (A), ../schema/registry.js, ../repo/task-forms.js
+ * (task files are checked as the loader checks them: unknown fields and another or no
+ * schema_url are warnings and are kept), ../errors.js, ../model.js.
  */
 import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
@@ -28,6 +30,7 @@ import { OrcError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { parseJsonText } from '../io/located-json.js';
 import { getValidator } from '../schema/registry.js';
+import { checkTaskForm } from '../repo/task-forms.js';
 import { DEFAULT_REGISTRY, schemaKindFor, type FileKind, type MigrationRegistry, type MigrationStep } from './chain.js';
 import { diffValues, reconcileJson } from './json-edit.js';
 import { unifiedDiff } from './diff.js';
@@ -277,11 +280,21 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
       });
       continue;
     }
-    // Validate against the version the file claims.
-    const validator = schemaKind ? getValidator(schemaKind, version) : undefined;
-    if (validator && !validator(record)) {
-      for (const err of validator.errors ?? []) result.findings.push(schemaFinding(rel, read.locate, err, version));
-      continue;
+    // Validate against the version the file claims. Task files go through the same form check as the
+    // loader (src/repo/task-forms.ts): no or another schema_url and unknown fields are warnings, and kept.
+    if (schemaKind === 'task' && getValidator('task', version)) {
+      const form = checkTaskForm(record, version, { file: rel, locate: read.locate, requirement: REQ });
+      for (const f of form.findings) {
+        if (f.severity === 'notice') continue;
+        result.findings.push(f.severity === 'error' ? { ...f, message: `not a valid ${version} file: ${f.message}` } : f);
+      }
+      if (!form.ok) continue;
+    } else {
+      const validator = schemaKind ? getValidator(schemaKind, version) : undefined;
+      if (validator && !validator(record)) {
+        for (const err of validator.errors ?? []) result.findings.push(schemaFinding(rel, read.locate, err, version));
+        continue;
+      }
     }
     for (const step of steps) usedSteps.add(step.id);
     let target = record;
@@ -301,7 +314,11 @@ export async function migrateFiles(options: MigrateOptions): Promise<MigrateResu
     // Self-check: the new text must parse to the target and validate as the target version.
     const reparsed: unknown = JSON.parse(newText.charCodeAt(0) === 0xfeff ? newText.slice(1) : newText);
     const targetValidator = schemaKind ? getValidator(schemaKind, options.to) : undefined;
-    if (diffValues(reparsed, target).length > 0 || (targetValidator && !targetValidator(reparsed))) {
+    const targetOk = (): boolean =>
+      schemaKind === 'task' && targetValidator
+        ? checkTaskForm(reparsed as Record<string, unknown>, options.to, { file: rel, locate: () => ({ line: 1, column: 1 }) }).ok
+        : !targetValidator || targetValidator(reparsed);
+    if (diffValues(reparsed, target).length > 0 || !targetOk()) {
       const detail = targetValidator?.errors?.map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ') ?? 'text rewrite differs from the migrated value';
       result.findings.push(rootFinding(rel, `migrated content would not be a valid ${options.to} file: ${detail}`, 'fix the listed fields in the source file, then re-run'));
       continue;

@@ -20,7 +20,12 @@
  * whose Type or MaxHolders is unusable are left out.
  * Integration points: compliance rules (ctx.once('capabilities'|'resources')),
  * src/graph (C: resource-aware plans), src/runner (E: capability matching).
- * Dependencies: node:fs, node:path, yaml, ./psd1.js, ../io/located-json.js,
+ * Upstream forms (top-level array, case-insensitive keys, Operations objects,
+ * pooled resources, RefillRate 'N/minute', Metadata.ConflictsWith) are brought
+ * to the schema's shape first by ./normalize.js; unknown keys are warnings and
+ * kept (Extras). With no capability registry at all, a task's capability names
+ * are a warning (they cannot be checked), never an error.
+ * Dependencies: node:fs, node:path, yaml, ./psd1.js, ./normalize.js, ../io/located-json.js,
  * ../schema/registry.js, ../repo/schema-findings.js, ../model.js.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,6 +38,7 @@ import { getValidator } from '../schema/registry.js';
 import { loadSchemaDocument, schemaFindings } from '../repo/schema-findings.js';
 import type { LoadedTask } from '../repo/load-tasks.js';
 import { parsePsd1 } from './psd1.js';
+import { normalizeRegistry } from './normalize.js';
 
 export interface Capability {
   CapabilityId: string;
@@ -41,7 +47,12 @@ export interface Capability {
   Description: string;
   Provider: string;
   Requirements: Record<string, unknown> | unknown[];
+  /** Operation names (an upstream object entry contributes its Name). */
   Operations: string[];
+  /** The operations as objects, when the registry writes them so (Name, Inputs, Output, Description). */
+  OperationDetails?: Array<{ Name: string; Inputs?: unknown; Output?: unknown; Description?: string }>;
+  /** Keys the registry entry has that orc-state does not use (kept as written, reported as warnings). */
+  Extras?: Record<string, unknown>;
   Stability: 'experimental' | 'stable' | 'deprecated';
   SinceVersion: string;
   DeprecatedBy: string | null;
@@ -49,12 +60,23 @@ export interface Capability {
 
 export interface ResourceDef {
   ResourceId: string;
-  Type: 'exclusive' | 'shared' | 'rate_limited';
+  /** pooled: a counted shared pool of MaxHolders units. */
+  Type: 'exclusive' | 'shared' | 'rate_limited' | 'pooled';
   Description: string;
   /** -1 = unlimited. */
   MaxHolders: number;
-  /** Units per second (rate_limited only). */
+  /** Units per second (rate_limited only); 'N/minute' etc. in the file are converted. */
   RefillRate?: number;
+  /** Tie-break between tasks otherwise equal: higher first. */
+  Priority?: number;
+  /** Resources never held at the same time as this one (from Metadata.ConflictsWith or a top-level key). */
+  ConflictsWith?: string[];
+  /** Resources always allowed next to this one; wins over ConflictsWith. */
+  CompatibleWith?: string[];
+  /** Metadata as written (AllocationStrategy, Scoped, …). */
+  Metadata?: Record<string, unknown>;
+  /** Keys the registry entry has that orc-state does not use (kept as written, reported as warnings). */
+  Extras?: Record<string, unknown>;
 }
 
 export interface CapabilityRegistry {
@@ -189,13 +211,17 @@ function readValidatedList(
   root: string,
   out: { file: string | null; findings: Finding[] },
   spec: { candidates: readonly string[]; kind: 'capability-registry' | 'resource-registry'; requirement: string; owned: ReadonlySet<string>; listKey: string },
-): { list: unknown[]; locate: Locate; file: string } | undefined {
+): { list: unknown[]; locate: Locate; file: string; extras: Map<number, Record<string, unknown>> } | undefined {
   const parsed = readRegistryFile(root, spec.candidates, spec.requirement);
   if (!parsed) return undefined;
   out.file = parsed.file;
   out.findings.push(...parsed.findings);
   if (parsed.value === undefined || !parsed.locate) return undefined;
-  const { value, locate, file } = parsed;
+  const file = parsed.file;
+  // Upstream forms (top-level array, any key case, Operations objects, RefillRate '100/minute', …) → the schema's shape.
+  const norm = normalizeRegistry(spec.kind, parsed.value, parsed.locate, file);
+  out.findings.push(...norm.findings);
+  const { value, locate } = norm;
   const validator = getValidator(spec.kind, '1.0.0');
   if (!validator) throw new Error(`schemas/${spec.kind}.v1.0.0.schema.json missing`);
   if (!validator(value)) {
@@ -211,14 +237,14 @@ function readValidatedList(
     );
   }
   const list = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[spec.listKey] : undefined;
-  return Array.isArray(list) ? { list, locate, file } : undefined;
+  return Array.isArray(list) ? { list, locate, file, extras: norm.extras } : undefined;
 }
 
 export function loadCapabilities(root: string): CapabilityRegistry {
   const out: CapabilityRegistry = { file: null, capabilities: new Map(), findings: [] };
   const read = readValidatedList(root, out, { candidates: REGISTRY_FILES.capabilities, kind: 'capability-registry', requirement: 'CAP-REG-001', owned: CAP_REQS, listKey: 'Capabilities' });
   if (!read) return out;
-  const { list, locate, file } = read;
+  const { list, locate, file, extras } = read;
   list.forEach((entry, i) => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
     const id = (entry as { CapabilityId?: unknown }).CapabilityId;
@@ -227,7 +253,15 @@ export function loadCapabilities(root: string): CapabilityRegistry {
       out.findings.push(F('CAP-REG-001', 'error', file, locate(['Capabilities', i, 'CapabilityId']), `CapabilityId "${id}" is defined twice`, 'remove or rename one of the two entries'));
       return;
     }
-    out.capabilities.set(id, entry as Capability);
+    const cap = { ...(entry as Capability) };
+    const ops = (entry as { Operations?: unknown }).Operations;
+    if (Array.isArray(ops) && ops.some((o) => o !== null && typeof o === 'object')) {
+      cap.OperationDetails = ops.filter((o): o is { Name: string } => o !== null && typeof o === 'object' && typeof (o as { Name?: unknown }).Name === 'string');
+      cap.Operations = ops.map((o) => (typeof o === 'string' ? o : String((o as { Name?: unknown } | null)?.Name ?? ''))).filter((n) => n !== '');
+    }
+    const extra = extras.get(i);
+    if (extra) cap.Extras = extra;
+    out.capabilities.set(id, cap);
   });
   // CAP-REG-002: DeprecatedBy names an existing, different capability; deprecated ones say what replaces them.
   list.forEach((entry, i) => {
@@ -254,7 +288,7 @@ export function loadResources(root: string): ResourceRegistry {
   const out: ResourceRegistry = { file: null, resources: new Map(), findings: [], invalidIds: new Set() };
   const read = readValidatedList(root, out, { candidates: REGISTRY_FILES.resources, kind: 'resource-registry', requirement: 'CONC-REG-001', owned: RES_REQS, listKey: 'Resources' });
   if (!read) return out;
-  const { list, locate, file } = read;
+  const { list, locate, file, extras } = read;
   list.forEach((entry, i) => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
     const r = entry as Partial<ResourceDef>;
@@ -264,7 +298,7 @@ export function loadResources(root: string): ResourceRegistry {
       out.findings.push(F('CONC-REG-001', 'error', file, locate(['Resources', i, 'ResourceId']), `ResourceId "${id}" is defined twice`, 'remove or rename one of the two entries'));
       return;
     }
-    const typeOk = r.Type === 'exclusive' || r.Type === 'shared' || r.Type === 'rate_limited';
+    const typeOk = r.Type === 'exclusive' || r.Type === 'shared' || r.Type === 'rate_limited' || r.Type === 'pooled';
     const maxOk = Number.isInteger(r.MaxHolders) && (r.MaxHolders as number) >= -1;
     if (r.Type === 'exclusive' && maxOk && r.MaxHolders !== 1) {
       out.findings.push(F('CONC-REG-001', 'error', file, locate(['Resources', i, 'MaxHolders']), `exclusive resource "${id}" has MaxHolders ${String(r.MaxHolders)}; an exclusive resource has exactly one holder`, "set MaxHolders = 1, or Type = 'shared' for several holders"));
@@ -281,8 +315,28 @@ export function loadResources(root: string): ResourceRegistry {
     } // unusable for planning; the schema findings say why
     const def: ResourceDef = { ResourceId: id, Type: r.Type as ResourceDef['Type'], Description: typeof r.Description === 'string' ? r.Description : '', MaxHolders: r.MaxHolders as number };
     if (typeof r.RefillRate === 'number') def.RefillRate = r.RefillRate;
+    if (typeof r.Priority === 'number' && Number.isFinite(r.Priority)) def.Priority = r.Priority;
+    const meta = r.Metadata !== null && typeof r.Metadata === 'object' && !Array.isArray(r.Metadata) ? (r.Metadata as Record<string, unknown>) : undefined;
+    if (meta) def.Metadata = meta;
+    for (const k of ['ConflictsWith', 'CompatibleWith'] as const) {
+      const ids = [...(Array.isArray(r[k]) ? r[k] : []), ...(Array.isArray(meta?.[k]) ? (meta[k] as unknown[]) : [])].filter((x): x is string => typeof x === 'string');
+      if (ids.length > 0) def[k] = [...new Set(ids)];
+    }
+    const extra = extras.get(i);
+    if (extra) def.Extras = extra;
     out.resources.set(id, def);
   });
+  // ConflictsWith / CompatibleWith name resources of this registry ('*' = all).
+  for (const [id, def] of out.resources) {
+    for (const k of ['ConflictsWith', 'CompatibleWith'] as const) {
+      for (const other of def[k] ?? []) {
+        if (other === '*' || out.resources.has(other) || out.invalidIds?.has(other)) continue;
+        const i = list.findIndex((e) => (e as { ResourceId?: unknown } | null)?.ResourceId === id);
+        const where = Array.isArray((list[i] as Record<string, unknown> | undefined)?.[k]) ? ['Resources', i, k] : ['Resources', i, 'Metadata', k];
+        out.findings.push(F('CONC-REG-001', 'warning', file, locate(where), `${k} of "${id}" names "${other}", which is not a resource of ${file}`, `add a ResourceId = '${other}' entry or correct the id`));
+      }
+    }
+  }
   return out;
 }
 
@@ -296,10 +350,13 @@ export function checkTaskCapabilities(tasks: Iterable<LoadedTask>, reg: Capabili
       const cap = reg.capabilities.get(capId);
       // Locating builds a source tree for the file: only pay for it when there is a finding.
       const at = (): { line: number; column: number } => lt.locate(['worker_requirements', 'capabilities', i]);
-      if (!cap) {
+      if (!cap && !reg.file) {
+        // No registry at all (the guide's Quick Start has none): names cannot be checked, which is not a failure.
         findings.push(
-          F('CAP-REG-001', 'error', lt.file, at(), reg.file ? `capability "${capId}" is not defined in ${reg.file}` : `capability "${capId}" is required but there is no capability registry`, reg.file ? `add an entry with CapabilityId = '${capId}' to ${registryName}, or correct the id` : `create ${registryName} with an entry CapabilityId = '${capId}'`),
+          F('CAP-REG-001', 'warning', lt.file, at(), `capability "${capId}" cannot be checked: the repository has no capability registry`, `to check capability names, add ${registryName} (or registry.yaml/.json) with an entry @{ CapabilityId = '${capId}'; Version = '1.0.0'; Name; Description; Provider; Requirements = @{}; Operations = @('…'); Stability = 'stable'; SinceVersion = '1.0.0'; DeprecatedBy = $null }`),
         );
+      } else if (!cap) {
+        findings.push(F('CAP-REG-001', 'error', lt.file, at(), `capability "${capId}" is not defined in ${reg.file}`, `add an entry with CapabilityId = '${capId}' to ${registryName}, or correct the id`));
       } else if (cap.Stability === 'deprecated' || (typeof cap.DeprecatedBy === 'string' && cap.DeprecatedBy !== '')) {
         findings.push(
           F('CAP-REG-002', 'warning', lt.file, at(), `capability "${capId}" is deprecated${cap.DeprecatedBy ? ` (replaced by "${cap.DeprecatedBy}")` : ''}`, cap.DeprecatedBy ? `require "${cap.DeprecatedBy}" instead` : 'move to a supported capability'),

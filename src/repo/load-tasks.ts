@@ -8,6 +8,9 @@
  *   crossCheckTasks(root, tasks, options?) → Finding[]  ids/dependencies/blocks/files across the set
  *   expectedBlocks(tasks) → Map<id, sorted ids that depend on it>  (the --fix repair itself lives in src/compliance/fix, D)
  *   LoadedTask, TaskSet, LoadTasksOptions, TASK_REQUIREMENTS
+ * What a file may leave out or add (schema_url, context_requirements and
+ * validation_rules in 2.0.0, unknown fields: warnings) is decided by
+ * ./task-forms.ts, shared with migrate.
  * Checks: TASK-DEF-002 (schema per file's schema_version: 2.0.0, or 1.0.0
  * upgraded in memory with a notice; anything else refused naming the known
  * versions; dependencies exist; `blocks` is the exact inverse of
@@ -19,7 +22,7 @@
  * Integration points: compliance rules (ctx.once('tasks', () => loadTasks(root))),
  * src/graph (C), src/engine sync (B2), watch.
  * Dependencies: node:fs, node:path, ../io/located-json.js, ../schema/registry.js,
- * ../migrate/chain.js (in-memory upgrade through E's chain of A's steps), ./schema-findings.js, ../model.js.
+ * ../migrate/chain.js (in-memory upgrade through E's chain of A's steps), ./schema-findings.js, ./task-forms.js, ../model.js.
  */
 import { existsSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -27,9 +30,9 @@ import { readJsonFile, type JsonReadOptions, type Locate } from '../io/located-j
 import type { Finding, TaskDefinition } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { upgradeInMemory } from '../migrate/chain.js';
-import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { getValidator, knownVersions } from '../schema/registry.js';
-import { closest, loadSchemaDocument, schemaFindings } from './schema-findings.js';
+import { closest } from './schema-findings.js';
+import { checkTaskForm } from './task-forms.js';
 
 export const TASK_REQUIREMENTS: ReadonlySet<string> = new Set(['TASK-DEF-001', 'TASK-DEF-002']);
 
@@ -82,8 +85,6 @@ interface FileResult {
   findings: Finding[];
 }
 
-const validators = new Map<string, ValidateFunction>();
-
 /** Validate one parsed task file (no cross-file checks). */
 function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasksOptions, readOptions?: JsonReadOptions): FileResult {
   const read = readJsonFile(`${root}/${rel}`, rel, readOptions ?? { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth });
@@ -116,30 +117,16 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
     );
     return { declaredId, findings };
   }
-  let validator = validators.get(sv);
-  if (!validator) {
-    validator = getValidator('task', sv);
-    if (validator) validators.set(sv, validator);
-  }
-  if (!validator) throw new Error(`schemas/task.v${sv}.schema.json missing`);
-  if (!validator(obj)) {
-    findings.push(
-      ...schemaFindings(validator.errors ?? [], {
-        file: rel,
-        value: obj,
-        locate: read.locate,
-        schema: loadSchemaDocument('task', sv),
-        requirement: 'TASK-DEF-002',
-        ownedRequirements: TASK_REQUIREMENTS,
-      }),
-    );
-    return { declaredId, findings };
-  }
-  let task = obj as unknown as TaskDefinition;
+  // What a file may leave out or add (schema_url, the v2 optional parts, unknown fields): ./task-forms.ts.
+  const form = checkTaskForm(obj, sv, { file: rel, locate: read.locate, requirement: 'TASK-DEF-002', ownedRequirements: TASK_REQUIREMENTS });
+  if (form.findings.length) findings.push(...form.findings);
+  if (!form.ok) return { declaredId, findings };
+  const checked = form.value;
+  let task = checked as unknown as TaskDefinition;
   const current = known[known.length - 1] ?? '2.0.0';
   if (sv !== current) {
     // Older file: upgrade in memory through the migration chain (for 1.0.0: taskV1ToV2), never on disk.
-    const up = upgradeInMemory('task', obj, sv);
+    const up = upgradeInMemory('task', checked, sv);
     const currentValidator = getValidator('task', current);
     if (up.to !== current || (currentValidator && !currentValidator(up.value))) {
       findings.push(

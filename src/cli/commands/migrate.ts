@@ -3,7 +3,7 @@
  *
  * Public API (stable): register(program, output).
  * Usage:
- *   orc-state migrate [--from 1.0.0] --to 2.0.0 [--dir tasks] [--kind task] [--dry-run] [--no-backup] [--json] [--root DIR]
+ *   orc-state migrate [--from 1.0.0] --to 2.0.0 [--dir tasks | --directory tasks] [--kind task] [--dry-run] [--no-backup] [--json] [--root DIR]
  *   orc-state migrate --from 2.0.0 --to 1.0.0 --yes        (lossy: states the fields removed, needs --yes)
  *   orc-state migrate --rollback [--backup <timestamp>] [--yes] [--dry-run]
  *   orc-state migrate --kind event --to X [--from Y] [--dry-run]   (the live event log: a new log is written, the old one archived)
@@ -25,6 +25,7 @@ interface MigrateFlags {
   from?: string;
   to?: string;
   dir: string;
+  directory?: string;
   kind: string;
   dryRun?: boolean;
   backup: boolean | string;
@@ -52,6 +53,7 @@ export function register(program: Command, output: Output): void {
     .option('--from <version>', 'source schema version, e.g. 1.0.0 (default: every older version with a path to --to)')
     .option('--to <version>', 'target schema version, e.g. 2.0.0')
     .option('--dir <dir>', 'directory holding the files, relative to --root', 'tasks')
+    .option('--directory <dir>', 'the same as --dir (the name the upstream migration tool uses)')
     .option('--kind <kind>', `file kind: ${FILE_KINDS.join('|')}`, 'task')
     .option('--dry-run', 'print a unified diff per file; write nothing')
     .option('--backup <timestamp>', 'with --rollback: the backup to restore (default: the newest)')
@@ -72,6 +74,12 @@ export async function runMigrate(flags: MigrateFlags, output: Output): Promise<n
     throw new OrcError('USAGE', `unknown --kind ${flags.kind}`, { fix: `use one of ${FILE_KINDS.join(', ')}` });
   }
   const kind = flags.kind as FileKind;
+  if (flags.directory !== undefined) {
+    if (flags.dir !== 'tasks' && flags.dir !== flags.directory) {
+      throw new OrcError('USAGE', `--dir ${flags.dir} and --directory ${flags.directory} name different directories`, { fix: 'pass one of them' });
+    }
+    flags.dir = flags.directory;
+  }
   // --dir is relative to --root and stays inside it: migrate rewrites files and keeps backups there.
   const dirAbs = resolve(root, flags.dir);
   const inside = relative(root, dirAbs);

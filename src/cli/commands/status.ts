@@ -24,8 +24,18 @@ export function register(program: Command, output: Output): void {
     { lock: false },
   ).action(async (flags: StatusFlags) => {
     const root = rootOf(flags);
-    const [{ lastLoggedSeq }, { readSnapshot }] = await Promise.all([import('../../engine/log.js'), import('../../engine/snapshot.js')]);
-    const snapshot = readSnapshot(root);
+    const [{ lastLoggedSeq }, { readSnapshot, placeholderSnapshot }] = await Promise.all([import('../../engine/log.js'), import('../../engine/snapshot.js')]);
+    let snapshot = readSnapshot(root);
+    // The guide's Quick Start current.json (no state yet): an empty store, shown as such.
+    const placeholderText = snapshot ? null : placeholderSnapshot(root);
+    const placeholder = placeholderText !== null;
+    if (placeholderText !== null) {
+      const { emptyState, toSnapshot } = await import('../../machines/index.js');
+      snapshot = toSnapshot(emptyState(), []);
+      // Show the placeholder's own timestamp (the guide writes one), not the empty state's epoch.
+      const ts = placeholderText.trim() === '' ? undefined : (JSON.parse(placeholderText.replace(/^\uFEFF/, '')) as { timestamp?: unknown }).timestamp;
+      if (typeof ts === 'string') snapshot.timestamp = ts;
+    }
     if (!snapshot) {
       const logged = lastLoggedSeq(root).seq;
       throw new OrcError('NOT_FOUND', `no state in ${root}/.state (current.json is missing${logged ? `, the log ends at seq ${logged}` : ''})`, {
@@ -39,11 +49,13 @@ export function register(program: Command, output: Output): void {
     const logged = lastLoggedSeq(root);
     const summary = summarize(snapshot);
     const stale = logged.seq !== snapshot.last_seq;
+    const note = placeholder ? "current.json is the guide's Quick Start placeholder: an empty store; `orc-state init` upgrades it in place and registers the task files under tasks/" : undefined;
     if (flags.json) {
-      output.json({ ok: true, ...summary, log_last_seq: logged.seq, stale, task_states: snapshot.tasks });
+      output.json({ ok: true, ...summary, log_last_seq: logged.seq, stale, task_states: snapshot.tasks, ...(note ? { placeholder: true, note } : {}) });
       return;
     }
     printSummary(output, summary);
+    if (note) output.err(output.paint('yellow', `note: ${note}`));
     if (stale) output.err(output.paint('yellow', `note: the log ends at seq ${logged.seq} but current.json is at seq ${snapshot.last_seq}; run \`orc-state doctor\``));
   });
 }

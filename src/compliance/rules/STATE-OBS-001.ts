@@ -37,12 +37,17 @@ export const rule: Rule = {
     const hasLog = existsSync(statePaths(ctx.root).log);
     if (!snap.exists) {
       if (tasks.tasks.size === 0 && !hasLog) return { skip: 'no task definitions and no .state/ to inspect' };
+      if (tasks.tasks.size === 0 && snap.placeholder) return { skip: "current.json is the guide's Quick Start placeholder (an empty store) and there are no task definitions yet" };
       if (ctx.fix && tasks.tasks.size > 0) {
         const r = await syncDefinitions(ctx.root);
         return { findings: [{ requirement: ID, severity: 'notice', file: snap.file, line: 1, column: 1, message: `created current.json by registering ${r.createdTasks.length} task(s) (seq ${r.snapshot.last_seq})`, fix: 'none needed' }] };
       }
       return {
-        findings: [{ requirement: ID, severity: 'error', file: snap.file, line: 1, column: 1, message: `${snap.file} is missing (${tasks.tasks.size} task definition(s) exist)`, fix: 'run `orc-state init` then `orc-state sync` (or `orc-state validate --fix`)' }],
+        findings: [
+          snap.placeholder
+            ? { requirement: ID, severity: 'error', file: snap.file, line: 1, column: 1, message: `${snap.file} is the guide's Quick Start placeholder: no state yet, although ${tasks.tasks.size} task definition(s) exist`, fix: 'run `orc-state init` (it upgrades current.json in place, keeping the original in .state/backups/, and registers the task files) or `orc-state validate --fix`' }
+            : { requirement: ID, severity: 'error', file: snap.file, line: 1, column: 1, message: `${snap.file} is missing (${tasks.tasks.size} task definition(s) exist)`, fix: 'run `orc-state init` then `orc-state sync` (or `orc-state validate --fix`)' },
+        ],
       };
     }
     const findings: Finding[] = [...snap.findings];
