@@ -115,6 +115,35 @@ done
 "$pkg/scripts/validate/validate_compliance" -Bogus >/dev/null 2>&1
 [ $? -eq 2 ] && ok "an unknown parameter is a usage error (exit 2)" || bad "unknown parameter accepted"
 
+step "a shell task: npx orc-state run, then serve shows it"
+mkdir -p tasks/ws-002
+cat > tasks/ws-002/hello.json <<'JSON'
+{
+  "schema_version": "2.1.0",
+  "task_id": "hello",
+  "workstream_id": "ws-002",
+  "name": "Say hello",
+  "description": "A local, quick shell task",
+  "type": "custom",
+  "status": "pending",
+  "dependencies": [],
+  "blocks": [],
+  "worker_requirements": { "capabilities": ["shell"] },
+  "execution": { "command": "echo hello > hello.txt", "timeout_seconds": 30, "max_retries": 0 },
+  "outputs": ["hello.txt"],
+  "state": { "created_at": "2026-01-01T00:00:00.000Z", "retry_count": 0 }
+}
+JSON
+npx --no-install orc-state run ws-002 --dry-run >"$work/dry.out" 2>&1 && grep -q hello "$work/dry.out" && ok "run --dry-run lists the task" || { cat "$work/dry.out"; bad "run --dry-run"; }
+if npx --no-install orc-state run ws-002 >"$work/run.out" 2>&1 && [ -f hello.txt ]; then ok "run ws-002: exit 0, output written"; else cat "$work/run.out"; bad "run ws-002"; fi
+npx --no-install orc-state status --json | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8"));process.exit(JSON.stringify(s).includes("hello")?0:1)' && ok "status shows it" || bad "status"
+npx --no-install orc-state serve --port 0 --json >"$work/serve.out" 2>&1 &
+serve_pid=$!
+url=""
+for _ in $(seq 1 50); do url="$(node -e 'try{const l=require("fs").readFileSync(process.argv[1],"utf8").split("\n").find(x=>x.startsWith("{"));if(l)console.log(JSON.parse(l).url)}catch{}' "$work/serve.out")"; [ -n "$url" ] && break; sleep 0.2; done
+if [ -n "$url" ] && node -e 'fetch(process.argv[1]+"api/tasks/hello").then(r=>r.json()).then(j=>process.exit(JSON.stringify(j).includes("completed")?0:1)).catch(()=>process.exit(1))' "${url%/}/"; then ok "serve: $url shows hello completed"; else cat "$work/serve.out"; bad "serve"; fi
+kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null
+
 printf '\n'
 if [ "$failures" -eq 0 ]; then echo "pack smoke: every step passed"; exit 0; fi
 echo "pack smoke: $failures step(s) failed"

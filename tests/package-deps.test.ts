@@ -20,18 +20,18 @@ function sources(dir: string, out: string[] = []): string[] {
 }
 
 describe('package.json', () => {
-  it('every dependency is imported by src/', () => {
+  it('every dependency is imported by src/ (import.meta.resolve counts: serve ships dagre\'s browser build)', () => {
     const text = sources(join(ROOT, 'src')).join('\n');
     const unused = Object.keys(pkg.dependencies).filter((name) => {
       const esc = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-      return !new RegExp(`(from\\s+|require(?:Cjs)?\\(|import\\()['"]${esc}(/[^'"]*)?['"]`).test(text);
+      return !new RegExp(`(from\\s+|require(?:Cjs)?\\(|import\\(|import\\.meta\\.resolve\\()['"]${esc}(/[^'"]*)?['"]`).test(text);
     });
     expect(unused).toEqual([]);
   });
 
   it('builds on pack and ships bin, dist/src without maps, drop-ins, schemas, machine YAMLs and LICENSE', () => {
     expect(pkg.scripts.prepare).toMatch(/tsc/);
-    expect(pkg.files).toEqual(expect.arrayContaining(['bin', 'dist/src', '!dist/src/**/*.map', 'scripts/validate', 'schemas', 'docs/state_machines', 'LICENSE']));
+    expect(pkg.files).toEqual(expect.arrayContaining(['bin', 'dist/src', '!dist/src/**/*.map', 'scripts/validate', 'schemas', 'docs/state_machines', 'assets', 'LICENSE']));
     expect(pkg.files.some((f) => f === 'dist' || f.startsWith('dist/bench') || f === 'src' || f === 'tests')).toBe(false);
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });

@@ -84,7 +84,9 @@ function toolFindings(ctx: RuleContext): Finding[] {
   }
   const current = DEFAULT_REGISTRY.currentVersion('task');
   for (const t of set?.tasks.values() ?? []) {
-    if (!current || t.sourceVersion === current) continue;
+    // An older minor of the current major (2.0.0 under 2.1.0) is read as it is (minor = new optional fields only);
+    // only an older major goes through the migration chain in memory.
+    if (!current || t.sourceVersion === current || t.sourceVersion.split('.')[0] === current.split('.')[0]) continue;
     const at = t.locate(['schema_version']);
     findings.push({
       requirement: RID,
