@@ -16,11 +16,11 @@
  * Dependencies: node:fs, node:os, node:crypto, ../repo/load-tasks.js.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding, TaskDefinition } from '../model.js';
 import { loadTasks, type LoadedTask, type TaskSet } from '../repo/load-tasks.js';
+import { repoCacheFile } from '../core/user-cache.js';
 
 const VERSION = 1;
 
@@ -67,19 +67,7 @@ export function definitionsSignature(root: string): string | null {
 }
 
 function cachePath(root: string): string {
-  let real = root;
-  try {
-    real = realpathSync(root);
-  } catch {
-    /* keep root */
-  }
-  let uid = 'user';
-  try {
-    uid = String(userInfo().uid);
-  } catch {
-    /* no passwd entry */
-  }
-  return join(tmpdir(), `orc-state-${uid}`, `definitions-${createHash('sha1').update(real).digest('hex').slice(0, 16)}.json`);
+  return repoCacheFile(root, 'definitions');
 }
 
 function fromCache(c: CacheFile): TaskSet {

@@ -15,11 +15,11 @@
  * Dependencies: node:fs, node:os, node:crypto, ./estimates.js, ../core/state-paths.js.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrcEvent } from '../model.js';
 import { statePaths } from '../core/state-paths.js';
+import { repoCacheFile } from '../core/user-cache.js';
 import { RunHistory } from './estimates.js';
 
 const VERSION = 1;
@@ -38,19 +38,7 @@ interface CacheFile {
 }
 
 function cacheFile(root: string): string {
-  let real = root;
-  try {
-    real = realpathSync(root);
-  } catch {
-    /* keep root */
-  }
-  let uid = 'user';
-  try {
-    uid = String(userInfo().uid);
-  } catch {
-    /* no passwd entry */
-  }
-  return join(tmpdir(), `orc-state-${uid}`, `history-${createHash('sha1').update(real).digest('hex').slice(0, 16)}.json`);
+  return repoCacheFile(root, 'history');
 }
 
 function archiveKey(root: string): string {

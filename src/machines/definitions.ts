@@ -21,10 +21,10 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
 import { packageRoot } from '../paths.js';
+import { userCacheDir } from '../core/user-cache.js';
 import type { Severity } from '../model.js';
 
 // yaml is loaded only when a definition is parsed (a cached one needs no parser: start-up stays small).
@@ -304,13 +304,7 @@ function definitionsCacheFile(dir: string): string | null {
   } catch {
     return null;
   }
-  let uid = 'user';
-  try {
-    uid = String(userInfo().uid);
-  } catch {
-    /* no passwd entry */
-  }
-  return join(tmpdir(), `orc-state-${uid}`, `machines-${key.digest('hex').slice(0, 20)}.json`);
+  return join(userCacheDir(), `machines-${key.digest('hex').slice(0, 20)}.json`);
 }
 
 function readDefinitionsCache(dir: string): Record<MachineKind, MachineDefinition> | null {
