@@ -76,6 +76,13 @@ describe('checkTaskForm', () => {
     expect(custom.ok).toBe(true);
     expect(custom.findings.map((f) => f.severity)).toEqual(['notice']);
   });
+  it('2.1.0 (a minor of 2.0.0) leaves them optional too; its new fields are accepted', () => {
+    const { context_requirements: _c, validation_rules: _v, ...bare } = guide;
+    const r = checkTaskForm({ ...bare, type: 'custom', schema_version: '2.1.0', schema_url: 'https://orc-state.dev/schemas/task/2.1.0.json', outputs: ['out.txt'] }, '2.1.0', loc);
+    expect(r.ok, JSON.stringify(r.findings)).toBe(true);
+    expect(r.value.validation_rules).toBeDefined();
+    expect(r.findings.map((f) => f.severity)).toEqual(['notice']);
+  });
   it('unknown fields: warnings with "did you mean" when close, left out of the value, real errors stay errors', () => {
     const r = checkTaskForm({ ...guide, owner: 'alice', dependancies: [], execution: { ...(guide.execution as object), timout: 5 } }, '2.0.0', loc);
     expect(r.ok).toBe(true);

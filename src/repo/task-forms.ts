@@ -11,7 +11,7 @@
  *   - `schema_url` missing: warning (under TASK-DEF-002, where plain `validate` shows it) that `orc-state validate
  *     --fix` mends; a different URL: warning naming orc-state's; the file is
  *     read with orc-state's URL in memory. Never a load error.
- *   - schema 2.0.0 without `context_requirements` / `validation_rules` (the
+ *   - schema 2.0.0 (and its minor 2.1.0) without `context_requirements` / `validation_rules` (the
  *     upstream calls them optional): the SCHEMA-VER-002 defaults of the
  *     v1 → v2 migration are applied in memory; a SHOULD-level warning for aider
  *     tasks (as the upstream validator gives), a notice for the others.
@@ -48,7 +48,7 @@ export interface TaskFormResult {
 }
 
 /** Versions whose schema requires context_requirements/validation_rules that the upstream makes optional. */
-const OPTIONAL_IN: ReadonlySet<string> = new Set(['2.0.0']);
+const OPTIONAL_IN: ReadonlySet<string> = new Set(['2.0.0', '2.1.0']); // 2.1.0 is a minor of 2.0.0: what 2.0.0 leaves optional stays so
 
 const unknownPropertyError = (e: ErrorObject): boolean => e.keyword === 'additionalProperties' && !/\/(anyOf|oneOf|not)\//.test(e.schemaPath);
 
