@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSnapshot } from '../src/engine/snapshot.js';
+import { checkStore } from '../src/engine/doctor.js';
 import { runPlan } from '../src/scheduler/loop.js';
 import { readRunLock } from '../src/scheduler/run-lock.js';
 import { statePaths } from '../src/engine/paths.js';
@@ -81,6 +82,9 @@ describe('orc-state run: crash and signals', () => {
     const before = new Set(completed(root));
     const leftRunning = (readSnapshot(root)?.tasks ?? []).filter((t) => t.status === 'running').map((t) => t.task_id);
     expect(readRunLock(statePaths(root))).not.toBeNull(); // the dead run's lock is still there
+    // doctor names it, and says the next run takes it over
+    const check = await checkStore(root);
+    expect(check.issues).toContainEqual(expect.objectContaining({ check: 'stale_lock', file: '.state/run.lock', severity: 'warning', message: expect.stringMatching(/stale run lock: run \S+ \(pid \d+/) }));
     // (the kill may land between the snapshot rename and the log append: the next commit re-appends, Decision 4)
 
     const r = await runPlan({ root, jobs: 2, killGraceMs: 200 });

@@ -40,6 +40,7 @@ import { rel, statePaths } from './paths.js';
 import { startingCheckpoint } from './replay.js';
 import { readSnapshot, serializeSnapshot } from './snapshot.js';
 import { checkEventSchema } from './event-schema.js';
+import { readRunLock, runLockIsStale } from '../scheduler/run-lock.js';
 
 /** Invalid events reported one by one before the rest are only counted. */
 const MAX_INVALID_EVENT_ISSUES = 20;
@@ -251,6 +252,24 @@ export async function checkStore(root: string, holdingLock = false): Promise<{ i
       } else {
         issues.push({ check: 'lock_held', severity: 'notice', file: rel(root, lockPath), message: `lock ${lock.verdict.reason}${lock.info && lock.info.hostname !== hostname() ? ' (another host)' : ''}`, fix: 'none needed while that command runs', repairable: false });
       }
+    }
+  }
+
+  // `orc-state run`'s own lock: a killed run leaves it; the next run takes it over and recovers that run's tasks.
+  if (existsSync(paths.runLock)) {
+    const run = readRunLock(paths);
+    const file = rel(root, paths.runLock);
+    if (runLockIsStale(run)) {
+      issues.push({
+        check: 'stale_lock',
+        severity: 'warning',
+        file,
+        message: run ? `stale run lock: run ${run.run_id} (pid ${run.pid} on ${run.hostname}) is gone` : 'stale run lock: the file does not name a run',
+        fix: "the next `orc-state run` takes it over and recovers that run's tasks (their leases also expire at the next commit); nothing to do by hand",
+        repairable: false,
+      });
+    } else if (run) {
+      issues.push({ check: 'lock_held', severity: 'notice', file, message: `run ${run.run_id} is running (pid ${run.pid} on ${run.hostname})`, fix: 'none needed while it runs', repairable: false });
     }
   }
 
