@@ -167,3 +167,46 @@ describe('orc-state mcp', () => {
     expect(serverStderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('orc-state mcp killed mid-call', () => {
+  it('SIGKILL while claims are being answered: the next writer finds log and snapshot in agreement, nothing acknowledged lost', async () => {
+    const killRoot = makeRepo({ k: Array.from({ length: 6 }, (_, i) => ({ id: `k${i}` })) }) as string;
+    await syncDefinitions(killRoot);
+    const lines = Array.from({ length: 6 }, (_, i) => ({ jsonrpc: '2.0', id: i + 10, method: 'tools/call', params: { name: 'claim', arguments: { worker_id: `kw${i}`, capabilities: [] } } }));
+    const init = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'kill-test', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+    ];
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [cli, 'mcp', '--root', killRoot], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const acknowledged: string[] = [];
+    let buf = '';
+    const firstAnswer = new Promise<void>((resolve) => {
+      child.stdout.on('data', (c: Buffer) => {
+        buf += c.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const msg = JSON.parse(buf.slice(0, nl)) as { id?: number; result?: ToolResult };
+          buf = buf.slice(nl + 1);
+          const text = msg.result?.content?.[0]?.text;
+          if (msg.id !== undefined && msg.id >= 10 && text) {
+            const answer = JSON.parse(text) as { task_id: string | null };
+            if (answer.task_id) acknowledged.push(answer.task_id);
+            resolve();
+          }
+        }
+      });
+    });
+    child.stdin.write([...init, ...lines].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    await firstAnswer; // at least one claim was answered; the others are in flight
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(acknowledged.length).toBeGreaterThanOrEqual(1);
+    // the next writer (doctor --repair) completes whatever the kill cut, and every answered claim is in the state
+    const repaired = await doctor(killRoot, { repair: true });
+    expect(repaired.ok).toBe(true);
+    const snap = readSnapshot(killRoot)!;
+    expect(compareWithReplay(snap, await replay(killRoot))).toEqual([]);
+    for (const id of acknowledged) expect(snap.tasks.find((t) => t.task_id === id)?.status).toBe('running');
+  });
+});
