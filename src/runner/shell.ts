@@ -31,9 +31,11 @@
  * Dependencies: node:child_process, node:fs, node:path, ./types.js, ./output.js, ../model.js.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { TaskDefinition } from '../model.js';
+import { helperAvailable, spawnViaHelper } from './spawner.js';
 import { RETRYABLE_ERRORS, WORKER_OUTPUT_SCHEMA_URL, WORKER_OUTPUT_SCHEMA_VERSION, type RunContext, type ValidationStatus, type Worker, type WorkerErrorType, type WorkerOutput } from './types.js';
 
 const TAIL_BYTES = 8 * 1024;
@@ -68,6 +70,28 @@ function appendTail(current: string, chunk: string, max: number): string {
   return next.length > max * 2 ? next.slice(-max) : next;
 }
 
+/** One spawned process as runProcess sees it, whichever way it was spawned (./spawner.ts or here). */
+interface Spawned {
+  on(event: 'spawn', fn: (pid: number) => void): void;
+  on(event: 'data', fn: (stream: 'stdout' | 'stderr', chunk: string) => void): void;
+  on(event: 'error', fn: (message: string) => void): void;
+  on(event: 'close', fn: (code: number | null, signal: string | null) => void): void;
+}
+
+function spawnDirect(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Spawned {
+  const events = new EventEmitter();
+  const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // 'spawn' after the caller attached its listeners
+  if (child.pid !== undefined) queueMicrotask(() => events.emit('spawn', child.pid));
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => events.emit('data', 'stdout', chunk));
+  child.stderr.on('data', (chunk: string) => events.emit('data', 'stderr', chunk));
+  child.on('error', (error) => events.emit('error', error.message));
+  child.on('close', (code, sig) => events.emit('close', code, sig));
+  return events as Spawned;
+}
+
 export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
@@ -80,16 +104,27 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     let cancelled = false;
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const child = spawn(file, args, { cwd: spec.cwd, env: spec.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
+    let pid: number | undefined;
+    // A stop asked for before the pid is known (the helper answers asynchronously) is sent once it is.
+    let pendingSignal: NodeJS.Signals | null = null;
+    const env = spec.env ?? process.env;
+    const child = helperAvailable() ? spawnViaHelper(file, args, { cwd: spec.cwd, env }) : spawnDirect(file, args, spec.cwd, env);
     const killGroup = (sig: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
+      if (pid === undefined) {
+        pendingSignal = sig;
+        return;
+      }
       try {
-        process.kill(-child.pid, sig);
+        process.kill(-pid, sig);
       } catch {
         /* group already gone */
       }
     };
+    child.on('spawn', (p) => {
+      pid = p;
+      spec.onSpawn?.(p);
+      if (pendingSignal) killGroup(pendingSignal);
+    });
     const stop = () => {
       killGroup('SIGTERM');
       killTimer = setTimeout(() => killGroup('SIGKILL'), spec.killGraceMs ?? 2000);
@@ -107,16 +142,12 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       if (spec.signal.aborted) onAbort();
       else spec.signal.addEventListener('abort', onAbort, { once: true });
     }
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      stdout = appendTail(stdout, chunk, 256 * 1024);
-      spec.onOutput?.(chunk, 'stdout');
+    child.on('data', (stream, chunk) => {
+      if (stream === 'stdout') stdout = appendTail(stdout, chunk, 256 * 1024);
+      else stderr = appendTail(stderr, chunk, 256 * 1024);
+      spec.onOutput?.(chunk, stream);
     });
-    child.stderr.on('data', (chunk: string) => {
-      stderr = appendTail(stderr, chunk, 256 * 1024);
-      spec.onOutput?.(chunk, 'stderr');
-    });
+    let spawnError: string | null = null;
     const finish = (result: Partial<ProcessResult>) => {
       if (settled) return;
       settled = true;
@@ -138,8 +169,12 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
         durationMs: elapsed(),
       });
     };
-    child.on('error', (error) => finish({ spawnError: error.message }));
-    child.on('close', (code, sig) => finish({ exitCode: code, signal: sig }));
+    child.on('error', (message) => {
+      spawnError = message;
+      // a process that never started gets no 'close' from node; one that did, does
+      if (pid === undefined) finish({ spawnError: message });
+    });
+    child.on('close', (code, sig) => finish(spawnError !== null && code === null ? { spawnError } : { exitCode: code, signal: sig }));
   });
 }
 

@@ -1,0 +1,74 @@
+// The spawn helper (src/runner/spawner.ts): runProcess hands each spawn to one small
+// long-lived process (fork cost grows with the spawner's memory), keeps process groups,
+// output and exit status as before, and the helper never outlives its runner.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runProcess } from '../src/runner/shell.js';
+import { probeProcess } from '../src/scheduler/health.js';
+
+const parentOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('spawn helper', () => {
+  it('runs commands from the helper, in their own process group, with output, exit codes and spawn errors as before', async () => {
+    let leader = 0;
+    let parent = 0;
+    const r = await runProcess({
+      shell: 'echo out; echo err >&2; sleep 0.2; exit 3',
+      cwd: process.cwd(),
+      timeoutMs: 30_000,
+      onSpawn: (pid) => {
+        leader = pid;
+        parent = parentOf(pid);
+      },
+    });
+    expect(r).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', spawnError: null, timedOut: false });
+    expect(leader).toBeGreaterThan(0);
+    expect(parent).not.toBe(process.pid); // spawned by the helper, not by this (large) process
+    const missing = await runProcess({ file: '/nonexistent/tool', cwd: process.cwd(), timeoutMs: 30_000 });
+    expect(missing.spawnError).toMatch(/ENOENT/);
+  });
+
+  it('a timeout still kills the whole group (the runner signals -pgid itself)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orc-spawner-'));
+    const r = await runProcess({ shell: `sh -c 'trap "" TERM; sleep 30' & echo $! >> pids; sleep 30 & echo $! >> pids; wait`, cwd: dir, timeoutMs: 300, killGraceMs: 200 });
+    expect(r.timedOut).toBe(true);
+    const pids = readFileSync(join(dir, 'pids'), 'utf8').trim().split('\n').map(Number);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(probeProcess(pid)).toBe('gone'); // gone or a zombie awaiting its reaper, the TERM-ignoring one included
+  });
+
+  it('ORC_STATE_SPAWN=direct spawns from the runner itself; the helper exits when its runner is SIGKILLed', async () => {
+    const script = join(import.meta.dirname, 'fixtures/run/spawner-probe.mjs');
+    const run = (env: NodeJS.ProcessEnv) =>
+      new Promise<{ out: string; child: ReturnType<typeof spawn> }>((resolve) => {
+        const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve({ out, child });
+        });
+      });
+    const direct = await run({ ORC_STATE_SPAWN: 'direct' });
+    const d = JSON.parse(direct.out) as { runner: number; parent: number };
+    expect(d.parent).toBe(d.runner);
+    direct.child.kill('SIGKILL');
+    const helped = await run({});
+    const h = JSON.parse(helped.out) as { runner: number; parent: number };
+    expect(h.parent).not.toBe(h.runner);
+    helped.child.kill('SIGKILL');
+    // the helper notices its channel closed and exits (a deadline for a failure, never for success)
+    for (let i = 0; i < 200 && alive(h.parent); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(alive(h.parent)).toBe(false);
+  });
+});
