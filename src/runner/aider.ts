@@ -31,7 +31,7 @@ import { statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { TaskDefinition } from '../model.js';
 import { selectContext } from './context.js';
-import { evaluatePreValidation, finishOutput, hasCapabilities, processError, resolveWorkingDirectory, runTaskProcess, settleError } from './shell.js';
+import { evaluatePreValidation, finishOutput, hasCapabilities, processError, resolveWorkingDirectory, runTaskProcess, settleOutput } from './shell.js';
 import type { RunContext, Worker, WorkerOutput } from './types.js';
 
 const FORBIDDEN_OPTIONS = new Set(['--file', '--read']);
@@ -204,19 +204,6 @@ export class AiderWorker implements Worker {
     } else if (error?.error_type === 'nonzero_exit' && parsed.insufficientContext) {
       error = { ...error, error_type: 'insufficient_context', message: `aider reported insufficient context: "${parsed.insufficientContext}"` };
     }
-    error = settleError(task, p, validation, error);
-    return finishOutput({
-      ...base,
-      durationMs: p.durationMs,
-      error,
-      process: p,
-      changes,
-      validation,
-      tokensUsed: parsed.tokensUsed,
-      commitMessage: parsed.commitMessage,
-      command: [command.file, ...command.args],
-      workingDirectory: relative(root, wd.dir).split(sep).join('/') || '.',
-      context,
-    });
+    return settleOutput(root, base, { p, changes, validation, error, command: [command.file, ...command.args], dir: wd.dir }, { tokensUsed: parsed.tokensUsed, commitMessage: parsed.commitMessage, context });
   }
 }

@@ -29,10 +29,10 @@
  * capabilities include "claude"); tests use a fake `claude` on PATH printing this format.
  * Dependencies: node:path, ./shell.js, ./aider.js (splitCommandLine), ./types.js, ../model.js.
  */
-import { basename, relative, sep } from 'node:path';
+import { basename } from 'node:path';
 import type { TaskDefinition } from '../model.js';
 import { splitCommandLine } from './aider.js';
-import { BaseWorker, beginAttempt, evaluatePreValidation, finishOutput, processError, runTaskProcess, settleError } from './shell.js';
+import { BaseWorker, beginAttempt, evaluatePreValidation, finishOutput, processError, runTaskProcess, settleOutput } from './shell.js';
 import type { RunContext, WorkerOutput } from './types.js';
 
 export interface ClaudeResult {
@@ -166,18 +166,7 @@ export class ClaudeWorker extends BaseWorker {
         };
       }
     }
-    error = settleError(task, p, validation, error);
-    const output = finishOutput({
-      ...base,
-      durationMs: p.durationMs,
-      error,
-      process: p,
-      changes,
-      validation,
-      tokensUsed: parsed.tokens,
-      command: [command.file, ...command.args],
-      workingDirectory: relative(root, dir).split(sep).join('/') || '.',
-    });
+    const output = settleOutput(root, base, { p, changes, validation, error, command: [command.file, ...command.args], dir }, { tokensUsed: parsed.tokens });
     if (parsed.costUsd !== null) output.metadata.cost_usd = parsed.costUsd;
     if (parsed.numTurns !== null) output.metadata.num_turns = parsed.numTurns;
     if (Object.keys(parsed.usage).length) output.metadata.usage = parsed.usage;

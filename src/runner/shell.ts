@@ -24,6 +24,7 @@
  *   - runTaskProcess(root, task, ctx, command, cwd) → { p, changes }: the process
  *     with the task's timeout and the context's env/kill grace/signal/output hook,
  *     and the repository changes it made                                      (internal)
+ *   - settleOutput(root, base, run, extra): settleError + finishOutput, the end of every process adapter (internal)
  *   - settleError(task, p, validation, error): post-execution validation, and
  *     validation_failed when the run itself did not fail                       (internal)
  * Integration points: ./aider.ts builds on runTaskProcess/settleError/finishOutput; the engine
@@ -441,6 +442,29 @@ export async function runTaskProcess(
 }
 
 /** Evaluate post-execution validation (not for a timed-out or cancelled run); a run that did not fail otherwise fails as validation_failed when a rule failed. */
+/**
+ * The end of every process-running adapter: post-execution validation settles the error, then the
+ * worker output with the process, its changes and where it ran (shell, aider and claude share it).
+ */
+export function settleOutput(
+  root: string,
+  base: Pick<FinishInput, 'task' | 'worker' | 'ctx' | 'startedAt'>,
+  run: { p: ProcessResult; changes: FinishInput['changes']; validation: ValidationReport; error: FinishInput['error']; command: string[]; dir: string },
+  extra: Pick<FinishInput, 'tokensUsed' | 'commitMessage' | 'context'> = {},
+): WorkerOutput {
+  return finishOutput({
+    ...base,
+    ...extra,
+    durationMs: run.p.durationMs,
+    error: settleError(base.task, run.p, run.validation, run.error),
+    process: run.p,
+    changes: run.changes,
+    validation: run.validation,
+    command: run.command,
+    workingDirectory: relative(root, run.dir).split(sep).join('/') || '.',
+  });
+}
+
 export function settleError(task: TaskDefinition, p: ProcessResult, validation: ValidationReport, error: FinishInput['error']): FinishInput['error'] {
   evaluatePostValidation(task, p.timedOut || p.cancelled ? null : p.exitCode, validation);
   if (!error && validation.failed.length > 0) return { error_type: 'validation_failed', message: `post-execution validation failed: ${validation.failed.join(', ')}`, exit_code: p.exitCode };
@@ -521,16 +545,6 @@ export class ShellWorker implements Worker {
       });
     }
     const { p, changes } = await runTaskProcess(root, task, ctx, { shell: task.execution.command }, wd.dir);
-    const error = settleError(task, p, validation, processError(p, task));
-    return finishOutput({
-      ...base,
-      durationMs: p.durationMs,
-      error,
-      process: p,
-      changes,
-      validation,
-      command: ['/bin/sh', '-c', task.execution.command],
-      workingDirectory: relative(root, wd.dir).split(sep).join('/') || '.',
-    });
+    return settleOutput(root, base, { p, changes, validation, error: processError(p, task), command: ['/bin/sh', '-c', task.execution.command], dir: wd.dir });
   }
 }
