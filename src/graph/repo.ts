@@ -4,12 +4,12 @@
  * Public API:
  *   - loadGraphInputs(root, options?): Promise<GraphInputs>   (stable; options.taskSet: definitions already loaded; options.cachedDefinitions for ready)
  *   - GraphInputs                                            (stable type)
- * Reads: tasks/ (A's loadTasks), the resource registry (A's loadResources),
+ * Reads: tasks/ (A's loadTasks), the resource registry (loadResources, through the per-user ../registry/cache.js),
  * orc-state.config.json (loadConfig), `.state/current.json` (B2's
  * readSnapshot; a corrupt snapshot is reported as a note and statuses fall
  * back to the definitions), and past run durations from the event log.
  * Integration points: `orc-state plan|ready`, watch's first load.
- * Dependencies: ../repo/load-tasks.js, ../engine/definitions-cache.js, ../registry/index.js, ../config.js,
+ * Dependencies: ../repo/load-tasks.js, ../engine/definitions-cache.js, ../registry/cache.js, ../config.js,
  * ../engine/snapshot.js, ./files.js, ./estimates.js.
  */
 import { existsSync } from 'node:fs';
@@ -20,7 +20,8 @@ import { loadConfig, type LoadedConfig } from '../config.js';
 import { readSnapshot } from '../engine/snapshot.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
 import { loadTasksCached } from '../engine/definitions-cache.js';
-import { loadResources, type ResourceRegistry } from '../registry/index.js';
+import type { ResourceRegistry } from '../registry/index.js';
+import { loadResourcesCached } from '../registry/cache.js';
 import type { RunHistory } from './estimates.js';
 import { analyze, historyFor, type Analysis } from './files.js';
 
@@ -50,7 +51,7 @@ export async function loadGraphInputs(
     });
   }
   const taskSet = options.taskSet ?? (options.cachedDefinitions ? loadTasksCached(root) : loadTasks(root));
-  const registry = loadResources(root);
+  const registry = loadResourcesCached(root);
   const config = loadConfig(root);
   let snapshot: Snapshot | null = null;
   let snapshotProblem: string | null = null;
