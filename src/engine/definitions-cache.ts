@@ -1,43 +1,101 @@
 /**
  * A per-user cache of loaded task definitions, so one-shot commands (`orc-state
- * task ...`, `worker ...`) on a large repository do not re-read, re-parse and
- * re-validate every task file on each call.
+ * task ...`, `worker ...`, `ready`) on a large repository do not re-read, re-parse and
+ * re-validate every task file on each call; and a one-shot transition reads only
+ * what it needs (issue 12): the definitions of the workstream directories it touches.
  *
- * Public API (internal): loadTasksCached(root) → TaskSet; definitionsSignature(root).
- * Correctness: the cache is keyed by a signature of every entry under tasks/
- * (relative path, size, mtime, inode); any change (or any symbolic link, which
- * A's loader resolves specially) means a full `loadTasks(root)`, whose result
- * then replaces the cache. Only what loadTasks produced is ever cached, so
- * validation is never skipped: a changed file is always re-validated. Cached
- * tasks carry a canonical `text` (their JSON) and locations at line 1; the
- * engine needs neither for committing. The cache lives outside the repository
- * (`$TMPDIR/orc-state-<uid>/`), so nothing in .state/ or tasks/ changes.
- * Integration points: src/engine/commit.ts (definitions for guards and derive).
- * Dependencies: node:fs, node:os, node:crypto, ../repo/load-tasks.js.
+ * Public API (internal):
+ *   - loadTasksCached(root) → TaskSet         every file's stat checked; a full TaskSet
+ *   - loadTasksLazy(root) → TaskSet | null    a TaskSet whose definitions are read per workstream directory on first use
+ *     (null: no usable cache, call loadTasksCached)
+ *   - lazyDefinitions(taskSet) → { defs, critical } | null   lookup-only views of a lazy set (no full read)
+ *   - graphDefinitions(taskSet, workstreams) → TaskSetLike   what the DAG/plan files of `workstreams` need:
+ *     their tasks' full definitions, every other task as { task_id, workstream_id, dependencies } (graph shape only)
+ *   - definitionsSignature(root), rememberDefinitions(root, set)
+ * Layout (`$TMPDIR/orc-state-<uid>/`, src/core/user-cache.ts): an index (signature of every entry
+ * under tasks/, each directory's stat, every loaded task's id, workstream, dependencies and file in
+ * TaskSet order, the set's findings and invalid ids) and one shard per workstream directory (each
+ * entry's stat and loaded definition).
+ * Correctness:
+ *   - loadTasksCached: the signature of every entry under tasks/ (relative path, size, mtime, inode)
+ *     must equal the index's; any change (or any symbolic link, which A's loader resolves specially)
+ *     means a full `loadTasks(root)`, whose result then replaces the cache. Only what loadTasks
+ *     produced is ever cached, so validation is never skipped: a changed file is always re-validated.
+ *   - loadTasksLazy: tasks/ and every workstream directory must have the stat the index recorded (so
+ *     no file was added, removed or renamed; atomic-rename saves count as renames); a shard is used
+ *     only when every file in its directory still has the recorded stat (size, mtime, inode), checked
+ *     when the shard is first needed. Any difference (and any use that needs the whole set: iterating
+ *     it, its findings, byWorkstream) falls back to loadTasksCached, so the answer is loadTasks'.
+ *     Limit: a file rewritten in place in a directory that is never consulted is not noticed (it cannot
+ *     change the answer to what was asked, except as a duplicate task_id, which loadTasks reports).
+ *   - Cached tasks carry a canonical `text` (their JSON) and locations at line 1; the engine needs
+ *     neither for committing. Stub tasks of graphDefinitions carry no text.
+ * The cache lives outside the repository, so nothing in .state/ or tasks/ changes.
+ * Integration points: src/engine/commit.ts (definitions for guards and derive), src/engine/derive.ts
+ * (graphDefinitions), src/graph/repo.ts (ready), src/engine/claim.ts, src/server/views.ts (signature).
+ * Stability: internal.
+ * Dependencies: node:fs, node:crypto, ../repo/load-tasks.js, ../core/user-cache.js.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding, TaskDefinition } from '../model.js';
 import { loadTasks, type LoadedTask, type TaskSet } from '../repo/load-tasks.js';
 import { repoCacheFile } from '../core/user-cache.js';
 
-const VERSION = 1;
+const VERSION = 2;
 
-interface CacheFile {
+/** One directory entry under tasks/<dir>/ as the walk saw it. */
+interface Entry {
+  name: string;
+  key: string;
+}
+
+interface Walk {
+  signature: string;
+  /** Stat of tasks/ and of each tasks/<dir>/ (null: the tree is not tasks/<dir>/<file> only, no lazy use). */
+  tasksKey: string;
+  dirs: Map<string, { key: string; entries: Entry[] }> | null;
+}
+
+/** [task_id, workstream_id, dependencies, directory, file name], in TaskSet order. */
+type SkeletonRow = [string, string, unknown[], string, string];
+
+interface IndexFile {
   version: number;
   root: string;
   signature: string;
-  tasks: Array<{ file: string; sourceVersion: string; task: TaskDefinition }>;
+  tasksKey: string;
+  dirs: Array<[string, string]> | null;
+  skeleton: SkeletonRow[];
   findings: Finding[];
   invalidIds: string[];
 }
 
-/** Hash of every entry under tasks/ (as loadTasks walks it), or null when the tree cannot be cached. */
-export function definitionsSignature(root: string): string | null {
+interface ShardFile {
+  version: number;
+  signature: string;
+  key: string;
+  entries: Array<{ name: string; key: string; sourceVersion?: string; task?: TaskDefinition }>;
+}
+
+const fileKey = (st: Stats): string => `${st.size} ${st.mtimeMs} ${st.ino}`;
+const dirKey = (st: Stats): string => `${st.ino} ${st.mtimeMs}`;
+
+/** Every entry under tasks/ (as loadTasks walks it), or null when the tree cannot be cached. */
+function walk(root: string): Walk | null {
   const hash = createHash('sha1');
   let ok = true;
-  const walk = (abs: string, rel: string): void => {
+  let simple = true;
+  const dirs = new Map<string, { key: string; entries: Entry[] }>();
+  const top = join(root, 'tasks');
+  let tasksKey = '';
+  try {
+    tasksKey = dirKey(lstatSync(top));
+  } catch {
+    return null;
+  }
+  const visit = (abs: string, rel: string, level: number, into: Entry[] | null): void => {
     let names: string[];
     try {
       names = readdirSync(abs).sort();
@@ -56,50 +114,119 @@ export function definitionsSignature(root: string): string | null {
       }
       if (st.isDirectory()) {
         hash.update(`d ${rel}/${name}\n`);
-        walk(p, `${rel}/${name}`);
+        if (level === 0) {
+          const entries: Entry[] = [];
+          dirs.set(name, { key: dirKey(st), entries });
+          visit(p, `${rel}/${name}`, 1, entries);
+        } else {
+          simple = false;
+          visit(p, `${rel}/${name}`, level + 1, null);
+        }
       } else {
+        const key = fileKey(st);
         hash.update(`f ${rel}/${name} ${st.size} ${st.mtimeMs} ${st.ino}\n`);
+        if (into) into.push({ name, key });
+        else simple = false;
       }
     }
   };
-  walk(join(root, 'tasks'), 'tasks');
-  return ok ? hash.digest('hex') : null;
+  visit(top, 'tasks', 0, null);
+  return ok ? { signature: hash.digest('hex'), tasksKey, dirs: simple ? dirs : null } : null;
 }
 
-function cachePath(root: string): string {
-  return repoCacheFile(root, 'definitions');
+/** Hash of every entry under tasks/ (as loadTasks walks it), or null when the tree cannot be cached. */
+export function definitionsSignature(root: string): string | null {
+  return walk(root)?.signature ?? null;
 }
 
-function fromCache(c: CacheFile): TaskSet {
-  const set: TaskSet = { tasks: new Map(), byWorkstream: new Map(), findings: c.findings, filesRead: 0, invalidIds: new Set(c.invalidIds) };
-  for (const t of c.tasks) {
-    const loaded = { task: t.task, file: t.file, sourceVersion: t.sourceVersion, locate: () => ({ line: 1, column: 1 }) } as unknown as LoadedTask;
-    // The canonical text is computed only if someone asks for it.
-    let text: string | undefined;
-    Object.defineProperty(loaded, 'text', { enumerable: true, get: () => (text ??= JSON.stringify(t.task)) });
-    set.tasks.set(t.task.task_id, loaded);
-    const ws = set.byWorkstream.get(t.task.workstream_id);
-    if (ws) ws.push(loaded);
-    else set.byWorkstream.set(t.task.workstream_id, [loaded]);
+const indexPath = (root: string): string => repoCacheFile(root, 'definitions');
+const shardPath = (root: string, dir: string): string => repoCacheFile(root, `definitions-ws-${createHash('sha1').update(dir).digest('hex').slice(0, 12)}`);
+
+function readJson<T>(path: string): T | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return null;
   }
+}
+
+function writeJson(path: string, body: unknown): void {
+  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(body));
+  renameSync(tmp, path);
+}
+
+function readIndex(root: string): IndexFile | null {
+  const c = readJson<IndexFile>(indexPath(root));
+  return c && c.version === VERSION && c.root === root ? c : null;
+}
+
+/** A cached definition as a LoadedTask (locations at line 1; the canonical text only if someone asks for it). */
+function loadedFrom(task: TaskDefinition, file: string, sourceVersion: string): LoadedTask {
+  const loaded = { task, file, sourceVersion, locate: () => ({ line: 1, column: 1 }) } as unknown as LoadedTask;
+  let text: string | undefined;
+  Object.defineProperty(loaded, 'text', { enumerable: true, get: () => (text ??= JSON.stringify(task)) });
+  return loaded;
+}
+
+/** The shard's loaded tasks by id (only tasks that made it into the TaskSet are stored). */
+function shardTasks(dir: string, shard: ShardFile): Map<string, LoadedTask> {
+  const out = new Map<string, LoadedTask>();
+  for (const e of shard.entries) if (e.task) out.set(e.task.task_id, loadedFrom(e.task, `tasks/${dir}/${e.name}`, e.sourceVersion ?? e.task.schema_version));
+  return out;
+}
+
+function assemble(index: IndexFile, byDir: (dir: string) => Map<string, LoadedTask> | null): TaskSet | null {
+  const set: TaskSet = { tasks: new Map(), byWorkstream: new Map(), findings: index.findings, filesRead: 0, invalidIds: new Set(index.invalidIds) };
+  for (const [id, , , dir] of index.skeleton) {
+    const loaded = byDir(dir)?.get(id);
+    if (!loaded) return null;
+    set.tasks.set(id, loaded);
+    const ws = set.byWorkstream.get(loaded.task.workstream_id);
+    if (ws) ws.push(loaded);
+    else set.byWorkstream.set(loaded.task.workstream_id, [loaded]);
+  }
+  for (const list of set.byWorkstream.values()) list.sort((a, b) => (a.task.task_id < b.task.task_id ? -1 : 1));
   return set;
 }
 
-function save(root: string, signature: string, set: TaskSet): void {
-  const file = cachePath(root);
-  const body: CacheFile = {
-    version: VERSION,
-    root,
-    signature,
-    tasks: [...set.tasks.values()].map((t) => ({ file: t.file, sourceVersion: t.sourceVersion, task: t.task })),
-    findings: set.findings,
-    invalidIds: [...(set.invalidIds ?? [])],
-  };
+function save(root: string, w: Walk, set: TaskSet): void {
+  const skeleton: SkeletonRow[] = [];
+  const byFile = new Map<string, LoadedTask>();
+  for (const t of set.tasks.values()) {
+    byFile.set(t.file, t);
+    const slash = t.file.lastIndexOf('/');
+    const dir = t.file.slice('tasks/'.length, slash);
+    skeleton.push([t.task.task_id, t.task.workstream_id, [...(t.task.dependencies ?? [])], dir, t.file.slice(slash + 1)]);
+  }
   try {
-    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(body));
-    renameSync(tmp, file);
+    // Shards first, the index last: a reader that finds the new index finds its shards.
+    if (w.dirs) {
+      for (const [dir, { key, entries }] of w.dirs) {
+        const shard: ShardFile = {
+          version: VERSION,
+          signature: w.signature,
+          key,
+          entries: entries.map((e) => {
+            const t = byFile.get(`tasks/${dir}/${e.name}`);
+            return t ? { name: e.name, key: e.key, sourceVersion: t.sourceVersion, task: t.task } : { name: e.name, key: e.key };
+          }),
+        };
+        writeJson(shardPath(root, dir), shard);
+      }
+    }
+    const index: IndexFile = {
+      version: VERSION,
+      root,
+      signature: w.signature,
+      tasksKey: w.tasksKey,
+      dirs: w.dirs ? [...w.dirs].map(([dir, d]) => [dir, d.key]) : null,
+      skeleton,
+      findings: set.findings,
+      invalidIds: [...(set.invalidIds ?? [])],
+    };
+    writeJson(indexPath(root), index);
   } catch {
     /* a cache is optional */
   }
@@ -107,22 +234,241 @@ function save(root: string, signature: string, set: TaskSet): void {
 
 /** loadTasks(root), served from the cache when no file under tasks/ changed since it was filled. */
 export function loadTasksCached(root: string): TaskSet {
-  const signature = definitionsSignature(root);
-  if (signature === null) return loadTasks(root);
-  try {
-    const c = JSON.parse(readFileSync(cachePath(root), 'utf8')) as CacheFile;
-    if (c.version === VERSION && c.signature === signature && c.root === root) return fromCache(c);
-  } catch {
-    /* no cache yet, or unreadable */
+  const w = walk(root);
+  if (w === null) return loadTasks(root);
+  const index = readIndex(root);
+  if (index && index.signature === w.signature && index.dirs && w.dirs) {
+    const shards = new Map<string, Map<string, LoadedTask> | null>();
+    const set = assemble(index, (dir) => {
+      if (!shards.has(dir)) {
+        const s = readJson<ShardFile>(shardPath(root, dir));
+        shards.set(dir, s && s.version === VERSION && s.signature === w.signature ? shardTasks(dir, s) : null);
+      }
+      return shards.get(dir) ?? null;
+    });
+    if (set) return set;
   }
   const set = loadTasks(root);
   // Only cache when nothing changed while we were reading.
-  if (definitionsSignature(root) === signature) save(root, signature, set);
+  const after = walk(root);
+  if (after && after.signature === w.signature) save(root, after, set);
   return set;
 }
 
 /** Refresh the cache from a TaskSet just loaded in full (sync). */
 export function rememberDefinitions(root: string, set: TaskSet): void {
-  const signature = definitionsSignature(root);
-  if (signature !== null) save(root, signature, set);
+  const w = walk(root);
+  if (w !== null) save(root, w, set);
+}
+
+/**
+ * A TaskSet answering lookups from the shards of the directories asked about; anything that needs
+ * the whole set, or any stat that differs from the cache, turns it into loadTasksCached(root).
+ */
+class LazyTaskSet implements TaskSet {
+  readonly filesRead = 0;
+  readonly tasks: Map<string, LoadedTask>;
+  private whole: TaskSet | null = null;
+  private readonly rows = new Map<string, SkeletonRow>();
+  private readonly shards = new Map<string, Map<string, LoadedTask>>();
+  private readonly dirKeys: Map<string, string>;
+
+  constructor(
+    readonly root: string,
+    readonly index: IndexFile,
+  ) {
+    for (const row of index.skeleton) this.rows.set(row[0], row);
+    this.dirKeys = new Map(index.dirs ?? []);
+    this.tasks = new LazyTaskMap(this);
+  }
+
+  get materialized(): boolean {
+    return this.whole !== null;
+  }
+
+  /** The full set (loadTasksCached: every file's stat checked). */
+  full(): TaskSet {
+    return (this.whole ??= loadTasksCached(this.root));
+  }
+
+  get byWorkstream(): Map<string, LoadedTask[]> {
+    return this.full().byWorkstream;
+  }
+
+  get findings(): Finding[] {
+    return this.full().findings;
+  }
+
+  get invalidIds(): Set<string> {
+    return this.full().invalidIds;
+  }
+
+  /** Every skeleton row (no file read). */
+  allRows(): Iterable<SkeletonRow> {
+    return this.index.skeleton;
+  }
+
+  lookup(id: string): LoadedTask | undefined {
+    if (this.whole) return this.whole.tasks.get(id);
+    const row = this.rows.get(id);
+    // Not in the cached set: a file added since would have changed its directory's stat (checked on open).
+    if (!row) return undefined;
+    const tasks = this.shard(row[3]);
+    const loaded = tasks?.get(id);
+    if (loaded) return loaded;
+    return this.full().tasks.get(id);
+  }
+
+  /** The shard of tasks/<dir>/ when every file in it still has the cached stat; null after falling back. */
+  private shard(dir: string): Map<string, LoadedTask> | null {
+    const done = this.shards.get(dir);
+    if (done) return done;
+    const s = readJson<ShardFile>(shardPath(this.root, dir));
+    if (!s || s.version !== VERSION || s.key !== this.dirKeys.get(dir) || !entriesUnchanged(join(this.root, 'tasks', dir), s)) {
+      this.full();
+      return null;
+    }
+    const tasks = shardTasks(dir, s);
+    this.shards.set(dir, tasks);
+    return tasks;
+  }
+}
+
+function entriesUnchanged(abs: string, shard: ShardFile): boolean {
+  for (const e of shard.entries) {
+    let st: Stats;
+    try {
+      st = lstatSync(`${abs}/${e.name}`);
+    } catch {
+      return false;
+    }
+    if (fileKey(st) !== e.key) return false;
+  }
+  return true;
+}
+
+/** Lookups go to the lazy set; anything that walks the map walks the full set. */
+class LazyTaskMap extends Map<string, LoadedTask> {
+  constructor(private readonly src: LazyTaskSet) {
+    super();
+  }
+  override get(id: string): LoadedTask | undefined {
+    return this.src.lookup(id);
+  }
+  override has(id: string): boolean {
+    return this.src.lookup(id) !== undefined;
+  }
+  override set(id: string, value: LoadedTask): this {
+    this.src.full().tasks.set(id, value);
+    return this;
+  }
+  override delete(id: string): boolean {
+    return this.src.full().tasks.delete(id);
+  }
+  override clear(): void {
+    this.src.full().tasks.clear();
+  }
+  override forEach(fn: (value: LoadedTask, key: string, map: Map<string, LoadedTask>) => void, thisArg?: unknown): void {
+    this.src.full().tasks.forEach(fn, thisArg);
+  }
+  override entries(): MapIterator<[string, LoadedTask]> {
+    return this.src.full().tasks.entries();
+  }
+  override keys(): MapIterator<string> {
+    return this.src.full().tasks.keys();
+  }
+  override values(): MapIterator<LoadedTask> {
+    return this.src.full().tasks.values();
+  }
+  override [Symbol.iterator](): MapIterator<[string, LoadedTask]> {
+    return this.src.full().tasks[Symbol.iterator]();
+  }
+}
+Object.defineProperty(LazyTaskMap.prototype, 'size', {
+  get(this: { src: LazyTaskSet }) {
+    return this.src.full().tasks.size;
+  },
+});
+
+/**
+ * loadTasks(root) as a set read on demand, one workstream directory at a time, or null when there is
+ * no cache to serve it from (or tasks/ or one of its directories gained, lost or renamed an entry).
+ */
+export function loadTasksLazy(root: string): TaskSet | null {
+  const index = readIndex(root);
+  if (!index || !index.dirs) return null;
+  try {
+    if (dirKey(lstatSync(join(root, 'tasks'))) !== index.tasksKey) return null;
+    for (const [dir, key] of index.dirs) if (dirKey(lstatSync(join(root, 'tasks', dir))) !== key) return null;
+  } catch {
+    return null;
+  }
+  return new LazyTaskSet(root, index);
+}
+
+/** Definitions by id and the tasks flagged critical, as lookups into a lazy set (null for any other set). */
+export function lazyDefinitions(taskSet: TaskSet): { defs: ReadonlyMap<string, TaskDefinition>; critical: Pick<ReadonlySet<string>, 'has'> } | null {
+  if (!(taskSet instanceof LazyTaskSet) || taskSet.materialized) return null;
+  const defs = new LazyDefinitionMap(taskSet);
+  return { defs, critical: { has: (id: string) => defs.get(id)?.critical === true } };
+}
+
+class LazyDefinitionMap extends Map<string, TaskDefinition> {
+  constructor(private readonly src: LazyTaskSet) {
+    super();
+  }
+  override get(id: string): TaskDefinition | undefined {
+    return this.src.lookup(id)?.task;
+  }
+  override has(id: string): boolean {
+    return this.src.lookup(id) !== undefined;
+  }
+  override forEach(fn: (value: TaskDefinition, key: string, map: Map<string, TaskDefinition>) => void, thisArg?: unknown): void {
+    for (const [id, t] of this.src.full().tasks) fn.call(thisArg, t.task, id, this);
+  }
+  override *entries(): MapIterator<[string, TaskDefinition]> {
+    for (const [id, t] of this.src.full().tasks) yield [id, t.task];
+  }
+  override *keys(): MapIterator<string> {
+    yield* this.src.full().tasks.keys();
+  }
+  override *values(): MapIterator<TaskDefinition> {
+    for (const t of this.src.full().tasks.values()) yield t.task;
+  }
+  override [Symbol.iterator](): MapIterator<[string, TaskDefinition]> {
+    return this.entries();
+  }
+}
+Object.defineProperty(LazyDefinitionMap.prototype, 'size', {
+  get(this: { src: LazyTaskSet }) {
+    return this.src.full().tasks.size;
+  },
+});
+
+export interface GraphTaskSet {
+  tasks: ReadonlyMap<string, { task: TaskDefinition; file: string; text?: string; locate(path: ReadonlyArray<string | number>, opts?: { key?: boolean }): { line: number; column: number } }>;
+}
+
+/**
+ * What the DAG and plan files of `workstreams` are derived from: their tasks' definitions (read from
+ * their directories' shards, stat-checked) and, for every other task, only what the graph's shape needs
+ * (id, workstream, dependencies) from the index. A set that is not lazy (or `workstreams` undefined:
+ * every file) is returned as it is (or in full).
+ */
+export function graphDefinitions(taskSet: TaskSet, workstreams: ReadonlySet<string> | undefined): TaskSet | GraphTaskSet {
+  if (!(taskSet instanceof LazyTaskSet)) return taskSet;
+  if (workstreams === undefined || taskSet.materialized) return taskSet.full();
+  const tasks = new Map<string, LoadedTask>();
+  const line1 = (): { line: number; column: number } => ({ line: 1, column: 1 });
+  for (const row of taskSet.allRows()) {
+    const [id, ws, dependencies, dir, name] = row;
+    if (workstreams.has(ws)) {
+      const loaded = taskSet.lookup(id);
+      if (taskSet.materialized) return taskSet.full();
+      if (loaded) tasks.set(id, loaded);
+    } else {
+      tasks.set(id, { task: { task_id: id, workstream_id: ws, dependencies } as unknown as TaskDefinition, file: `tasks/${dir}/${name}`, locate: line1 } as unknown as LoadedTask);
+    }
+  }
+  return { tasks };
 }
