@@ -22,6 +22,9 @@ function repo(): string {
     ws1: [{ id: 'a1' }, { id: 'a2', deps: ['a1'] }, { id: 'a3' }],
     ws2: [{ id: 'b1', deps: ['a1'] }, { id: 'b2', deps: ['b1'] }],
     ws3: [{ id: 'c1', deps: ['b2', 'a3'] }, { id: 'c2' }],
+    // a cycle across two workstreams (d1 -> e2 -> e1 -> d1): neither gets a DAG or a plan
+    ws4: [{ id: 'd1', deps: ['e2'] }, { id: 'd2' }],
+    ws5: [{ id: 'e1', deps: ['d1'] }, { id: 'e2', deps: ['e1'] }],
   }) as string;
 }
 
@@ -80,9 +83,11 @@ describe('one-shot definitions and derived files', () => {
     loadTasksCached(root);
     const view = graphDefinitions(loadTasksLazy(root)!, new Set(['ws2']));
     const full = loadTasks(root);
-    expect([...view.tasks.keys()].sort()).toEqual([...full.tasks.keys()].sort());
+    // ws2's tasks, what they depend on (a1) and what depends on them (c1, with its edge into ws2 only)
+    expect([...view.tasks.keys()].sort()).toEqual(['a1', 'b1', 'b2', 'c1']);
     expect(view.tasks.get('b1')?.task).toEqual(full.tasks.get('b1')?.task);
-    expect(view.tasks.get('c1')?.task).toEqual({ task_id: 'c1', workstream_id: 'ws3', dependencies: ['b2', 'a3'] });
+    expect(view.tasks.get('a1')?.task).toEqual({ task_id: 'a1', workstream_id: 'ws1', dependencies: [] });
+    expect(view.tasks.get('c1')?.task).toEqual({ task_id: 'c1', workstream_id: 'ws3', dependencies: ['b2'] });
   });
 
   it('after transitions across workstreams, the derived files equal a full rebuild', async () => {
@@ -91,6 +96,7 @@ describe('one-shot definitions and derived files', () => {
     await complete(root, 'b1'); // ws2, a cross-workstream dependency met
     await complete(root, 'a3'); // ws1, half of c1's (ws3) dependencies
     await applyTransitions(root, [task('c2', 'scheduler_assigned')]); // ws3
+    const cyc = await applyTransitions(root, [task('d2', 'scheduler_assigned')]); // ws4: on the cycle's side
     await applyTransitions(root, [task('a2', 'scheduler_assigned')]);
     await applyTransitions(root, [task('a2', 'worker_started', { worker_id: 'w1' })]);
     await applyTransitions(root, [task('a2', 'execution_failed', { metadata: { exit_code: 1 } })]); // retrying
@@ -100,7 +106,11 @@ describe('one-shot definitions and derived files', () => {
     cpSync(root, rebuilt, { recursive: true });
     const stateDir = join(rebuilt, '.state');
     for (const name of readdirSync(stateDir)) if (DERIVED.test(name)) rmSync(join(stateDir, name));
-    await deriveAll(rebuilt, loadTasks(rebuilt), readSnapshot(rebuilt)!);
+    const full = await deriveAll(rebuilt, loadTasks(rebuilt), readSnapshot(rebuilt)!);
+    // The cycle is reported by the partial derive as by the full one (the whole graph's findings, from the index).
+    const cycles = (r: { findings: Array<{ requirement: string; message: string }> } | null) => (r?.findings ?? []).filter((f) => /cycle/.test(f.message)).map((f) => f.message);
+    expect(cycles(cyc.derived)).toEqual(cycles(full));
+    expect(cycles(full).length).toBeGreaterThan(0);
 
     const names = readdirSync(join(root, '.state')).filter((n) => DERIVED.test(n)).sort();
     expect(names).toEqual(readdirSync(stateDir).filter((n) => DERIVED.test(n)).sort());

@@ -42,6 +42,7 @@ import { join } from 'node:path';
 import type { Finding, TaskDefinition } from '../model.js';
 import { loadTasks, type LoadedTask, type TaskSet } from '../repo/load-tasks.js';
 import { repoCacheFile } from '../core/user-cache.js';
+import { analyze, type GraphHints } from '../graph/files.js';
 
 const VERSION = 2;
 
@@ -58,8 +59,8 @@ interface Walk {
   dirs: Map<string, { key: string; entries: Entry[] }> | null;
 }
 
-/** [task_id, workstream_id, dependencies, directory, file name], in TaskSet order. */
-type SkeletonRow = [string, string, unknown[], string, string];
+/** [task_id, workstream_id, directory, file name], in TaskSet order. */
+type SkeletonRow = [string, string, string, string];
 
 interface IndexFile {
   version: number;
@@ -70,13 +71,25 @@ interface IndexFile {
   skeleton: SkeletonRow[];
   findings: Finding[];
   invalidIds: string[];
+  /** The cycle findings of the whole graph (analyze(...).findings), for a derive that builds only part of it. */
+  cycleFindings: Finding[];
 }
 
 interface ShardFile {
   version: number;
   signature: string;
   key: string;
-  entries: Array<{ name: string; key: string; sourceVersion?: string; task?: TaskDefinition }>;
+  entries: ShardEntry[];
+}
+
+interface ShardEntry {
+  name: string;
+  key: string;
+  sourceVersion?: string;
+  task?: TaskDefinition;
+  /** Ids of the tasks (anywhere) that depend on this one, and whether it lies on a cycle of the whole graph. */
+  dependents?: string[];
+  cyclic?: true;
 }
 
 const fileKey = (st: Stats): string => `${st.size} ${st.mtimeMs} ${st.ino}`;
@@ -179,7 +192,7 @@ function shardTasks(dir: string, shard: ShardFile): Map<string, LoadedTask> {
 
 function assemble(index: IndexFile, byDir: (dir: string) => Map<string, LoadedTask> | null): TaskSet | null {
   const set: TaskSet = { tasks: new Map(), byWorkstream: new Map(), findings: index.findings, filesRead: 0, invalidIds: new Set(index.invalidIds) };
-  for (const [id, , , dir] of index.skeleton) {
+  for (const [id, , dir] of index.skeleton) {
     const loaded = byDir(dir)?.get(id);
     if (!loaded) return null;
     set.tasks.set(id, loaded);
@@ -197,10 +210,21 @@ function save(root: string, w: Walk, set: TaskSet): void {
   for (const t of set.tasks.values()) {
     byFile.set(t.file, t);
     const slash = t.file.lastIndexOf('/');
-    const dir = t.file.slice('tasks/'.length, slash);
-    skeleton.push([t.task.task_id, t.task.workstream_id, [...(t.task.dependencies ?? [])], dir, t.file.slice(slash + 1)]);
+    skeleton.push([t.task.task_id, t.task.workstream_id, t.file.slice('tasks/'.length, slash), t.file.slice(slash + 1)]);
   }
   try {
+    // The whole graph once: who depends on whom, who is on a cycle, and its cycle findings (a lazy derive builds only part of it).
+    const whole = analyze({ taskSet: set, snapshot: null, resources: new Map(), maxParallel: 1 });
+    const { graph } = whole;
+    const dependents = new Map<string, string[]>();
+    const cyclic = new Set<string>();
+    for (let v = 0; v < graph.n; v++) {
+      const id = graph.ids[v] as string;
+      if (graph.cyclic[v]) cyclic.add(id);
+      const start = graph.outStart[v] as number;
+      const end = graph.outStart[v + 1] as number;
+      if (end > start) dependents.set(id, Array.from(graph.outs.subarray(start, end), (x) => graph.ids[x] as string));
+    }
     // Shards first, the index last: a reader that finds the new index finds its shards.
     if (w.dirs) {
       for (const [dir, { key, entries }] of w.dirs) {
@@ -208,9 +232,11 @@ function save(root: string, w: Walk, set: TaskSet): void {
           version: VERSION,
           signature: w.signature,
           key,
-          entries: entries.map((e) => {
+          entries: entries.map((e): ShardEntry => {
             const t = byFile.get(`tasks/${dir}/${e.name}`);
-            return t ? { name: e.name, key: e.key, sourceVersion: t.sourceVersion, task: t.task } : { name: e.name, key: e.key };
+            if (!t) return { name: e.name, key: e.key };
+            const id = t.task.task_id;
+            return { name: e.name, key: e.key, sourceVersion: t.sourceVersion, task: t.task, ...(dependents.has(id) ? { dependents: dependents.get(id) } : {}), ...(cyclic.has(id) ? { cyclic: true as const } : {}) };
           }),
         };
         writeJson(shardPath(root, dir), shard);
@@ -225,6 +251,7 @@ function save(root: string, w: Walk, set: TaskSet): void {
       skeleton,
       findings: set.findings,
       invalidIds: [...(set.invalidIds ?? [])],
+      cycleFindings: whole.findings,
     };
     writeJson(indexPath(root), index);
   } catch {
@@ -271,6 +298,7 @@ class LazyTaskSet implements TaskSet {
   private whole: TaskSet | null = null;
   private readonly rows = new Map<string, SkeletonRow>();
   private readonly shards = new Map<string, Map<string, LoadedTask>>();
+  private readonly entries = new Map<string, ShardEntry>();
   private readonly dirKeys: Map<string, string>;
 
   constructor(
@@ -303,17 +331,12 @@ class LazyTaskSet implements TaskSet {
     return this.full().invalidIds;
   }
 
-  /** Every skeleton row (no file read). */
-  allRows(): Iterable<SkeletonRow> {
-    return this.index.skeleton;
-  }
-
   lookup(id: string): LoadedTask | undefined {
     if (this.whole) return this.whole.tasks.get(id);
     const row = this.rows.get(id);
     // Not in the cached set: a file added since would have changed its directory's stat (checked on open).
     if (!row) return undefined;
-    const tasks = this.shard(row[3]);
+    const tasks = this.shard(row[2]);
     const loaded = tasks?.get(id);
     if (loaded) return loaded;
     return this.full().tasks.get(id);
@@ -329,8 +352,20 @@ class LazyTaskSet implements TaskSet {
       return null;
     }
     const tasks = shardTasks(dir, s);
+    for (const e of s.entries) if (e.task) this.entries.set(e.task.task_id, e);
     this.shards.set(dir, tasks);
     return tasks;
+  }
+
+  /** The cached skeleton row of a task (id, workstream, directory, file), without reading its shard. */
+  rowOf(id: string): SkeletonRow | undefined {
+    return this.rows.get(id);
+  }
+
+  /** What the shard of a task looked up before says about it in the whole graph (dependents, cycle). */
+  graphFacts(id: string): { dependents: readonly string[]; cyclic: boolean } {
+    const e = this.entries.get(id);
+    return { dependents: e?.dependents ?? [], cyclic: e?.cyclic === true };
   }
 }
 
@@ -446,29 +481,49 @@ Object.defineProperty(LazyDefinitionMap.prototype, 'size', {
 });
 
 export interface GraphTaskSet {
-  tasks: ReadonlyMap<string, { task: TaskDefinition; file: string; text?: string; locate(path: ReadonlyArray<string | number>, opts?: { key?: boolean }): { line: number; column: number } }>;
+  tasks: ReadonlyMap<string, LoadedTask>;
+  graphHints: GraphHints;
 }
 
 /**
- * What the DAG and plan files of `workstreams` are derived from: their tasks' definitions (read from
- * their directories' shards, stat-checked) and, for every other task, only what the graph's shape needs
- * (id, workstream, dependencies) from the index. A set that is not lazy (or `workstreams` undefined:
- * every file) is returned as it is (or in full).
+ * What the DAG and plan files of `workstreams` are derived from, without reading every task file:
+ * their tasks' definitions (from their directories' shards, stat-checked), and as bare graph nodes
+ * ({ task_id, workstream_id, dependencies }) the tasks outside them that they depend on or that depend
+ * on them, with the edges into the workstreams. Whether a task lies on a cycle of the whole graph, and
+ * the whole graph's cycle findings, come from the index (graphHints). Those files come out as a derive
+ * over every definition writes them (tests/engine-definitions-lazy.test.ts). A set that is not lazy is
+ * returned as it is; `workstreams` undefined (every file) or a fallback returns the full set.
  */
 export function graphDefinitions(taskSet: TaskSet, workstreams: ReadonlySet<string> | undefined): TaskSet | GraphTaskSet {
   if (!(taskSet instanceof LazyTaskSet)) return taskSet;
   if (workstreams === undefined || taskSet.materialized) return taskSet.full();
   const tasks = new Map<string, LoadedTask>();
-  const line1 = (): { line: number; column: number } => ({ line: 1, column: 1 });
-  for (const row of taskSet.allRows()) {
-    const [id, ws, dependencies, dir, name] = row;
-    if (workstreams.has(ws)) {
-      const loaded = taskSet.lookup(id);
-      if (taskSet.materialized) return taskSet.full();
-      if (loaded) tasks.set(id, loaded);
-    } else {
-      tasks.set(id, { task: { task_id: id, workstream_id: ws, dependencies } as unknown as TaskDefinition, file: `tasks/${dir}/${name}`, locate: line1 } as unknown as LoadedTask);
-    }
+  const cyclic = new Set<string>();
+  for (const [id, ws] of taskSet.index.skeleton) {
+    if (!workstreams.has(ws)) continue;
+    const loaded = taskSet.lookup(id);
+    if (taskSet.materialized) return taskSet.full();
+    if (!loaded) continue;
+    tasks.set(id, loaded);
+    if (taskSet.graphFacts(id).cyclic) cyclic.add(id);
   }
-  return { tasks };
+  const line1 = (): { line: number; column: number } => ({ line: 1, column: 1 });
+  const stubs = new Map<string, string[]>();
+  const stub = (id: string): string[] | undefined => {
+    let deps = stubs.get(id);
+    if (deps) return deps;
+    const row = taskSet.rowOf(id);
+    if (!row) return undefined; // not a loaded task: the edge is missing in the whole graph too
+    stubs.set(id, (deps = []));
+    return deps;
+  };
+  for (const [id, loaded] of tasks) {
+    for (const d of loaded.task.dependencies ?? []) if (typeof d === 'string' && !tasks.has(d)) stub(d);
+    for (const dependent of taskSet.graphFacts(id).dependents) if (!tasks.has(dependent)) stub(dependent)?.push(id);
+  }
+  for (const [id, dependencies] of stubs) {
+    const [, ws, dir, name] = taskSet.rowOf(id) as SkeletonRow;
+    tasks.set(id, { task: { task_id: id, workstream_id: ws, dependencies } as unknown as TaskDefinition, file: `tasks/${dir}/${name}`, locate: line1 } as unknown as LoadedTask);
+  }
+  return { tasks, graphHints: { cyclic, findings: taskSet.index.cycleFindings } };
 }

@@ -69,6 +69,14 @@ export interface LoadedTaskLike {
 }
 export interface TaskSetLike {
   tasks: ReadonlyMap<string, LoadedTaskLike>;
+  /** Set when `tasks` is only part of the graph (src/engine/definitions-cache.ts graphDefinitions): facts of the whole one. */
+  graphHints?: GraphHints;
+}
+
+/** What a partial task set knows about the whole graph: the ids on a cycle, and the whole graph's cycle findings. */
+export interface GraphHints {
+  cyclic: ReadonlySet<string>;
+  findings: Finding[];
 }
 
 export interface DagNode {
@@ -174,7 +182,16 @@ function fromGraph(input: AnalysisInput, graph: TaskGraph<TaskDefinition>, estim
     return { file: loaded.file, line: at.line, column: at.column };
   };
   const findings: Finding[] = [];
-  for (const issue of graph.issues) {
+  const hints = input.taskSet.graphHints;
+  if (hints) {
+    // Part of the graph: a cycle through tasks left out is invisible here, so the whole graph's facts are used.
+    for (const id of hints.cyclic) {
+      const v = graph.index.get(id);
+      if (v !== undefined) graph.cyclic[v] = 1;
+    }
+    findings.push(...hints.findings);
+  }
+  for (const issue of hints ? [] : graph.issues) {
     if (issue.kind === 'cycle') findings.push(cycleFinding(issue, locate));
     else if (issue.kind === 'self') {
       const at = locate(issue.task, ['dependencies', issue.position]);
