@@ -6,6 +6,7 @@
  *
  * Public API (internal):
  *   - loadTasksCached(root) → TaskSet         every file's stat checked; a full TaskSet
+ *   - loadPlanTasksCached(root) → TaskSet     the same check; tasks cut to PlanFields (what the graph, plans and ready read)
  *   - loadTasksLazy(root) → TaskSet | null    a TaskSet whose definitions are read per workstream directory on first use
  *     (null: no usable cache, call loadTasksCached)
  *   - lazyDefinitions(taskSet) → { defs, critical } | null   lookup-only views of a lazy set (no full read)
@@ -15,7 +16,8 @@
  * Layout (`$TMPDIR/orc-state-<uid>/`, src/core/user-cache.ts): an index (signature of every entry
  * under tasks/, each directory's stat, every loaded task's id, workstream, dependencies and file in
  * TaskSet order, the set's findings and invalid ids) and one shard per workstream directory (each
- * entry's stat and loaded definition).
+ * entry's stat and loaded definition, who depends on it, whether it is on a cycle), and every task's
+ * PlanFields in one file for `ready`.
  * Correctness:
  *   - loadTasksCached: the signature of every entry under tasks/ (relative path, size, mtime, inode)
  *     must equal the index's; any change (or any symbolic link, which A's loader resolves specially)
@@ -92,6 +94,34 @@ interface ShardEntry {
   cyclic?: true;
 }
 
+/** The fields of a definition that the graph, the plans and `ready` read (src/graph: GraphTask, PlanTask, ready.ts). */
+export type PlanFields = Pick<TaskDefinition, 'task_id' | 'workstream_id' | 'dependencies' | 'name' | 'type' | 'status' | 'priority' | 'critical' | 'resource_requirements'> & {
+  execution?: Partial<Pick<NonNullable<TaskDefinition['execution']>, 'estimated_duration_seconds' | 'timeout_seconds'>>;
+};
+
+/** Every task's PlanFields in TaskSet order, with the signature it was made under. */
+interface PlanFile {
+  version: number;
+  signature: string;
+  tasks: Array<[string, PlanFields]>;
+  findings: Finding[];
+  invalidIds: string[];
+}
+
+function planFields(t: TaskDefinition): PlanFields {
+  const out: PlanFields = { task_id: t.task_id, workstream_id: t.workstream_id, dependencies: t.dependencies, name: t.name, type: t.type, status: t.status };
+  if (t.priority !== undefined) out.priority = t.priority;
+  if (t.critical !== undefined) out.critical = t.critical;
+  if (t.resource_requirements !== undefined) out.resource_requirements = t.resource_requirements;
+  if (t.execution) {
+    const e: NonNullable<PlanFields['execution']> = {};
+    if (t.execution.estimated_duration_seconds !== undefined) e.estimated_duration_seconds = t.execution.estimated_duration_seconds;
+    if (t.execution.timeout_seconds !== undefined) e.timeout_seconds = t.execution.timeout_seconds;
+    out.execution = e;
+  }
+  return out;
+}
+
 const fileKey = (st: Stats): string => `${st.size} ${st.mtimeMs} ${st.ino}`;
 const dirKey = (st: Stats): string => `${st.ino} ${st.mtimeMs}`;
 
@@ -153,6 +183,7 @@ export function definitionsSignature(root: string): string | null {
 }
 
 const indexPath = (root: string): string => repoCacheFile(root, 'definitions');
+const planPath = (root: string): string => repoCacheFile(root, 'definitions-plan');
 const shardPath = (root: string, dir: string): string => repoCacheFile(root, `definitions-ws-${createHash('sha1').update(dir).digest('hex').slice(0, 12)}`);
 
 function readJson<T>(path: string): T | null {
@@ -253,6 +284,14 @@ function save(root: string, w: Walk, set: TaskSet): void {
       invalidIds: [...(set.invalidIds ?? [])],
       cycleFindings: whole.findings,
     };
+    const plan: PlanFile = {
+      version: VERSION,
+      signature: w.signature,
+      tasks: [...set.tasks.values()].map((t) => [t.file, planFields(t.task)]),
+      findings: set.findings,
+      invalidIds: index.invalidIds,
+    };
+    writeJson(planPath(root), plan);
     writeJson(indexPath(root), index);
   } catch {
     /* a cache is optional */
@@ -279,6 +318,29 @@ export function loadTasksCached(root: string): TaskSet {
   // Only cache when nothing changed while we were reading.
   const after = walk(root);
   if (after && after.signature === w.signature) save(root, after, set);
+  return set;
+}
+
+/**
+ * For commands that only plan (`ready`): loadTasks(root) with every task cut to its PlanFields, served
+ * when no file under tasks/ changed (the same signature check as loadTasksCached, every file's stat);
+ * otherwise loadTasksCached(root) in full (which refreshes this cache too). Tasks carry no text and
+ * locations at line 1.
+ */
+export function loadPlanTasksCached(root: string): TaskSet {
+  const w = walk(root);
+  const c = w ? readJson<PlanFile>(planPath(root)) : null;
+  if (!w || !c || c.version !== VERSION || c.signature !== w.signature) return loadTasksCached(root);
+  const set: TaskSet = { tasks: new Map(), byWorkstream: new Map(), findings: c.findings, filesRead: 0, invalidIds: new Set(c.invalidIds) };
+  const locate = (): { line: number; column: number } => ({ line: 1, column: 1 });
+  for (const [file, task] of c.tasks) {
+    const loaded = { task, file, sourceVersion: '', locate } as unknown as LoadedTask;
+    set.tasks.set(task.task_id, loaded);
+    const ws = set.byWorkstream.get(task.workstream_id);
+    if (ws) ws.push(loaded);
+    else set.byWorkstream.set(task.workstream_id, [loaded]);
+  }
+  for (const list of set.byWorkstream.values()) list.sort((a, b) => (a.task.task_id < b.task.task_id ? -1 : 1));
   return set;
 }
 

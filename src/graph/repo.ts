@@ -19,7 +19,7 @@ import type { Snapshot } from '../model.js';
 import { loadConfig, type LoadedConfig } from '../config.js';
 import { readSnapshot } from '../engine/snapshot.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
-import { loadTasksCached } from '../engine/definitions-cache.js';
+import { loadPlanTasksCached } from '../engine/definitions-cache.js';
 import type { ResourceRegistry } from '../registry/index.js';
 import { loadResourcesCached } from '../registry/cache.js';
 import type { RunHistory } from './estimates.js';
@@ -40,7 +40,11 @@ export interface GraphInputs {
 
 export async function loadGraphInputs(
   root: string,
-  /** taskSet: definitions already loaded; cachedDefinitions: definitions from the per-user cache (re-validated whenever a task file changed; locations at line 1), for commands that print no task-file locations (ready). */
+  /**
+   * taskSet: definitions already loaded; cachedDefinitions: definitions from the per-user cache (re-validated whenever a
+   * task file changed; locations at line 1; each task cut to the fields the graph, plans and ready read: PlanFields), for
+   * commands that print no task-file locations and read nothing else of a definition (ready).
+   */
   options: { maxParallel?: number; taskSet?: TaskSet; cachedDefinitions?: boolean } = {},
 ): Promise<GraphInputs> {
   if (!existsSync(root)) throw new OrcError('UNREADABLE_INPUT', `repository root ${root} does not exist`, { fix: 'pass an existing directory with --root' });
@@ -50,7 +54,7 @@ export async function loadGraphInputs(
       fix: 'run the command from the repository root (or pass --root), or create tasks/{workstream_id}/{task_id}.json files',
     });
   }
-  const taskSet = options.taskSet ?? (options.cachedDefinitions ? loadTasksCached(root) : loadTasks(root));
+  const taskSet = options.taskSet ?? (options.cachedDefinitions ? loadPlanTasksCached(root) : loadTasks(root));
   const registry = loadResourcesCached(root);
   const config = loadConfig(root);
   let snapshot: Snapshot | null = null;
