@@ -46,7 +46,7 @@ import { loadTasks, type LoadedTask, type TaskSet } from '../repo/load-tasks.js'
 import { repoCacheFile } from '../core/user-cache.js';
 import { analyze, type GraphHints } from '../graph/files.js';
 
-const VERSION = 2;
+const VERSION = 3;
 
 /** One directory entry under tasks/<dir>/ as the walk saw it. */
 interface Entry {

@@ -10,7 +10,7 @@
  * back to the definitions), and past run durations from the event log.
  * Integration points: `orc-state plan|ready`, watch's first load.
  * Dependencies: ../repo/load-tasks.js, ../engine/definitions-cache.js, ../registry/cache.js, ../config.js,
- * ../engine/snapshot.js, ./files.js, ./estimates.js.
+ * ../engine/snapshot.js, ../derive/status-view.js, ./files.js, ./estimates.js.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { OrcError } from '../errors.js';
 import type { Snapshot } from '../model.js';
 import { loadConfig, type LoadedConfig } from '../config.js';
 import { readSnapshot } from '../engine/snapshot.js';
+import { readStatusView } from '../derive/status-view.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
 import { loadPlanTasksCached } from '../engine/definitions-cache.js';
 import type { ResourceRegistry } from '../registry/index.js';
@@ -43,9 +44,10 @@ export async function loadGraphInputs(
   /**
    * taskSet: definitions already loaded; cachedDefinitions: definitions from the per-user cache (re-validated whenever a
    * task file changed; locations at line 1; each task cut to the fields the graph, plans and ready read: PlanFields), for
-   * commands that print no task-file locations and read nothing else of a definition (ready).
+   * commands that print no task-file locations and read nothing else of a definition (ready). statusesOnly: the snapshot
+   * is only read for task statuses and last_seq (from .state/by_status.json when it is fresh: ../derive/status-view.js).
    */
-  options: { maxParallel?: number; taskSet?: TaskSet; cachedDefinitions?: boolean } = {},
+  options: { maxParallel?: number; taskSet?: TaskSet; cachedDefinitions?: boolean; statusesOnly?: boolean } = {},
 ): Promise<GraphInputs> {
   if (!existsSync(root)) throw new OrcError('UNREADABLE_INPUT', `repository root ${root} does not exist`, { fix: 'pass an existing directory with --root' });
   if (!existsSync(join(root, 'tasks'))) {
@@ -60,7 +62,7 @@ export async function loadGraphInputs(
   let snapshot: Snapshot | null = null;
   let snapshotProblem: string | null = null;
   try {
-    snapshot = readSnapshot(root);
+    snapshot = (options.statusesOnly ? readStatusView(root) : null) ?? readSnapshot(root);
   } catch (error) {
     snapshotProblem = error instanceof Error ? error.message : String(error);
   }

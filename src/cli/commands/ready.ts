@@ -36,7 +36,8 @@ export function register(program: Command, output: Output): void {
         import('../../graph/render.js'),
       ]);
       // Definitions from the per-user cache: ready prints no task-file locations, and the cache re-validates any changed file.
-      const inputs = await loadGraphInputs(root, { cachedDefinitions: true });
+      // Statuses from the by_status index when it was derived from the current snapshot (ready reads nothing else of it).
+      const inputs = await loadGraphInputs(root, { cachedDefinitions: true, statusesOnly: true });
       const { graph } = inputs.analysis;
       if (flags.workstream !== undefined && !graph.workstreams.includes(flags.workstream)) {
         throw new OrcError('NOT_FOUND', `no workstream "${flags.workstream}" (known: ${graph.workstreams.join(', ') || 'none'})`, {
