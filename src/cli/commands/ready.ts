@@ -44,7 +44,8 @@ export function register(program: Command, output: Output): void {
           fix: 'name a directory under tasks/, or omit --workstream',
         });
       }
-      const report = computeReady(inputs.analysis, flags.workstream !== undefined ? { workstream: flags.workstream } : {});
+      // Without --explain only the number of blocked tasks is shown: their reasons are not worded.
+      const report = computeReady(inputs.analysis, { ...(flags.workstream !== undefined ? { workstream: flags.workstream } : {}), reasons: flags.explain === true });
       if (flags.json) {
         output.json({
           ok: true,
