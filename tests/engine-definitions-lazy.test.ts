@@ -4,9 +4,9 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyTransitions, syncDefinitions } from '../src/engine/commit.js';
-import { graphDefinitions, loadTasksCached, loadTasksLazy } from '../src/engine/definitions-cache.js';
+import { graphDefinitions, loadPlanTasksCached, loadTasksCached, loadTasksLazy } from '../src/engine/definitions-cache.js';
 import { deriveAll } from '../src/engine/derive.js';
 import { readSnapshot } from '../src/engine/snapshot.js';
 import { loadTasks } from '../src/repo/load-tasks.js';
@@ -50,7 +50,19 @@ const DERIVED = /^(dag_.*|execution_plan_.*|by_.*)\.json$/;
 /** A derived file without what differs by when and from which seq it was written (every other byte must match). */
 const comparable = (text: string): string => text.replace(/"generated_at": "[^"]*"/, '"generated_at": ""').replace(/"source_last_seq": \d+/, '"source_last_seq": 0');
 
-describe('one-shot definitions and derived files', () => {
+// Both cache layouts: shards inside the index (small sets) and one shard file per directory (large ones).
+describe.each([
+  ['shards in the index', undefined],
+  ['a shard file per directory', '0'],
+])('one-shot definitions and derived files (%s)', (_layout, inlineMax) => {
+  beforeEach(() => {
+    if (inlineMax === undefined) delete process.env.ORC_STATE_DEFS_INLINE_MAX;
+    else process.env.ORC_STATE_DEFS_INLINE_MAX = inlineMax;
+  });
+  afterEach(() => {
+    delete process.env.ORC_STATE_DEFS_INLINE_MAX;
+  });
+
   it('serves lookups from the touched directories and falls back to a full read when anything else is asked', async () => {
     const root = await readyRepo();
     loadTasksCached(root); // fills the cache
@@ -76,6 +88,24 @@ describe('one-shot definitions and derived files', () => {
     const again = loadTasksLazy(root);
     expect(again).not.toBeNull();
     expect(again!.tasks.get('b2')?.task.name).toBe('renamed in place');
+  });
+
+  it("serves ready's plan fields of every task, and re-reads after any file changed", async () => {
+    const root = await readyRepo();
+    loadTasksCached(root);
+    const plan = loadPlanTasksCached(root);
+    const full = loadTasks(root);
+    expect([...plan.tasks.keys()]).toEqual([...full.tasks.keys()]);
+    for (const [id, t] of full.tasks) {
+      const p = plan.tasks.get(id)!.task;
+      expect(p).toMatchObject({ task_id: id, workstream_id: t.task.workstream_id, dependencies: t.task.dependencies, name: t.task.name, type: t.task.type, status: t.task.status });
+      expect(p.execution?.timeout_seconds).toBe(t.task.execution.timeout_seconds);
+    }
+    const file = join(root, 'tasks/ws3/c2.json');
+    const def = JSON.parse(readFileSync(file, 'utf8')) as { name: string };
+    def.name = 'edited';
+    writeFileSync(file, JSON.stringify(def, null, 2));
+    expect(loadPlanTasksCached(root).tasks.get('c2')?.task.name).toBe('edited');
   });
 
   it('gives the graph its shape from the index and full definitions only for the workstreams asked for', async () => {

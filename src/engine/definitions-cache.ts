@@ -17,7 +17,8 @@
  * under tasks/, each directory's stat, every loaded task's id, workstream, dependencies and file in
  * TaskSet order, the set's findings and invalid ids) and one shard per workstream directory (each
  * entry's stat and loaded definition, who depends on it, whether it is on a cycle), and every task's
- * PlanFields in one file for `ready`.
+ * PlanFields in one file for `ready`; a set under 1,000 tasks keeps its shards in the index and
+ * has no PlanFields file (one cache file per small repository).
  * Correctness:
  *   - loadTasksCached: the signature of every entry under tasks/ (relative path, size, mtime, inode)
  *     must equal the index's; any change (or any symbolic link, which A's loader resolves specially)
@@ -56,9 +57,11 @@ interface Entry {
 
 interface Walk {
   signature: string;
-  /** Stat of tasks/ and of each tasks/<dir>/ (null: the tree is not tasks/<dir>/<file> only, no lazy use). */
+  /** Stat of tasks/ and of each tasks/<dir>/ with its entries (entries only when collected). */
   tasksKey: string;
-  dirs: Map<string, { key: string; entries: Entry[] }> | null;
+  dirs: Map<string, { key: string; entries: Entry[] }>;
+  /** The tree is tasks/<dir>/<file> only (no nested directories, no files in tasks/ itself): lazy use possible. */
+  simple: boolean;
 }
 
 /** [task_id, workstream_id, directory, file name], in TaskSet order. */
@@ -75,7 +78,15 @@ interface IndexFile {
   invalidIds: string[];
   /** The cycle findings of the whole graph (analyze(...).findings), for a derive that builds only part of it. */
   cycleFindings: Finding[];
+  /** The shards themselves, for a small set (one cache file instead of one per directory, and no plan file). */
+  inline?: Record<string, ShardFile>;
 }
+
+/**
+ * Below this many tasks the shards live in the index (reading a few hundred definitions costs less than opening
+ * more files). $ORC_STATE_DEFS_INLINE_MAX overrides it (internal: tests cover both layouts on small repositories).
+ */
+const inlineMax = (): number => Number(process.env.ORC_STATE_DEFS_INLINE_MAX ?? 1000);
 
 interface ShardFile {
   version: number;
@@ -173,14 +184,14 @@ function walk(root: string, collect = false): Walk | null {
         }
       } else {
         text += `f ${rel}/${name} ${st.size} ${st.mtimeMs} ${st.ino}\n`;
-        if (!into) simple = false;
-        else if (collect) into.push({ name, key: fileKey(st) });
+        if (level !== 1) simple = false;
+        if (into && collect) into.push({ name, key: fileKey(st) });
       }
     }
     hash.update(text);
   };
   visit(top, 'tasks', 0, null);
-  return ok ? { signature: hash.digest('hex'), tasksKey, dirs: simple ? dirs : null } : null;
+  return ok ? { signature: hash.digest('hex'), tasksKey, dirs, simple } : null;
 }
 
 /** Hash of every entry under tasks/ (as loadTasks walks it), or null when the tree cannot be cached. */
@@ -205,6 +216,11 @@ function writeJson(path: string, body: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(body));
   renameSync(tmp, path);
+}
+
+function readShard(root: string, index: IndexFile, dir: string): ShardFile | null {
+  if (index.inline) return Object.hasOwn(index.inline, dir) ? (index.inline[dir] ?? null) : null;
+  return readJson<ShardFile>(shardPath(root, dir));
 }
 
 function readIndex(root: string): IndexFile | null {
@@ -263,7 +279,9 @@ function save(root: string, w: Walk, set: TaskSet): void {
       if (end > start) dependents.set(id, Array.from(graph.outs.subarray(start, end), (x) => graph.ids[x] as string));
     }
     // Shards first, the index last: a reader that finds the new index finds its shards.
-    if (w.dirs) {
+    const inline = set.tasks.size < inlineMax();
+    const shards: Record<string, ShardFile> = {};
+    {
       for (const [dir, { key, entries }] of w.dirs) {
         const shard: ShardFile = {
           version: VERSION,
@@ -276,7 +294,8 @@ function save(root: string, w: Walk, set: TaskSet): void {
             return { name: e.name, key: e.key, sourceVersion: t.sourceVersion, task: t.task, ...(dependents.has(id) ? { dependents: dependents.get(id) } : {}), ...(cyclic.has(id) ? { cyclic: true as const } : {}) };
           }),
         };
-        writeJson(shardPath(root, dir), shard);
+        if (inline) shards[dir] = shard;
+        else writeJson(shardPath(root, dir), shard);
       }
     }
     const index: IndexFile = {
@@ -284,11 +303,12 @@ function save(root: string, w: Walk, set: TaskSet): void {
       root,
       signature: w.signature,
       tasksKey: w.tasksKey,
-      dirs: w.dirs ? [...w.dirs].map(([dir, d]) => [dir, d.key]) : null,
+      dirs: w.simple ? [...w.dirs].map(([dir, d]) => [dir, d.key]) : null,
       skeleton,
       findings: set.findings,
       invalidIds: [...(set.invalidIds ?? [])],
       cycleFindings: whole.findings,
+      ...(inline ? { inline: shards } : {}),
     };
     const plan: PlanFile = {
       version: VERSION,
@@ -297,7 +317,7 @@ function save(root: string, w: Walk, set: TaskSet): void {
       findings: set.findings,
       invalidIds: index.invalidIds,
     };
-    writeJson(planPath(root), plan);
+    if (!inline) writeJson(planPath(root), plan);
     writeJson(indexPath(root), index);
   } catch {
     /* a cache is optional */
@@ -309,11 +329,11 @@ export function loadTasksCached(root: string): TaskSet {
   const w = walk(root);
   if (w === null) return loadTasks(root);
   const index = readIndex(root);
-  if (index && index.signature === w.signature && index.dirs && w.dirs) {
+  if (index && index.signature === w.signature) {
     const shards = new Map<string, Map<string, LoadedTask> | null>();
     const set = assemble(index, (dir) => {
       if (!shards.has(dir)) {
-        const s = readJson<ShardFile>(shardPath(root, dir));
+        const s = readShard(root, index, dir);
         shards.set(dir, s && s.version === VERSION && s.signature === w.signature ? shardTasks(dir, s) : null);
       }
       return shards.get(dir) ?? null;
@@ -414,7 +434,7 @@ class LazyTaskSet implements TaskSet {
   private shard(dir: string): Map<string, LoadedTask> | null {
     const done = this.shards.get(dir);
     if (done) return done;
-    const s = readJson<ShardFile>(shardPath(this.root, dir));
+    const s = readShard(this.root, this.index, dir);
     if (!s || s.version !== VERSION || s.key !== this.dirKeys.get(dir) || !entriesUnchanged(join(this.root, 'tasks', dir), s)) {
       this.full();
       return null;
