@@ -244,17 +244,13 @@ function shardTasks(dir: string, shard: ShardFile): Map<string, LoadedTask> {
 }
 
 function assemble(index: IndexFile, byDir: (dir: string) => Map<string, LoadedTask> | null): TaskSet | null {
-  const set: TaskSet = { tasks: new Map(), byWorkstream: new Map(), findings: index.findings, filesRead: 0, invalidIds: new Set(index.invalidIds) };
+  const tasks = new Map<string, LoadedTask>();
   for (const [id, , dir] of index.skeleton) {
     const loaded = byDir(dir)?.get(id);
     if (!loaded) return null;
-    set.tasks.set(id, loaded);
-    const ws = set.byWorkstream.get(loaded.task.workstream_id);
-    if (ws) ws.push(loaded);
-    else set.byWorkstream.set(loaded.task.workstream_id, [loaded]);
+    tasks.set(id, loaded);
   }
-  for (const list of set.byWorkstream.values()) list.sort((a, b) => (a.task.task_id < b.task.task_id ? -1 : 1));
-  return set;
+  return { tasks, byWorkstream: groupByWorkstream(tasks), findings: index.findings, filesRead: 0, invalidIds: new Set(index.invalidIds) };
 }
 
 function save(root: string, w: Walk, set: TaskSet): void {
@@ -357,17 +353,31 @@ export function loadPlanTasksCached(root: string): TaskSet {
   const w = walk(root);
   const c = w ? readJson<PlanFile>(planPath(root)) : null;
   if (!w || !c || c.version !== VERSION || c.signature !== w.signature) return loadTasksCached(root);
-  const set: TaskSet = { tasks: new Map(), byWorkstream: new Map(), findings: c.findings, filesRead: 0, invalidIds: new Set(c.invalidIds) };
+  const tasks = new Map<string, LoadedTask>();
   const locate = (): { line: number; column: number } => ({ line: 1, column: 1 });
-  for (const [file, task] of c.tasks) {
-    const loaded = { task, file, sourceVersion: '', locate } as unknown as LoadedTask;
-    set.tasks.set(task.task_id, loaded);
-    const ws = set.byWorkstream.get(task.workstream_id);
+  for (const [file, task] of c.tasks) tasks.set(task.task_id, { task, file, sourceVersion: '', locate } as unknown as LoadedTask);
+  let byWorkstream: Map<string, LoadedTask[]> | undefined;
+  return {
+    tasks,
+    // Grouped only if someone asks (ready does not).
+    get byWorkstream(): Map<string, LoadedTask[]> {
+      return (byWorkstream ??= groupByWorkstream(tasks));
+    },
+    findings: c.findings,
+    filesRead: 0,
+    invalidIds: new Set(c.invalidIds),
+  };
+}
+
+function groupByWorkstream(tasks: ReadonlyMap<string, LoadedTask>): Map<string, LoadedTask[]> {
+  const out = new Map<string, LoadedTask[]>();
+  for (const loaded of tasks.values()) {
+    const ws = out.get(loaded.task.workstream_id);
     if (ws) ws.push(loaded);
-    else set.byWorkstream.set(task.workstream_id, [loaded]);
+    else out.set(loaded.task.workstream_id, [loaded]);
   }
-  for (const list of set.byWorkstream.values()) list.sort((a, b) => (a.task.task_id < b.task.task_id ? -1 : 1));
-  return set;
+  for (const list of out.values()) list.sort((a, b) => (a.task.task_id < b.task.task_id ? -1 : 1));
+  return out;
 }
 
 /** Refresh the cache from a TaskSet just loaded in full (sync). */

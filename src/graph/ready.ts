@@ -122,8 +122,10 @@ export function computeReady(analysis: Analysis, options: { workstream?: string;
   for (let v = 0; v < graph.n; v++) {
     if (!WAITING.has(status[v] as string)) continue;
     if (!say) {
-      let waits = graph.cyclic[v] === 1 || missing.has(graph.ids[v] as string) || claimsFor(v).problems > 0;
+      let waits = graph.cyclic[v] === 1 || missing.has(graph.ids[v] as string);
       for (let e = graph.depStart[v] as number, end = graph.depStart[v + 1] as number; !waits && e < end; e++) waits = status[graph.deps[e] as number] !== 'completed';
+      // Claims last: most waiting tasks wait for a dependency, and their claims need not be read.
+      if (!waits) waits = claimsFor(v).problems > 0;
       if (waits) reasonsFor.set(v, UNSAID);
       else candidates.push(v);
       continue;
@@ -191,8 +193,10 @@ export function computeReady(analysis: Analysis, options: { workstream?: string;
       resources: (t.resource_requirements ?? {}) as Record<string, unknown>,
     });
   }
-  for (const [v, reasons] of [...reasonsFor].sort((a, b) => a[0] - b[0])) {
-    if (wsFilter !== undefined && wsOf(v) !== wsFilter) continue;
+  // In node order (= id order), without sorting the map's entries.
+  for (let v = 0; v < graph.n; v++) {
+    const reasons = reasonsFor.get(v);
+    if (reasons === undefined || (wsFilter !== undefined && wsOf(v) !== wsFilter)) continue;
     blocked.push({ task_id: graph.ids[v] as string, workstream_id: wsOf(v), status: status[v] as string, reasons });
   }
   return { ready, blocked, holders };
