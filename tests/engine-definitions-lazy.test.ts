@@ -90,6 +90,18 @@ describe.each([
     expect(again!.tasks.get('b2')?.task.name).toBe('renamed in place');
   });
 
+  it('a file that did not load when the cache was made and was fixed in place since is read again', async () => {
+    const root = await readyRepo();
+    const file = join(root, 'tasks/ws3/c2.json');
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, good.replace('"type": "custom"', '"type": 42')); // a schema error: c2 does not load
+    expect(loadTasksCached(root).tasks.has('c2')).toBe(false);
+    const fixed = JSON.parse(good) as { dependencies: string[] };
+    fixed.dependencies = ['a1'];
+    writeFileSync(file, JSON.stringify(fixed, null, 2)); // fixed in place: no directory changes
+    expect(loadTasksLazy(root)?.tasks.get('c2')?.task.dependencies).toEqual(['a1']);
+  });
+
   it("serves ready's plan fields of every task, and re-reads after any file changed", async () => {
     const root = await readyRepo();
     loadTasksCached(root);

@@ -398,6 +398,8 @@ class LazyTaskSet implements TaskSet {
   private readonly shards = new Map<string, Map<string, LoadedTask>>();
   private readonly entries = new Map<string, ShardEntry>();
   private readonly dirKeys: Map<string, string>;
+  /** Some file under tasks/ did not load when the cache was made. */
+  private readonly someUnloaded: boolean;
 
   constructor(
     readonly root: string,
@@ -405,6 +407,7 @@ class LazyTaskSet implements TaskSet {
   ) {
     for (const row of index.skeleton) this.rows.set(row[0], row);
     this.dirKeys = new Map(index.dirs ?? []);
+    this.someUnloaded = index.invalidIds.length > 0 || index.findings.some((f) => f.severity === 'error' && f.file.startsWith('tasks/'));
     this.tasks = new LazyTaskMap(this);
   }
 
@@ -432,8 +435,9 @@ class LazyTaskSet implements TaskSet {
   lookup(id: string): LoadedTask | undefined {
     if (this.whole) return this.whole.tasks.get(id);
     const row = this.rows.get(id);
-    // Not in the cached set: a file added since would have changed its directory's stat (checked on open).
-    if (!row) return undefined;
+    // Not in the cached set: a file added since would have changed its directory's stat (checked on open); but a
+    // file that did not load then (invalid) may have been fixed in place since, so then only a full read can tell.
+    if (!row) return this.someUnloaded ? this.full().tasks.get(id) : undefined;
     const tasks = this.shard(row[2]);
     const loaded = tasks?.get(id);
     if (loaded) return loaded;
