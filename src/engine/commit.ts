@@ -363,7 +363,7 @@ class StoreImpl implements Store {
   /** Write the snapshot, then append the events (STATE-OBS-003 order); remember the state. */
   async writeSnapshotAndAppend(state: LiveState, events: OrcEvent[], previousLastEvents: OrcEvent[] | null): Promise<Snapshot> {
     const snapshot = toSnapshot(state, events.length ? events : (previousLastEvents ?? []));
-    await writeSnapshotThenAppend(this.paths, serializeSnapshot(snapshot), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
+    await writeSnapshotThenAppend(this.paths, serializeSnapshot(snapshot, { reuse: this.opts.cacheDefinitions !== false }), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
     const key = fileKey(this.paths.current);
     this.cache = key ? { key, state } : undefined;
     return snapshot;
