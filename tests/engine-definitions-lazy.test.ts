@@ -10,6 +10,7 @@ import { graphDefinitions, loadPlanTasksCached, loadTasksCached, loadTasksLazy }
 import { deriveAll } from '../src/engine/derive.js';
 import { readSnapshot } from '../src/engine/snapshot.js';
 import { loadTasks } from '../src/repo/load-tasks.js';
+import { buildGraph } from '../src/graph/graph.js';
 import type { TransitionRequest } from '../src/machines/index.js';
 // @ts-expect-error plain JS fixture
 import { makeRepo } from './fixtures/engine/make-repo.mjs';
@@ -113,6 +114,10 @@ describe.each([
       expect(p).toMatchObject({ task_id: id, workstream_id: t.task.workstream_id, dependencies: t.task.dependencies, name: t.task.name, type: t.task.type, status: t.task.status });
       expect(p.execution?.timeout_seconds).toBe(t.task.execution.timeout_seconds);
     }
+    // The large layout carries the graph built when the cache was made: the same as building it now.
+    const carried = (plan as unknown as { graph?: unknown }).graph;
+    if (inlineMax === '0') expect(carried).toEqual(buildGraph([...plan.tasks.values()].map((t) => t.task)));
+    else expect(carried).toBeUndefined(); // small sets: no plan-fields file, the full set itself
     const file = join(root, 'tasks/ws3/c2.json');
     const def = JSON.parse(readFileSync(file, 'utf8')) as { name: string };
     def.name = 'edited';

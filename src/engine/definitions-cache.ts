@@ -17,7 +17,8 @@
  * under tasks/, each directory's stat, every loaded task's id, workstream, dependencies and file in
  * TaskSet order, the set's findings and invalid ids) and one shard per workstream directory (each
  * entry's stat and loaded definition, who depends on it, whether it is on a cycle), and every task's
- * PlanFields in one file for `ready`; a set under 1,000 tasks keeps its shards in the index and
+ * PlanFields in one file for `ready`, with the graph of them (buildGraph's arrays, so `ready` does not
+ * rebuild it); a set under 1,000 tasks keeps its shards in the index and
  * has no PlanFields file (one cache file per small repository).
  * Correctness:
  *   - loadTasksCached: the signature of every entry under tasks/ (relative path, size, mtime, inode)
@@ -46,8 +47,9 @@ import type { Finding, TaskDefinition } from '../model.js';
 import { loadTasks, type LoadedTask, type TaskSet } from '../repo/load-tasks.js';
 import { repoCacheFile } from '../core/user-cache.js';
 import { analyze, type GraphHints } from '../graph/files.js';
+import type { TaskGraph } from '../graph/graph.js';
 
-const VERSION = 3;
+const VERSION = 4;
 
 /** One directory entry under tasks/<dir>/ as the walk saw it. */
 interface Entry {
@@ -110,13 +112,68 @@ export type PlanFields = Pick<TaskDefinition, 'task_id' | 'workstream_id' | 'dep
   execution?: Partial<Pick<NonNullable<TaskDefinition['execution']>, 'estimated_duration_seconds' | 'timeout_seconds'>>;
 };
 
-/** Every task's PlanFields in TaskSet order, with the signature it was made under. */
+/** Every task's PlanFields in TaskSet order, with the signature it was made under, and the graph of them. */
 interface PlanFile {
   version: number;
   signature: string;
   tasks: Array<[string, PlanFields]>;
   findings: Finding[];
   invalidIds: string[];
+  graph: StoredGraph;
+}
+
+/** A TaskGraph without its tasks (typed arrays as base64; members and index are rebuilt). */
+interface StoredGraph {
+  ids: string[];
+  workstreams: string[];
+  ws: string;
+  depStart: string;
+  deps: string;
+  depPos: string;
+  outStart: string;
+  outs: string;
+  order: string;
+  cyclic: string;
+  edgeCount: number;
+  issues: TaskGraph['issues'];
+}
+
+const b64 = (a: Int32Array | Uint8Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+function int32(text: string): Int32Array {
+  const buf = Buffer.from(text, 'base64');
+  const out = new Int32Array(buf.length >> 2);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+function storeGraph(g: TaskGraph): StoredGraph {
+  return { ids: g.ids, workstreams: g.workstreams, ws: b64(g.ws), depStart: b64(g.depStart), deps: b64(g.deps), depPos: b64(g.depPos), outStart: b64(g.outStart), outs: b64(g.outs), order: b64(g.order), cyclic: b64(g.cyclic), edgeCount: g.edgeCount, issues: g.issues };
+}
+
+/** The graph back, its node v holding `byId(ids[v])`; null when the stored graph does not fit the tasks. */
+function restoreGraph(s: StoredGraph, byId: ReadonlyMap<string, LoadedTask>): TaskGraph<TaskDefinition> | null {
+  const n = s.ids.length;
+  if (n !== byId.size) return null;
+  const tasks: TaskDefinition[] = new Array(n);
+  const index = new Map<string, number>();
+  for (let v = 0; v < n; v++) {
+    const id = s.ids[v] as string;
+    const loaded = byId.get(id);
+    if (!loaded) return null;
+    tasks[v] = loaded.task;
+    index.set(id, v);
+  }
+  const ws = int32(s.ws);
+  const counts = new Int32Array(s.workstreams.length);
+  for (let v = 0; v < n; v++) counts[ws[v] as number]!++;
+  const members = Array.from(counts, (c) => new Int32Array(c));
+  const fill = new Int32Array(s.workstreams.length);
+  for (let v = 0; v < n; v++) {
+    const k = ws[v] as number;
+    (members[k] as Int32Array)[fill[k]!++] = v;
+  }
+  const cyclic = new Uint8Array(Buffer.from(s.cyclic, 'base64'));
+  return { n, ids: s.ids, tasks, index, ws, workstreams: s.workstreams, members, depStart: int32(s.depStart), deps: int32(s.deps), depPos: int32(s.depPos), outStart: int32(s.outStart), outs: int32(s.outs), edgeCount: s.edgeCount, order: int32(s.order), cyclic, issues: s.issues };
 }
 
 function planFields(t: TaskDefinition): PlanFields {
@@ -312,6 +369,7 @@ function save(root: string, w: Walk, set: TaskSet): void {
       tasks: [...set.tasks.values()].map((t) => [t.file, planFields(t.task)]),
       findings: set.findings,
       invalidIds: index.invalidIds,
+      graph: storeGraph(graph),
     };
     if (!inline) writeJson(planPath(root), plan);
     writeJson(indexPath(root), index);
@@ -357,8 +415,10 @@ export function loadPlanTasksCached(root: string): TaskSet {
   const locate = (): { line: number; column: number } => ({ line: 1, column: 1 });
   for (const [file, task] of c.tasks) tasks.set(task.task_id, { task, file, sourceVersion: '', locate } as unknown as LoadedTask);
   let byWorkstream: Map<string, LoadedTask[]> | undefined;
+  const graph = restoreGraph(c.graph, tasks);
   return {
     tasks,
+    ...(graph ? { graph } : {}),
     // Grouped only if someone asks (ready does not).
     get byWorkstream(): Map<string, LoadedTask[]> {
       return (byWorkstream ??= groupByWorkstream(tasks));

@@ -71,6 +71,8 @@ export interface TaskSetLike {
   tasks: ReadonlyMap<string, LoadedTaskLike>;
   /** Set when `tasks` is only part of the graph (src/engine/definitions-cache.ts graphDefinitions): facts of the whole one. */
   graphHints?: GraphHints;
+  /** buildGraph of exactly these tasks, already made (src/engine/definitions-cache.ts loadPlanTasksCached); read-only. */
+  graph?: TaskGraph<TaskDefinition>;
 }
 
 /** What a partial task set knows about the whole graph: the ids on a cycle, and the whole graph's cycle findings. */
@@ -132,6 +134,9 @@ export interface Analysis {
 }
 
 export function analyze(input: AnalysisInput): Analysis {
+  // A set read from the plan-fields cache carries its graph, built when the cache was made from the same definitions.
+  const prebuilt = input.taskSet.graph;
+  if (prebuilt) return fromGraph(input, prebuilt);
   const defs: TaskDefinition[] = [];
   for (const loaded of input.taskSet.tasks.values()) defs.push(loaded.task);
   return fromGraph(input, buildGraph(defs));
