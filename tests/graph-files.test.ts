@@ -187,6 +187,12 @@ describe('ready', () => {
     const why = new Map(r.blocked.map((b) => [b.task_id, b.reasons.join(' | ')]));
     expect(why.get('tail')).toMatch(/waiting for long \(pending\)/);
     expect(why.get('db2')).toMatch(/resource db is taken by db1/);
+    // Without reasons (ready without --explain): the same ready list, holders and blocked tasks, nothing worded.
+    const quiet = computeReady(a, { reasons: false });
+    expect(quiet.ready).toEqual(r.ready);
+    expect(quiet.holders).toEqual(r.holders);
+    expect(quiet.blocked.map((b) => [b.task_id, b.status])).toEqual(r.blocked.map((b) => [b.task_id, b.status]));
+    expect(quiet.blocked.every((b) => b.reasons.length === 0)).toBe(true);
   });
 });
 

@@ -11,6 +11,7 @@
  *   - withDeriveLock(stateDir, fn, options?): Promise<T>     hold the derive lock for a batch of writes
  *     (writeDerivedFile calls inside fn reuse it)
  *   - sourceSeqOf(path): number | null                      the seq a derived file records (null: none / unreadable)
+ *   - fileHead(path, bytes): string | null                  the first bytes of a file (src/derive/status-view.ts too)
  * Integration points: writeIndices, writeMetrics, the DAG/plan writers, deriveAll (one lock per batch).
  * Stability: internal.
  * Dependencies: node:fs, node:path, node:async_hooks, ../io/atomic-write.js, ../io/lock.js.
@@ -27,7 +28,8 @@ const PROM_SEQ = /^[a-z_]*_source_last_seq(?:\{[^}]*\})?\s+(\d+)/m;
 const HEAD_BYTES = 4096;
 const PROM_BYTES = 1 << 20;
 
-export function sourceSeqOf(path: string): number | null {
+/** The first `bytes` bytes of a file as UTF-8 (null: missing or unreadable). */
+export function fileHead(path: string, bytes: number): string | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -35,17 +37,21 @@ export function sourceSeqOf(path: string): number | null {
     return null;
   }
   try {
-    const prom = path.endsWith('.prom');
-    const buf = Buffer.alloc(prom ? PROM_BYTES : HEAD_BYTES);
+    const buf = Buffer.alloc(bytes);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    const text = buf.subarray(0, n).toString('utf8');
-    const m = (prom ? PROM_SEQ : JSON_SEQ).exec(text);
-    return m ? Number(m[1]) : null;
+    return buf.subarray(0, n).toString('utf8');
   } catch {
     return null;
   } finally {
     closeSync(fd);
   }
+}
+
+export function sourceSeqOf(path: string): number | null {
+  const prom = path.endsWith('.prom');
+  const text = fileHead(path, prom ? PROM_BYTES : HEAD_BYTES);
+  const m = text === null ? null : (prom ? PROM_SEQ : JSON_SEQ).exec(text);
+  return m ? Number(m[1]) : null;
 }
 
 const held = new AsyncLocalStorage<string>();

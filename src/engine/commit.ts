@@ -57,7 +57,7 @@ import {
   type TransitionRequest,
 } from '../machines/index.js';
 import { loadTasks, type TaskSet } from '../repo/load-tasks.js';
-import { loadTasksCached, rememberDefinitions } from './definitions-cache.js';
+import { lazyDefinitions, loadTasksCached, loadTasksLazy, rememberDefinitions } from './definitions-cache.js';
 import { affectedWorkstreams, deriveAll, type DeriveReport } from './derive.js';
 import { DerivedRefresher } from '../derive/refresher.js';
 import { Subscribers, touchedEntities, type CommitNotification, type StoreListener, type Unsubscribe } from '../store/notify.js';
@@ -130,7 +130,10 @@ export function defaultActor(): string {
 
 /** Definitions by id, plus the set of tasks marked critical (memoised per loaded TaskSet). */
 const definitionsCache = new WeakMap<TaskSet, { defs: Map<string, TaskDefinition>; critical: Set<string> }>();
-function definitionsOf(taskSet: TaskSet): { defs: Map<string, TaskDefinition>; critical: Set<string> } {
+function definitionsOf(taskSet: TaskSet): { defs: ReadonlyMap<string, TaskDefinition>; critical: CriticalSet } {
+  // A one-shot commit's lazy set: lookups read only the workstream directories asked about.
+  const lazy = lazyDefinitions(taskSet);
+  if (lazy) return lazy;
   const cached = definitionsCache.get(taskSet);
   if (cached) return cached;
   const defs = new Map<string, TaskDefinition>();
@@ -241,8 +244,9 @@ class StoreImpl implements Store {
 
   /**
    * Definitions for guards and derive: the caller's, this store's, or loadTasks served from the
-   * per-user definitions cache (re-validated whenever a file under tasks/ changed). `fresh` (sync)
-   * always reads every file and refreshes that cache.
+   * per-user definitions cache (re-validated whenever a file under tasks/ changed); a one-shot store
+   * (cacheDefinitions: false) reads that cache one workstream directory at a time, stat-checked
+   * (loadTasksLazy). `fresh` (sync) always reads every file and refreshes that cache.
    */
   private definitions(options: CommitOptions, fresh = false): TaskSet {
     if (options.taskSet) return options.taskSet;
@@ -252,7 +256,8 @@ class StoreImpl implements Store {
       loaded = loadTasks(this.root);
       rememberDefinitions(this.root, loaded);
     } else {
-      loaded = loadTasksCached(this.root);
+      // A one-shot store reads only what its commit needs (the lazy set falls back to a full read by itself).
+      loaded = (this.opts.cacheDefinitions === false ? loadTasksLazy(this.root) : null) ?? loadTasksCached(this.root);
     }
     if (this.opts.cacheDefinitions !== false) this.taskSet = loaded;
     return loaded;
@@ -358,7 +363,7 @@ class StoreImpl implements Store {
   /** Write the snapshot, then append the events (STATE-OBS-003 order); remember the state. */
   async writeSnapshotAndAppend(state: LiveState, events: OrcEvent[], previousLastEvents: OrcEvent[] | null): Promise<Snapshot> {
     const snapshot = toSnapshot(state, events.length ? events : (previousLastEvents ?? []));
-    await writeSnapshotThenAppend(this.paths, serializeSnapshot(snapshot), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
+    await writeSnapshotThenAppend(this.paths, serializeSnapshot(snapshot, { reuse: this.opts.cacheDefinitions !== false }), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
     const key = fileKey(this.paths.current);
     this.cache = key ? { key, state } : undefined;
     return snapshot;

@@ -19,7 +19,7 @@ import { statePaths } from './paths.js';
 
 export type CriticalSet = Pick<ReadonlySet<string>, 'has'>;
 
-export function criticalTasks(root: string, defs: ReadonlyMap<string, TaskDefinition>, flagged: ReadonlySet<string>): CriticalSet {
+export function criticalTasks(root: string, defs: ReadonlyMap<string, TaskDefinition>, flagged: CriticalSet): CriticalSet {
   const onPath = new Map<string, ReadonlySet<string>>();
   return {
     has(id: string): boolean {

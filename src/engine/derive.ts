@@ -17,7 +17,10 @@
  *   - DeriveReport (stable)
  * Integration points: engine commit path, `doctor --repair` (stale indices),
  * `orc-state sync`.
- * Dependencies: ../derive/indices.js (buildIndices, serializeIndex), ../derive/metrics.js (B1),
+ * A one-shot commit's lazy definitions (./definitions-cache.ts) are turned into what the touched
+ * workstreams' files need (graphDefinitions: their definitions, the rest of the graph's shape from the
+ * index), so a transition never reads every task file.
+ * Dependencies: ../derive/indices.js (buildIndices, serializeIndex), ../derive/metrics.js (B1), ./definitions-cache.js,
  * ../graph/files.js (C), ../io/atomic-write.js, ../io/jsonl-log.js.
  */
 import type { Finding, OrcEvent, Snapshot } from '../model.js';
@@ -26,6 +29,7 @@ import { withDeriveLock, writeDerivedFile } from '../derive/guard.js';
 import { join } from 'node:path';
 import { computeMetrics, METRICS_FILE, METRICS_PROM_FILE, writeMetrics } from '../derive/metrics.js';
 import { writeGraphFiles } from '../graph/files.js';
+import { graphDefinitions } from './definitions-cache.js';
 import { readTailLines } from '../io/jsonl-log.js';
 import type { TaskSet } from '../repo/load-tasks.js';
 import { statePaths } from './paths.js';
@@ -84,10 +88,10 @@ export async function deriveAll(root: string, taskSet: TaskSet, snapshot: Snapsh
       ...INDEX_NAMES.map((name) => writeDerivedFile(join(stateDir, indexFileName(name)), serializeIndex(built[name]), snapshot.last_seq)),
       writeMetrics(stateDir, computeMetrics(snapshot, recent ?? recentEvents(root, now), now)),
       affected === undefined
-        ? writeGraphFiles(root, taskSet, snapshot)
+        ? writeGraphFiles(root, graphDefinitions(taskSet, undefined), snapshot)
         : affected.size === 0
           ? Promise.resolve({ written: [] as string[], findings: [] as Finding[] })
-          : writeGraphFiles(root, taskSet, snapshot, { workstreams: affected }),
+          : writeGraphFiles(root, graphDefinitions(taskSet, affected), snapshot, { workstreams: affected }),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

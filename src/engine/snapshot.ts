@@ -4,7 +4,7 @@
  * Public API:
  *   - readSnapshot(root): Snapshot | null            (stable) throws OrcError('STATE_CORRUPT') with a location when unreadable
  *   - loadSnapshotFile(root): SnapshotRead           (stable) findings instead of throwing; memoised by rules as ctx.once('snapshot')
- *   - serializeSnapshot(snapshot): string            (stable) the exact bytes written: top-level keys one per
+ *   - serializeSnapshot(snapshot, { reuse? }): string (stable) the exact bytes written: top-level keys one per
  *     line, each workstream/task/worker/event on its own line (readable, diff-friendly, ~half the size of
  *     2-space indentation, much cheaper to write on a 10,000-task state)
  *   - SNAPSHOT_VERSION, SNAPSHOT_URL, EVENT_VERSION, EVENT_URL (stable)
@@ -190,11 +190,13 @@ function jsonOf(value: unknown, cache: boolean): string {
   return text;
 }
 
-export function serializeSnapshot(snapshot: Snapshot): string {
+/** `reuse: false`: no per-entity cache (a one-shot commit serialises each entity once; the cache would only cost). */
+export function serializeSnapshot(snapshot: Snapshot, options: { reuse?: boolean } = {}): string {
   const parts: string[] = [];
+  const reuse = options.reuse !== false;
   for (const [key, value] of Object.entries(snapshot)) {
     if (Array.isArray(value)) {
-      const cache = key === 'tasks' || key === 'workers' || key === 'workstreams';
+      const cache = reuse && (key === 'tasks' || key === 'workers' || key === 'workstreams');
       parts.push(value.length === 0 ? `  ${JSON.stringify(key)}: []` : `  ${JSON.stringify(key)}: [\n${value.map((v) => `    ${jsonOf(v, cache)}`).join(',\n')}\n  ]`);
     } else {
       parts.push(`  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);

@@ -29,7 +29,7 @@
  * Integration points: B2's engine derive step, `orc-state plan|watch`, the
  * DAG-VIEW-001..003 and CONC-REG-002 rules (freshness via the pure builders).
  * Dependencies: node:fs, node:path, ./graph.js, ./plan.js, ./estimates.js,
- * ../config.js, ../io/atomic-write.js, ../registry/index.js (loadResources),
+ * ../config.js, ../io/atomic-write.js, ../registry/index.js, ../registry/cache.js (loadResourcesCached),
  * ../engine/log.js (readEvents), ../schema/registry.js, ../model.js.
  */
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
@@ -40,7 +40,8 @@ import { schemaId } from '../schema/registry.js';
 import { withDeriveLock, writeDerivedFile } from '../derive/guard.js';
 import { CONFIG_FILE, loadConfig } from '../config.js';
 import { readEvents } from '../engine/log.js';
-import { REGISTRY_FILES, loadResources } from '../registry/index.js';
+import { REGISTRY_FILES } from '../registry/index.js';
+import { loadResourcesCached } from '../registry/cache.js';
 import { RunHistory, estimateTask } from './estimates.js';
 import { loadCachedHistory, saveCachedHistory } from './history-cache.js';
 import type { Estimate } from './estimates.js';
@@ -68,6 +69,16 @@ export interface LoadedTaskLike {
 }
 export interface TaskSetLike {
   tasks: ReadonlyMap<string, LoadedTaskLike>;
+  /** Set when `tasks` is only part of the graph (src/engine/definitions-cache.ts graphDefinitions): facts of the whole one. */
+  graphHints?: GraphHints;
+  /** buildGraph of exactly these tasks, already made (src/engine/definitions-cache.ts loadPlanTasksCached); read-only. */
+  graph?: TaskGraph<TaskDefinition>;
+}
+
+/** What a partial task set knows about the whole graph: the ids on a cycle, and the whole graph's cycle findings. */
+export interface GraphHints {
+  cyclic: ReadonlySet<string>;
+  findings: Finding[];
 }
 
 export interface DagNode {
@@ -123,6 +134,9 @@ export interface Analysis {
 }
 
 export function analyze(input: AnalysisInput): Analysis {
+  // A set read from the plan-fields cache carries its graph, built when the cache was made from the same definitions.
+  const prebuilt = input.taskSet.graph;
+  if (prebuilt) return fromGraph(input, prebuilt);
   const defs: TaskDefinition[] = [];
   for (const loaded of input.taskSet.tasks.values()) defs.push(loaded.task);
   return fromGraph(input, buildGraph(defs));
@@ -173,7 +187,16 @@ function fromGraph(input: AnalysisInput, graph: TaskGraph<TaskDefinition>, estim
     return { file: loaded.file, line: at.line, column: at.column };
   };
   const findings: Finding[] = [];
-  for (const issue of graph.issues) {
+  const hints = input.taskSet.graphHints;
+  if (hints) {
+    // Part of the graph: a cycle through tasks left out is invisible here, so the whole graph's facts are used.
+    for (const id of hints.cyclic) {
+      const v = graph.index.get(id);
+      if (v !== undefined) graph.cyclic[v] = 1;
+    }
+    findings.push(...hints.findings);
+  }
+  for (const issue of hints ? [] : graph.issues) {
     if (issue.kind === 'cycle') findings.push(cycleFinding(issue, locate));
     else if (issue.kind === 'self') {
       const at = locate(issue.task, ['dependencies', issue.position]);
@@ -578,20 +601,23 @@ export async function writeGraphFiles(
     maxParallel = config.max_parallelism;
   }
   let resources = options.resources;
-  if (!resources) resources = loadResources(root).resources as ReadonlyMap<string, ResourceLike>;
+  if (!resources) resources = loadResourcesCached(root).resources as ReadonlyMap<string, ResourceLike>;
   const history = options.history ?? (await historyFor(root, snapshot));
   const analysis = analyze({ taskSet, snapshot, resources, history, maxParallel });
   findings.push(...analysis.findings);
   const result = await writeAnalysisFiles(root, analysis, options);
   findings.push(...result.findings);
   if (plain && texts) {
-    // Plan findings per workstream (by name: a full rebuild may renumber them); the ones not visited keep their last value.
+    // Plan findings per workstream (by name: a full rebuild may renumber them); the ones not visited keep their last
+    // value. They depend on definitions and the registry only, so the others are computed when first asked for (a
+    // one-shot command derives once and never asks: planning every workstream would cost more than the whole derive).
     const previous = deriveCache.get(root)?.planFindings;
     const wanted = options.workstreams ? new Set(options.workstreams) : null;
     const planFindings = new Map<string, Finding[]>();
     analysis.graph.workstreams.forEach((ws, k) => {
       const kept = wanted && !wanted.has(ws) ? previous?.get(ws) : undefined;
-      planFindings.set(ws, kept ?? buildExecutionPlan(analysis, k, '').findings);
+      if (kept) planFindings.set(ws, kept);
+      else if (!wanted || wanted.has(ws)) planFindings.set(ws, buildExecutionPlan(analysis, k, '').findings);
     });
     deriveCache.set(root, { taskSet, texts: null, analysis, resKey, planFindings });
   } else {
@@ -658,7 +684,11 @@ async function incrementalDerive(
   });
   cache.analysis = analysis;
   const findings = [...analysis.findings];
-  for (const list of cache.planFindings.values()) findings.push(...list);
+  graph.workstreams.forEach((ws, k) => {
+    let list = cache.planFindings.get(ws);
+    if (!list) cache.planFindings.set(ws, (list = buildExecutionPlan(analysis, k, '').findings));
+    findings.push(...list);
+  });
   return { written: result.written, removed: result.removed, findings };
 }
 

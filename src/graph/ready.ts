@@ -2,7 +2,7 @@
  * What can be scheduled now, most critical first, and why the rest waits.
  *
  * Public API:
- *   - computeReady(analysis, options?): ReadyReport   (stable, pure)
+ *   - computeReady(analysis, options?): ReadyReport   (stable, pure; options.reasons false: blocked tasks without reasons)
  *   - ReadyTask, BlockedTask, ReadyReport            (stable types)
  * Rules: a task is a candidate when its status (snapshot, else definition)
  * is pending or queued, it is on no cycle, and every dependency exists and
@@ -60,7 +60,11 @@ interface Use {
   holders: string[];
 }
 
-export function computeReady(analysis: Analysis, options: { workstream?: string } = {}): ReadyReport {
+/** The reasons a task waits, when they are not wanted (options.reasons false): shared, never filled in. */
+const UNSAID: string[] = [];
+
+export function computeReady(analysis: Analysis, options: { workstream?: string; /** false: blocked tasks carry no reasons (counting them is cheaper). */ reasons?: boolean } = {}): ReadyReport {
+  const say = options.reasons !== false;
   const { graph } = analysis;
   const resources = analysis.input.resources;
   const status: string[] = new Array(graph.n);
@@ -117,6 +121,15 @@ export function computeReady(analysis: Analysis, options: { workstream?: string 
   const reasonsFor = new Map<number, string[]>();
   for (let v = 0; v < graph.n; v++) {
     if (!WAITING.has(status[v] as string)) continue;
+    if (!say) {
+      let waits = graph.cyclic[v] === 1 || missing.has(graph.ids[v] as string);
+      for (let e = graph.depStart[v] as number, end = graph.depStart[v + 1] as number; !waits && e < end; e++) waits = status[graph.deps[e] as number] !== 'completed';
+      // Claims last: most waiting tasks wait for a dependency, and their claims need not be read.
+      if (!waits) waits = claimsFor(v).problems > 0;
+      if (waits) reasonsFor.set(v, UNSAID);
+      else candidates.push(v);
+      continue;
+    }
     const reasons: string[] = [];
     const id = graph.ids[v] as string;
     if (graph.cyclic[v]) reasons.push('on a dependency cycle: it can never start until the cycle is broken (see `orc-state plan`)');
@@ -160,7 +173,7 @@ export function computeReady(analysis: Analysis, options: { workstream?: string 
       }
     }
     if (conflicts.length > 0) {
-      reasonsFor.set(v, conflicts);
+      reasonsFor.set(v, say ? conflicts : UNSAID);
       continue;
     }
     take(v, claims);
@@ -180,8 +193,10 @@ export function computeReady(analysis: Analysis, options: { workstream?: string 
       resources: (t.resource_requirements ?? {}) as Record<string, unknown>,
     });
   }
-  for (const [v, reasons] of [...reasonsFor].sort((a, b) => a[0] - b[0])) {
-    if (wsFilter !== undefined && wsOf(v) !== wsFilter) continue;
+  // In node order (= id order), without sorting the map's entries.
+  for (let v = 0; v < graph.n; v++) {
+    const reasons = reasonsFor.get(v);
+    if (reasons === undefined || (wsFilter !== undefined && wsOf(v) !== wsFilter)) continue;
     blocked.push({ task_id: graph.ids[v] as string, workstream_id: wsOf(v), status: status[v] as string, reasons });
   }
   return { ready, blocked, holders };

@@ -36,14 +36,16 @@ export function register(program: Command, output: Output): void {
         import('../../graph/render.js'),
       ]);
       // Definitions from the per-user cache: ready prints no task-file locations, and the cache re-validates any changed file.
-      const inputs = await loadGraphInputs(root, { cachedDefinitions: true });
+      // Statuses from the by_status index when it was derived from the current snapshot (ready reads nothing else of it).
+      const inputs = await loadGraphInputs(root, { cachedDefinitions: true, statusesOnly: true });
       const { graph } = inputs.analysis;
       if (flags.workstream !== undefined && !graph.workstreams.includes(flags.workstream)) {
         throw new OrcError('NOT_FOUND', `no workstream "${flags.workstream}" (known: ${graph.workstreams.join(', ') || 'none'})`, {
           fix: 'name a directory under tasks/, or omit --workstream',
         });
       }
-      const report = computeReady(inputs.analysis, flags.workstream !== undefined ? { workstream: flags.workstream } : {});
+      // Without --explain only the number of blocked tasks is shown: their reasons are not worded.
+      const report = computeReady(inputs.analysis, { ...(flags.workstream !== undefined ? { workstream: flags.workstream } : {}), reasons: flags.explain === true });
       if (flags.json) {
         output.json({
           ok: true,
