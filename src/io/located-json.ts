@@ -14,19 +14,21 @@
  * occurrence) and `__proto__`/`constructor`/`prototype` keys (never applied to
  * any prototype: JSON.parse defines them as own data properties and the read
  * is refused). A UTF-8 BOM is stripped with a warning; CRLF is fine.
- * A momoa tree is built lazily, only when a caller asks for a location, so
- * clean files cost one JSON.parse plus a cheap structural check (json-scan.ts).
+ * Locations are found only when a caller asks for one, by a forward scan of the
+ * text along the path (json-scan.ts locatePath, held to momoa's tree by a test), so
+ * clean files cost one JSON.parse plus a cheap structural check and a finding costs
+ * one scan of its file, with no tree built.
  * Integration points: src/repo/load-tasks.ts (task files), src/registry/ (JSON
  * registries), compliance rules that read JSON files.
- * Dependencies: node:fs, @humanwhocodes/momoa, ./json-scan.js, ../model.js.
+ * Dependencies: node:fs, @humanwhocodes/momoa (syntax-error offsets only), ./json-scan.js, ../model.js.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { DocumentNode, ValueNode } from '@humanwhocodes/momoa';
+import type { DocumentNode } from '@humanwhocodes/momoa';
 import type { Finding } from '../model.js';
-import { offsetToLineColumn, quickStructureCheck, scanStructure, type LineColumn } from './json-scan.js';
+import { locatePath, offsetToLineColumn, quickStructureCheck, scanStructure, type LineColumn } from './json-scan.js';
 
-// momoa is loaded on first use only: clean files never need a location tree.
+// momoa is loaded only to place a syntax error V8's message gives no position for.
 let momoa: typeof import('@humanwhocodes/momoa') | undefined;
 function momoaParse(text: string, options: { mode: 'json' }): DocumentNode {
   momoa ??= createRequire(import.meta.url)('@humanwhocodes/momoa') as typeof import('@humanwhocodes/momoa');
@@ -197,55 +199,25 @@ export function parseJsonText(rawText: string, relPath: string, options: JsonRea
       return { ok: false, findings };
     }
   }
-  let tree: DocumentNode | undefined;
-  const locate: Locate = (path, opts) => {
-    tree ??= buildTree(text);
-    return tree ? locateInTree(tree, path, opts) : { line: 1, column: 1 };
-  };
+  // Located on demand by a forward scan of the text (json-scan.ts locatePath): no tree, nothing kept per file.
+  const locate: Locate = (path, opts) => locatePath(text, path, opts);
   return { ok: true, value, text, locate, notices };
 }
 
-/** Locate a value path in JSON text (builds a tree each call: keep the Locate from a JsonRead when you have one). */
+/** Locate a value path in JSON text (a BOM is skipped; text that is not JSON gives 1:1). */
 export function locateInText(text: string, path: ReadonlyArray<string | number>, opts?: { key?: boolean }): LineColumn {
   const stripped = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const tree = buildTree(stripped);
-  return tree ? locateInTree(tree, path, opts) : { line: 1, column: 1 };
-}
-
-function buildTree(text: string): DocumentNode | undefined {
   try {
-    return momoaParse(text, { mode: 'json' });
+    JSON.parse(stripped);
   } catch {
-    return undefined;
-  }
-}
-
-function locateInTree(doc: DocumentNode, path: ReadonlyArray<string | number>, opts?: { key?: boolean }): LineColumn {
-  let node: ValueNode = doc.body;
-  let keyLoc: LineColumn | undefined;
-  for (const seg of path) {
-    keyLoc = undefined;
-    if (node.type === 'Object') {
-      let found: ValueNode | undefined;
-      for (const member of node.members) {
-        const name = member.name.type === 'String' ? member.name.value : member.name.name;
-        if (name === String(seg)) {
-          found = member.value; // last one wins, as in JSON.parse
-          keyLoc = { line: member.name.loc.start.line, column: member.name.loc.start.column };
-        }
-      }
-      if (!found) break;
-      node = found;
-    } else if (node.type === 'Array') {
-      const el = typeof seg === 'number' ? node.elements[seg] : node.elements[Number(seg)];
-      if (!el) break;
-      node = el.value;
-    } else {
-      break;
+    // momoa also reads raw control characters inside strings, which the scan passes over as well.
+    try {
+      momoaParse(stripped, { mode: 'json' });
+    } catch {
+      return { line: 1, column: 1 };
     }
   }
-  if (opts?.key && keyLoc) return keyLoc;
-  return { line: node.loc.start.line, column: node.loc.start.column };
+  return locatePath(stripped, path, opts);
 }
 
 function syntaxFinding(text: string, relPath: string, requirement: string, err: Error): Finding {
