@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateValidatorsSource, writeValidators } from '../scripts/build-validators.js';
-import { createSchemaAjv, getValidator, loadStandalone, schemaId, schemasFingerprint } from '../src/schema/registry.js';
+import { generateValidatorSources, writeValidators } from '../scripts/build-validators.js';
+import { createSchemaAjv, getValidator, loadStandalone, schemaEntries, schemaId, schemasFingerprint, standaloneFile } from '../src/schema/registry.js';
 
 // Inside the package, so the generated code's require('ajv-formats/dist/formats') resolves as it does from dist/.
 const DIR = join('test-artifacts', `standalone-${process.pid}`);
@@ -39,31 +39,27 @@ function documents(dir: string, out: unknown[] = []): unknown[] {
 }
 
 describe('standalone validators', () => {
-  const file = join(DIR, 'validators.generated.cjs');
-  writeValidators(file);
+  const dir = join(process.cwd(), DIR, 'validators');
+  const written = writeValidators(dir);
 
   it('match a fresh ajv compile, verdict and errors, on every fixture document against every schema', () => {
-    const pre = loadStandalone(join(process.cwd(), file));
-    expect(pre).not.toBeNull();
+    expect(written).toBe(schemaEntries().length);
     const ajv = createSchemaAjv();
-    const ids = readdirSync('schemas')
-      .map((n) => /^([a-z][a-z0-9-]*)\.v(\d+\.\d+\.\d+)\.schema\.json$/.exec(n))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => schemaId(m[1]!, m[2]!));
     const docs = [...documents('tests/fixtures'), ...documents('tasks'), ...documents('.state'), ...documents('capabilities')];
     expect(docs.length).toBeGreaterThan(100);
     const differ: string[] = [];
     let valid = 0;
-    for (const id of ids) {
+    for (const { kind, version } of schemaEntries()) {
+      const id = schemaId(kind, version);
       const fresh = ajv.getSchema(id)!;
-      const built = pre![id]!;
+      const built = loadStandalone(dir, kind, version);
       expect(typeof built, id).toBe('function');
       for (const doc of docs) {
         const a = fresh(doc) as boolean;
-        const b = built(doc) as boolean;
+        const b = built!(doc) as boolean;
         if (a) valid++;
         const ea = JSON.stringify(fresh.errors ?? null);
-        const eb = JSON.stringify(built.errors ?? null);
+        const eb = JSON.stringify(built!.errors ?? null);
         if (a !== b || ea !== eb) differ.push(`${id}: ${a}/${b} ${ea.slice(0, 200)} vs ${eb.slice(0, 200)}`);
       }
     }
@@ -72,10 +68,12 @@ describe('standalone validators', () => {
   });
 
   it('are ignored when generated from other schemas (stale fingerprint) or when the file is missing', () => {
-    const stale = join(process.cwd(), DIR, 'stale.cjs');
-    writeFileSync(stale, generateValidatorsSource().replace(schemasFingerprint(), 'not-these-schemas'));
-    expect(loadStandalone(stale)).toBeNull();
-    expect(loadStandalone(join(process.cwd(), DIR, 'missing.cjs'))).toBeNull();
+    const stale = join(process.cwd(), DIR, 'stale');
+    mkdirSync(stale, { recursive: true });
+    const name = standaloneFile('task', '2.0.0');
+    writeFileSync(join(stale, name), generateValidatorSources().get(name)!.replace(schemasFingerprint(), 'not-these-schemas'));
+    expect(loadStandalone(stale, 'task', '2.0.0')).toBeNull();
+    expect(loadStandalone(stale, 'task', '2.1.0')).toBeNull();
   });
 
   it('getValidator keeps the schema document readable on the validator', () => {

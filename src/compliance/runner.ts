@@ -28,7 +28,6 @@ import { createContext } from './context.js';
 import { discoverRules, listRuleFiles, rulesDir as defaultRulesDir, type DiscoveredRule, type RuleLoadProblem } from './discover.js';
 import { REQUIREMENTS, requirementInfo } from './requirements.js';
 import { notInProfileReason, resolveProfile, type GateConfig } from './profile.js';
-import { runGenericFixes } from './fix/index.js';
 import {
   REPORT_SCHEMA_VERSION,
   SECTIONS,
@@ -112,6 +111,7 @@ export async function runCompliance(options: RunOptions): Promise<Report> {
   const inProfile = (d: DiscoveredRule) => gate.profile === 'full' || d.rule.documents !== true;
   if (options.fix) {
     const ids = new Set(selected.filter(inProfile).map((d) => d.rule.id));
+    const { runGenericFixes } = await import('./fix/index.js'); // only under --fix (jsonc-parser, migrate edits)
     for (const [id, list] of runGenericFixes(root, ids)) repairs.set(id, list);
   }
 

@@ -6,9 +6,10 @@
  * ANNOTATION_KEYWORDS, addAnnotationKeywords(ajv) (for anyone compiling our
  * schemas with ajv in strict mode: register these first).
  * Internal (the build step and its test): createSchemaAjv({ source }), schemasFingerprint(),
- * loadStandalone(file), STANDALONE_FILE.
+ * loadStandalone(dir, kind, version), STANDALONE_DIR, standaloneFile(kind, version), schemaEntries().
  * Validators come from ajv standalone code generated at build time
- * (scripts/build-validators.ts → dist/src/schema/validators.generated.cjs) when
+ * (scripts/build-validators.ts → dist/src/schema/validators/<kind>.v<version>.cjs, one
+ * file per schema so a command loads only the code of the schemas it uses) when
  * that file was generated from exactly the schemas on disk (fingerprint of their
  * bytes, ajv's version and options); otherwise (under tests from src/, a schema
  * edited after the build, ORC_STATE_SCHEMA_COMPILE=1) they are compiled with ajv
@@ -58,8 +59,13 @@ export function addAnnotationKeywords(target: Pick<Ajv2020, 'addKeyword'>): void
 // safety net: tests/schema-strict.test.ts holds every schema to strict: true without it, so users compiling our schemas can.
 const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, validateSchema: false } as const;
 
-/** Standalone validators written at build time (scripts/build-validators.ts), beside the compiled registry module. */
-export const STANDALONE_FILE = 'validators.generated.cjs';
+/** Standalone validators written at build time (scripts/build-validators.ts): one file per schema in this directory beside the registry module. */
+export const STANDALONE_DIR = 'validators';
+
+/** The standalone validator file of one schema, inside a STANDALONE_DIR. */
+export function standaloneFile(kind: string, version: string): string {
+  return `${kind}.v${version}.cjs`;
+}
 
 interface SchemaFileEntry {
   name: string;
@@ -71,9 +77,12 @@ let listing: SchemaFileEntry[] | undefined;
 const versions = new Map<string, string[]>();
 const compiled = new Map<string, ValidateFunction>();
 let ajv: Ajv2020 | undefined;
-let standalone: Record<string, ValidateFunction> | null | undefined;
 
 /** schemas/<kind>.v<version>.schema.json, sorted by name (no file is parsed). */
+export function schemaEntries(): ReadonlyArray<{ name: string; kind: string; version: string }> {
+  return schemaFiles();
+}
+
 function schemaFiles(): SchemaFileEntry[] {
   if (listing) return listing;
   const out: SchemaFileEntry[] = [];
@@ -93,13 +102,16 @@ function schemaFiles(): SchemaFileEntry[] {
  * bytes, ajv's version and the compile options. Any edit of a schema changes it, so the
  * schemas stay the one source of truth (a stale generated file is ignored, not trusted).
  */
+let fingerprint: string | undefined;
 export function schemasFingerprint(): string {
+  if (fingerprint !== undefined) return fingerprint;
   const hash = createHash('sha256');
   const ajvVersion = (requireCjs('ajv/package.json') as { version: string }).version;
   hash.update(`ajv ${ajvVersion} ${JSON.stringify(AJV_OPTIONS)} ${ANNOTATION_KEYWORDS.join(',')}\n`);
   const dir = schemasDir();
   for (const { name } of schemaFiles()) hash.update(`${name}\n`).update(readFileSync(join(dir, name))).update('\n');
-  return hash.digest('hex');
+  fingerprint = hash.digest('hex');
+  return fingerprint;
 }
 
 /** A fresh ajv instance holding every bundled schema (the build-time generator compiles with the same). */
@@ -126,26 +138,25 @@ function instance(): Ajv2020 {
 }
 
 /**
- * The build-time validators in `file` when they were generated from exactly these schemas
- * (same fingerprint), else null. Loading them costs ~10 ms; loading ajv and compiling costs
- * ~70 ms for the task schema alone and ~250 ms for every schema.
+ * The build-time validator of one schema in `dir` when it was generated from exactly these
+ * schemas (same fingerprint), else null. Loading the task schema's costs a few ms; loading
+ * ajv and compiling costs ~70 ms for the task schema alone and ~250 ms for every schema.
  */
-export function loadStandalone(file: string): Record<string, ValidateFunction> | null {
+export function loadStandalone(dir: string, kind: string, version: string): ValidateFunction | null {
+  const file = join(dir, standaloneFile(kind, version));
   if (!existsSync(file)) return null;
   try {
-    const mod = requireCjs(file) as Record<string, unknown>;
-    if (mod.fingerprint !== schemasFingerprint()) return null;
-    return mod as Record<string, ValidateFunction>;
+    const mod = requireCjs(file) as { fingerprint?: unknown; validate?: ValidateFunction };
+    if (mod.fingerprint !== schemasFingerprint() || typeof mod.validate !== 'function') return null;
+    return mod.validate;
   } catch {
     return null;
   }
 }
 
-function standaloneValidators(): Record<string, ValidateFunction> | null {
-  if (standalone === undefined) {
-    standalone = process.env.ORC_STATE_SCHEMA_COMPILE === '1' ? null : loadStandalone(fileURLToPath(new URL(`./${STANDALONE_FILE}`, import.meta.url)));
-  }
-  return standalone;
+function standaloneValidator(kind: string, version: string): ValidateFunction | null {
+  if (process.env.ORC_STATE_SCHEMA_COMPILE === '1') return null;
+  return loadStandalone(fileURLToPath(new URL(`./${STANDALONE_DIR}/`, import.meta.url)), kind, version);
 }
 
 export function knownVersions(kind: string): string[] {
@@ -157,7 +168,7 @@ export function getValidator(kind: string, version: string): ValidateFunction | 
   const id = schemaId(kind, version);
   let fn = compiled.get(id);
   if (!fn) {
-    const pre = standaloneValidators()?.[id];
+    const pre = knownVersions(kind).includes(version) ? standaloneValidator(kind, version) : null;
     if (pre) {
       // Standalone code carries no `schema`: give readers the document, parsed when first asked for.
       const file = join(schemasDir(), schemaFile(kind, version));
