@@ -36,6 +36,10 @@ function momoaParse(text: string, options: { mode: 'json' }): DocumentNode {
 }
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+/** Reused by every readJsonFile (synchronous, so never shared by two reads at once). */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export const DEFAULT_MAX_DEPTH = 64;
 
 export interface JsonReadOptions {
@@ -76,24 +80,31 @@ export function readJsonFile(absPath: string, relPath: string, options: JsonRead
   let fd: number | undefined;
   try {
     fd = openSync(absPath, 'r');
-    const size = fstatSync(fd).size;
-    if (size > maxBytes) {
-      return refuse(
-        requirement,
-        relPath,
-        { line: 1, column: 1 },
-        `file is ${size} bytes, over the ${maxBytes}-byte limit for one JSON file; it was not read`,
-        'split the content into smaller files (one task per file) or remove generated data from it',
-      );
+    // One read into a reused buffer covers a task-sized file: no per-file Buffer, no fstat. A file that
+    // fills it is measured (and refused over the limit) before the rest is read.
+    let done = readSync(fd, readBuffer, 0, readBuffer.length, 0);
+    if (done < readBuffer.length && done <= maxBytes) {
+      bytes = readBuffer.subarray(0, done);
+    } else {
+      const size = fstatSync(fd).size;
+      if (size > maxBytes) {
+        return refuse(
+          requirement,
+          relPath,
+          { line: 1, column: 1 },
+          `file is ${size} bytes, over the ${maxBytes}-byte limit for one JSON file; it was not read`,
+          'split the content into smaller files (one task per file) or remove generated data from it',
+        );
+      }
+      bytes = Buffer.allocUnsafe(Math.max(size, done));
+      readBuffer.copy(bytes, 0, 0, done);
+      while (done < bytes.length) {
+        const n = readSync(fd, bytes, done, bytes.length - done, done);
+        if (n === 0) break;
+        done += n;
+      }
+      if (done < bytes.length) bytes = bytes.subarray(0, done);
     }
-    bytes = Buffer.allocUnsafe(size);
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, bytes, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    if (done < size) bytes = bytes.subarray(0, done);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     return refuse(
@@ -274,7 +285,7 @@ function syntaxFinding(text: string, relPath: string, requirement: string, err: 
 /** Decode UTF-8 strictly; on failure return where the first bad byte is. */
 function decodeUtf8(bytes: Uint8Array): string | (LineColumn & { offset: number }) {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     const offset = firstInvalidUtf8(bytes);
     let lineStart = 0;
