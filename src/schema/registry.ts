@@ -164,7 +164,12 @@ export function knownVersions(kind: string): string[] {
   return versions.get(kind) ?? [];
 }
 
+/** kind → version → validator: per-record callers (every logged event) look up without building the $id. */
+const byKind = new Map<string, Map<string, ValidateFunction>>();
+
 export function getValidator(kind: string, version: string): ValidateFunction | undefined {
+  const hit = byKind.get(kind)?.get(version);
+  if (hit) return hit;
   const id = schemaId(kind, version);
   let fn = compiled.get(id);
   if (!fn) {
@@ -181,6 +186,9 @@ export function getValidator(kind: string, version: string): ValidateFunction | 
     if (!fn) return undefined;
     compiled.set(id, fn);
   }
+  let versions = byKind.get(kind);
+  if (!versions) byKind.set(kind, (versions = new Map()));
+  versions.set(version, fn);
   return fn;
 }
 
