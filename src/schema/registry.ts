@@ -1,5 +1,6 @@
 /**
- * One ajv instance for every JSON Schema in schemas/, each compiled once.
+ * The validators of every JSON Schema in schemas/: build-time standalone code, or one
+ * ajv instance compiling each schema once.
  *
  * Public API (stable): schemaId(kind, version), schemaFile(kind, version),
  * getValidator(kind, version), knownVersions(kind), validate(kind, version, value),
@@ -186,9 +187,9 @@ export function getValidator(kind: string, version: string): ValidateFunction | 
     if (!fn) return undefined;
     compiled.set(id, fn);
   }
-  let versions = byKind.get(kind);
-  if (!versions) byKind.set(kind, (versions = new Map()));
-  versions.set(version, fn);
+  let perVersion = byKind.get(kind);
+  if (!perVersion) byKind.set(kind, (perVersion = new Map()));
+  perVersion.set(version, fn);
   return fn;
 }
 
