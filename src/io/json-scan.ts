@@ -76,7 +76,9 @@ function countKeysAndColons(v: unknown, depth: number, maxDepth: number): number
     return n;
   }
   const obj = v as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
+  // for-in allocates no key array; an inherited enumerable key (a polluted prototype) only makes the count
+  // differ, and a differing count sends the text to the exact scan.
+  for (const key in obj) {
     if (key === '__proto__' || key === 'constructor' || key === 'prototype') return -1;
     const c = countKeysAndColons(obj[key], depth + 1, maxDepth);
     if (c < 0) return -1;
