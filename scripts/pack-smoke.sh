@@ -33,7 +33,7 @@ ok "$tarball"
 step "tarball contents"
 list="$(tar -tzf "$work/$tarball")"
 for want in package/LICENSE package/bin/orc-state.js package/dist/src/cli/main.js package/dist/src/index.d.ts \
-  package/schemas/task.v2.0.0.schema.json package/docs/state_machines/task_lifecycle.yaml \
+  package/schemas/task.v2.0.0.schema.json package/dist/src/schema/validators/task.v2.0.0.cjs package/docs/state_machines/task_lifecycle.yaml \
   package/scripts/validate/drop-in.mjs package/scripts/validate/validate_compliance; do
   if printf '%s\n' "$list" | grep -qx "$want"; then ok "ships ${want#package/}"; else bad "missing ${want#package/}"; fi
 done

@@ -499,7 +499,7 @@ describe('CLI start-up stays cheap', () => {
       ${imports.map((m) => `await import(${JSON.stringify(m)});`).join('\n')}
       const { buildProgram } = await import('./dist/src/cli/program.js');
       const { createOutput } = await import('./dist/src/cli/output.js');
-      buildProgram(createOutput());
+      await buildProgram(createOutput());
       const names = Object.keys(createRequire(import.meta.url).cache)
         .filter((k) => k.includes('node_modules'))
         .map((k) => k.replace(/.*node_modules[\\\\/]/, '').split(/[\\\\/]/)[0]);
@@ -512,6 +512,22 @@ describe('CLI start-up stays cheap', () => {
     expect(loadedPackages([]).filter((p) => p !== 'commander')).toEqual([]);
     // the probe can see heavy packages when they are loaded
     expect(loadedPackages(['./dist/src/engine/commit.js'])).toContain('xstate');
+  });
+
+  it('a command line naming a command loads only its module; each module registers exactly the names the table gives', async () => {
+    const { Command } = await import('commander');
+    const { COMMANDS, buildProgram } = await import('../src/cli/program.js');
+    const { createOutput } = await import('../src/cli/output.js');
+    const all = (await buildProgram(createOutput())).commands.map((c) => c.name());
+    expect(all).toEqual(COMMANDS.flatMap((c) => [...c.names]));
+    for (const entry of COMMANDS) {
+      const m = await entry.load();
+      const p = new Command('probe');
+      for (const register of entry.registers ? entry.registers(m) : [m.register]) register(p, createOutput());
+      expect(p.commands.map((c) => c.name()), entry.names.join(',')).toEqual([...entry.names]);
+      const only = await buildProgram(createOutput(), ['node', 'orc-state', entry.names[0]!]);
+      expect(only.commands.map((c) => c.name())).toEqual([...entry.names]);
+    }
   });
 
   it('the retention minimum shown by `log prune --help` matches the engine', async () => {

@@ -32,6 +32,19 @@ describe('discovery', () => {
     );
   });
 
+  it('a selection imports only the rule files whose catalog entry it accepts (and every file that is no catalog id)', async () => {
+    const seen: Array<[string, string]> = [];
+    const { rules } = await discoverRules(rulesDir(), (id, section) => {
+      seen.push([id, section]);
+      return section === 'tasks';
+    });
+    expect(rules.map((r) => r.rule.id).sort()).toEqual(REQUIREMENTS.filter((r) => r.section === 'tasks').map((r) => r.id).sort());
+    expect(seen.length).toBe(listRuleFiles(rulesDir()).length);
+    // the catalog section is what the rule declares, so selecting by it before importing loses no rule
+    const all = await discoverRules();
+    for (const { rule } of all.rules) expect(REQUIREMENTS.find((r) => r.id === rule.id)?.section, rule.id).toBe(rule.section);
+  });
+
   it('the project rule directory holds only catalog ids, each once', async () => {
     const files = listRuleFiles(rulesDir());
     expect(files.length).toBeGreaterThan(0);

@@ -30,7 +30,9 @@ describe('package.json', () => {
   });
 
   it('builds on pack and ships bin, dist/src without maps, drop-ins, schemas, machine YAMLs and LICENSE', () => {
-    expect(pkg.scripts.prepare).toMatch(/tsc/);
+    // prepare runs the build: tsc, then the standalone validators written from schemas/ (scripts/build-validators.ts)
+    expect(pkg.scripts.prepare).toBe('npm run build');
+    expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.json && node dist\/scripts\/build-validators\.js$/);
     expect(pkg.files).toEqual(expect.arrayContaining(['bin', 'dist/src', '!dist/src/**/*.map', 'scripts/validate', 'schemas', 'docs/state_machines', 'assets', 'LICENSE']));
     expect(pkg.files.some((f) => f === 'dist' || f.startsWith('dist/bench') || f === 'src' || f === 'tests')).toBe(false);
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);

@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
  * tool returns exactly what the command prints with --json.
  */
 export async function runCommand(argv: string[], output: Output): Promise<number> {
-  const program = buildProgram(output);
+  const program = await buildProgram(output, argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

@@ -3,8 +3,12 @@
  * module, so it works on .ts under vitest and on .js under dist/), imports
  * every rule module and validates its shape.
  *
- * Public API (stable): discoverRules(dir?) → DiscoveredRules, DiscoveredRule,
- * RuleLoadProblem, rulesDir().
+ * Public API (stable): discoverRules(dir?, wanted?) → DiscoveredRules, DiscoveredRule,
+ * RuleLoadProblem, rulesDir(), RuleFileFilter.
+ * `wanted(id, section)` imports only the rule files whose catalog entry (the file
+ * name is the requirement id) it accepts, so plain `validate` (tasks + registry)
+ * does not load the modules of every other rule (xstate, yaml, graph code: ~100 ms);
+ * a file whose name is not a catalog id is always imported (its problems stay visible).
  * Integration points: a rule is `src/compliance/rules/<ID>.ts` exporting
  * `export const rule: Rule` (or `export const rules: Rule[]` whose ids all
  * start with the file name's prefix); the runner and COMPLIANCE-001 use this.
@@ -53,10 +57,16 @@ export function listRuleFiles(dir: string = rulesDir()): string[] {
   return names.filter((n) => !n.endsWith('.d.ts') && RULE_FILE.test(n)).sort();
 }
 
-const cache = new Map<string, Promise<DiscoveredRules>>();
+/** Which rule files to import, judged by the catalog entry their name is (id, its section). */
+export type RuleFileFilter = (id: string, section: string) => boolean;
 
-/** Import and validate every rule module (memoised per directory). */
-export function discoverRules(dir: string = rulesDir()): Promise<DiscoveredRules> {
+const cache = new Map<string, Promise<DiscoveredRules>>();
+type Imported = { file: string; mod: Record<string, unknown> } | { file: string; error: string };
+const imported = new Map<string, Promise<Imported>>();
+
+/** Import and validate every rule module (memoised per directory), or only those `wanted` accepts. */
+export function discoverRules(dir: string = rulesDir(), wanted?: RuleFileFilter): Promise<DiscoveredRules> {
+  if (wanted) return load(dir, wanted);
   let pending = cache.get(dir);
   if (!pending) {
     pending = load(dir);
@@ -65,19 +75,28 @@ export function discoverRules(dir: string = rulesDir()): Promise<DiscoveredRules
   return pending;
 }
 
-async function load(dir: string): Promise<DiscoveredRules> {
-  const files = listRuleFiles(dir);
+function importRule(dir: string, file: string): Promise<Imported> {
+  const href = pathToFileURL(join(dir, file)).href;
+  let pending = imported.get(href);
+  if (!pending) {
+    pending = import(href).then(
+      (mod: Record<string, unknown>) => ({ file, mod }),
+      (error: unknown) => ({ file, error: error instanceof Error ? error.message : String(error) }),
+    );
+    imported.set(href, pending);
+  }
+  return pending;
+}
+
+async function load(dir: string, wanted?: RuleFileFilter): Promise<DiscoveredRules> {
+  const files = listRuleFiles(dir).filter((file) => {
+    if (!wanted) return true;
+    const info = requirementInfo(file.replace(/\.(ts|js|mts|mjs)$/, ''));
+    return info === undefined || wanted(info.id, info.section);
+  });
   const rules: DiscoveredRule[] = [];
   const problems: RuleLoadProblem[] = [];
-  const modules = await Promise.all(
-    files.map(async (file) => {
-      try {
-        return { file, mod: (await import(pathToFileURL(join(dir, file)).href)) as Record<string, unknown> };
-      } catch (error) {
-        return { file, error: error instanceof Error ? error.message : String(error) };
-      }
-    }),
-  );
+  const modules = await Promise.all(files.map((file) => importRule(dir, file)));
   const seen = new Map<string, string>();
   for (const entry of modules) {
     const base = entry.file.replace(/\.(ts|js|mts|mjs)$/, '');
@@ -127,6 +146,7 @@ function shapeProblem(candidate: unknown, base: string, fromArray: boolean): str
   const info = requirementInfo(r.id);
   if (!info) return `rule ${r.id}: not a requirement id of the catalog (src/compliance/requirements.ts)`;
   if (info.level !== r.level) return `rule ${r.id}: level ${r.level} differs from the catalog's ${info.level}`;
+  if (info.section !== r.section) return `rule ${r.id}: section ${r.section} differs from the catalog's ${info.section}`;
   return undefined;
 }
 

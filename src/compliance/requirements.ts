@@ -16,7 +16,7 @@ import type { Section } from './types.js';
 export interface RequirementInfo {
   id: string;
   level: Level;
-  /** The section the rule is expected to declare (informational). */
+  /** The section the rule declares (checked at discovery: rule files are selected by it before they are imported). */
   section: Section;
   title: string;
 }
@@ -52,7 +52,7 @@ export const REQUIREMENTS: readonly RequirementInfo[] = [
   { id: 'SM-DEF-003', level: 'SHOULD', section: 'machines', title: 'Worker state machine' },
   { id: 'MOD-IDX-001', level: 'MUST', section: 'docs', title: 'Every source module opens with a module index header' },
   { id: 'CONC-REG-001', level: 'MUST', section: 'registry', title: 'Resource registry declares typed resources' },
-  { id: 'CONC-REG-002', level: 'MUST', section: 'registry', title: 'Resource requirements are known and schedulable' },
+  { id: 'CONC-REG-002', level: 'MUST', section: 'dag', title: 'Resource requirements are known and schedulable' },
   { id: 'AUDIT-001', level: 'MUST', section: 'audit', title: 'The log alone answers state, why and who' },
   { id: 'AUDIT-002', level: 'MUST', section: 'audit', title: 'Events are retained 90 days and rotation is documented' },
   { id: 'SCHEMA-VER-001', level: 'MUST', section: 'state', title: 'Engine files carry schema_version and schema_url' },

@@ -7,7 +7,7 @@
  * Dependencies: ../schema/registry.js (ajv, schemas/event.*).
  */
 import type { ErrorObject } from 'ajv';
-import { knownVersions, validate } from '../schema/registry.js';
+import { getValidator, knownVersions } from '../schema/registry.js';
 
 export type EventSchemaCheck =
   | { ok: true }
@@ -15,10 +15,14 @@ export type EventSchemaCheck =
   | { ok: false; version: null; known: string[] }
   | { ok: false; version: string; errors: ErrorObject[] };
 
+const OK: EventSchemaCheck = Object.freeze({ ok: true });
+
 export function checkEventSchema(event: { schema_version?: unknown }): EventSchemaCheck {
   const known = knownVersions('event');
   const version = typeof event.schema_version === 'string' && known.includes(event.schema_version) ? event.schema_version : null;
   if (version === null) return { ok: false, version: null, known };
-  const check = validate('event', version, event);
-  return check.valid ? { ok: true } : { ok: false, version, errors: check.errors };
+  // Called once per logged event (100,000 in a gate run): the validator directly, no wrapper objects when valid.
+  const fn = getValidator('event', version);
+  if (!fn) throw new Error(`no schema for event ${version} in schemas/`);
+  return fn(event) ? OK : { ok: false, version, errors: [...(fn.errors ?? [])] };
 }

@@ -63,6 +63,8 @@ export interface GraphRuleInputs {
   /** Existing derived files: name → text. */
   dagFiles: Map<string, string>;
   planFiles: Map<string, string>;
+  /** Derived files that parsed cleanly, by repo-relative name → value (read-only): each is parsed once per run, not once per rule. */
+  parsedFiles?: Map<string, unknown>;
 }
 
 function listDerived(stateDir: string): { dagFiles: Map<string, string>; planFiles: Map<string, string> } {
@@ -106,7 +108,7 @@ export async function graphRuleInputs(ctx: RuleContext): Promise<GraphRuleInputs
     const snapshot = snapRead.snapshot ?? null;
     const analysis = analyze({ taskSet, snapshot, resources: registry.resources, history, maxParallel: config.max_parallelism });
     const stateDir = stateDirOf(ctx.root);
-    return { root: ctx.root, taskSet, registry, snapshot, history, analysis, stateDir, ...listDerived(stateDir) };
+    return { root: ctx.root, taskSet, registry, snapshot, history, analysis, stateDir, ...listDerived(stateDir), parsedFiles: new Map<string, unknown>() };
   });
 }
 
@@ -122,9 +124,11 @@ const F = (requirement: string, severity: Finding['severity'], file: string, at:
 
 const REGEN = 'run `orc-state plan` (or `orc-state validate --requirement DAG-VIEW-001 --fix`) to regenerate the DAG and plan files';
 
-function parsed<T>(requirement: string, file: string, text: string): { value?: T; findings: Finding[] } {
+function parsed<T>(requirement: string, file: string, text: string, memo?: Map<string, unknown>): { value?: T; findings: Finding[] } {
+  if (memo?.has(file)) return { value: memo.get(file) as T, findings: [] };
   const read = parseJsonText(text, file, { requirement, maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 64 });
   if (!read.ok) return { findings: read.findings };
+  memo?.set(file, read.value);
   return { value: read.value as T, findings: [] };
 }
 
@@ -165,7 +169,7 @@ export function checkDagFreshness(inputs: GraphRuleInputs): { findings: Finding[
       findings.push(F('DAG-VIEW-001', 'error', analysis.locate(firstTask, ['workstream_id']).file, analysis.locate(firstTask, ['workstream_id']), `workstream ${ws} has no ${file}`, REGEN));
       continue;
     }
-    const { value } = parsed<DagFile>('DAG-VIEW-001', file, text);
+    const { value } = parsed<DagFile>('DAG-VIEW-001', file, text, inputs.parsedFiles);
     if (!value || !Array.isArray(value.nodes) || !Array.isArray(value.edges)) continue; // DAG-VIEW-002 reports the shape
     const at = (path: Array<string | number>): { line: number; column: number } => locateInText(text, path);
     const problems: Finding[] = [];
@@ -247,13 +251,13 @@ function schemaFindings(requirement: string, kind: string, version: string, file
 }
 
 /** DAG-VIEW-002: each DAG file validates and its topological order is a valid order of exactly its nodes. */
-export function checkDagFiles(inputs: Pick<GraphRuleInputs, 'dagFiles'>): { findings: Finding[]; checked: number } {
+export function checkDagFiles(inputs: Pick<GraphRuleInputs, 'dagFiles' | 'parsedFiles'>): { findings: Finding[]; checked: number } {
   const findings: Finding[] = [];
   let checked = 0;
   for (const [name, text] of inputs.dagFiles) {
     checked++;
     const file = stateRel(name);
-    const { value, findings: parseProblems } = parsed<DagFile>('DAG-VIEW-002', file, text);
+    const { value, findings: parseProblems } = parsed<DagFile>('DAG-VIEW-002', file, text, inputs.parsedFiles);
     if (!value) {
       findings.push(...parseProblems);
       continue;
@@ -317,7 +321,7 @@ export function checkPlanFiles(inputs: GraphRuleInputs): { findings: Finding[]; 
   for (const [name, text] of inputs.planFiles) {
     checked++;
     const file = stateRel(name);
-    const { value: plan, findings: parseProblems } = parsed<ExecutionPlanFile>('DAG-VIEW-003', file, text);
+    const { value: plan, findings: parseProblems } = parsed<ExecutionPlanFile>('DAG-VIEW-003', file, text, inputs.parsedFiles);
     if (!plan) {
       findings.push(...parseProblems);
       continue;
@@ -550,13 +554,17 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   };
   for (const [name, text] of inputs.planFiles) {
     let plan: ExecutionPlanFile;
-    try {
-      plan = JSON.parse(text) as ExecutionPlanFile;
-    } catch {
-      continue; // DAG-VIEW-003 reports it
+    const file = stateRel(name);
+    if (inputs.parsedFiles?.has(file)) plan = inputs.parsedFiles.get(file) as ExecutionPlanFile;
+    else {
+      try {
+        plan = JSON.parse(text) as ExecutionPlanFile;
+      } catch {
+        continue; // DAG-VIEW-003 reports it
+      }
     }
     if (!plan || !Array.isArray(plan.stages) || !plan.stages.every((s) => s && Array.isArray(s.parallel_tasks))) continue;
-    byStage(text, plan, stateRel(name));
+    byStage(text, plan, file);
   }
   // 3. Current holders (tasks running or validating) never exceed what a resource allows.
   if (inputs.snapshot) {

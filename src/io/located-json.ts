@@ -14,19 +14,21 @@
  * occurrence) and `__proto__`/`constructor`/`prototype` keys (never applied to
  * any prototype: JSON.parse defines them as own data properties and the read
  * is refused). A UTF-8 BOM is stripped with a warning; CRLF is fine.
- * A momoa tree is built lazily, only when a caller asks for a location, so
- * clean files cost one JSON.parse plus a cheap structural check (json-scan.ts).
+ * Locations are found only when a caller asks for one, by a forward scan of the
+ * text along the path (json-scan.ts locatePath, held to momoa's tree by a test), so
+ * clean files cost one JSON.parse plus a cheap structural check and a finding costs
+ * one scan of its file, with no tree built.
  * Integration points: src/repo/load-tasks.ts (task files), src/registry/ (JSON
  * registries), compliance rules that read JSON files.
- * Dependencies: node:fs, @humanwhocodes/momoa, ./json-scan.js, ../model.js.
+ * Dependencies: node:fs, @humanwhocodes/momoa (syntax-error offsets only), ./json-scan.js, ../model.js.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { DocumentNode, ValueNode } from '@humanwhocodes/momoa';
+import type { DocumentNode } from '@humanwhocodes/momoa';
 import type { Finding } from '../model.js';
-import { offsetToLineColumn, quickStructureCheck, scanStructure, type LineColumn } from './json-scan.js';
+import { locatePath, offsetToLineColumn, quickStructureCheck, scanStructure, type LineColumn } from './json-scan.js';
 
-// momoa is loaded on first use only: clean files never need a location tree.
+// momoa is loaded only to place a syntax error V8's message gives no position for.
 let momoa: typeof import('@humanwhocodes/momoa') | undefined;
 function momoaParse(text: string, options: { mode: 'json' }): DocumentNode {
   momoa ??= createRequire(import.meta.url)('@humanwhocodes/momoa') as typeof import('@humanwhocodes/momoa');
@@ -34,6 +36,10 @@ function momoaParse(text: string, options: { mode: 'json' }): DocumentNode {
 }
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+/** Reused by every readJsonFile (synchronous, so never shared by two reads at once). */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export const DEFAULT_MAX_DEPTH = 64;
 
 export interface JsonReadOptions {
@@ -74,24 +80,31 @@ export function readJsonFile(absPath: string, relPath: string, options: JsonRead
   let fd: number | undefined;
   try {
     fd = openSync(absPath, 'r');
-    const size = fstatSync(fd).size;
-    if (size > maxBytes) {
-      return refuse(
-        requirement,
-        relPath,
-        { line: 1, column: 1 },
-        `file is ${size} bytes, over the ${maxBytes}-byte limit for one JSON file; it was not read`,
-        'split the content into smaller files (one task per file) or remove generated data from it',
-      );
+    // One read into a reused buffer covers a task-sized file: no per-file Buffer, no fstat. A file that
+    // fills it is measured (and refused over the limit) before the rest is read.
+    let done = readSync(fd, readBuffer, 0, readBuffer.length, 0);
+    if (done < readBuffer.length && done <= maxBytes) {
+      bytes = readBuffer.subarray(0, done);
+    } else {
+      const size = fstatSync(fd).size;
+      if (size > maxBytes) {
+        return refuse(
+          requirement,
+          relPath,
+          { line: 1, column: 1 },
+          `file is ${size} bytes, over the ${maxBytes}-byte limit for one JSON file; it was not read`,
+          'split the content into smaller files (one task per file) or remove generated data from it',
+        );
+      }
+      bytes = Buffer.allocUnsafe(Math.max(size, done));
+      readBuffer.copy(bytes, 0, 0, done);
+      while (done < bytes.length) {
+        const n = readSync(fd, bytes, done, bytes.length - done, done);
+        if (n === 0) break;
+        done += n;
+      }
+      if (done < bytes.length) bytes = bytes.subarray(0, done);
     }
-    bytes = Buffer.allocUnsafe(size);
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, bytes, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    if (done < size) bytes = bytes.subarray(0, done);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     return refuse(
@@ -197,55 +210,25 @@ export function parseJsonText(rawText: string, relPath: string, options: JsonRea
       return { ok: false, findings };
     }
   }
-  let tree: DocumentNode | undefined;
-  const locate: Locate = (path, opts) => {
-    tree ??= buildTree(text);
-    return tree ? locateInTree(tree, path, opts) : { line: 1, column: 1 };
-  };
+  // Located on demand by a forward scan of the text (json-scan.ts locatePath): no tree, nothing kept per file.
+  const locate: Locate = (path, opts) => locatePath(text, path, opts);
   return { ok: true, value, text, locate, notices };
 }
 
-/** Locate a value path in JSON text (builds a tree each call: keep the Locate from a JsonRead when you have one). */
+/** Locate a value path in JSON text (a BOM is skipped; text that is not JSON gives 1:1). */
 export function locateInText(text: string, path: ReadonlyArray<string | number>, opts?: { key?: boolean }): LineColumn {
   const stripped = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const tree = buildTree(stripped);
-  return tree ? locateInTree(tree, path, opts) : { line: 1, column: 1 };
-}
-
-function buildTree(text: string): DocumentNode | undefined {
   try {
-    return momoaParse(text, { mode: 'json' });
+    JSON.parse(stripped);
   } catch {
-    return undefined;
-  }
-}
-
-function locateInTree(doc: DocumentNode, path: ReadonlyArray<string | number>, opts?: { key?: boolean }): LineColumn {
-  let node: ValueNode = doc.body;
-  let keyLoc: LineColumn | undefined;
-  for (const seg of path) {
-    keyLoc = undefined;
-    if (node.type === 'Object') {
-      let found: ValueNode | undefined;
-      for (const member of node.members) {
-        const name = member.name.type === 'String' ? member.name.value : member.name.name;
-        if (name === String(seg)) {
-          found = member.value; // last one wins, as in JSON.parse
-          keyLoc = { line: member.name.loc.start.line, column: member.name.loc.start.column };
-        }
-      }
-      if (!found) break;
-      node = found;
-    } else if (node.type === 'Array') {
-      const el = typeof seg === 'number' ? node.elements[seg] : node.elements[Number(seg)];
-      if (!el) break;
-      node = el.value;
-    } else {
-      break;
+    // momoa also reads raw control characters inside strings, which the scan passes over as well.
+    try {
+      momoaParse(stripped, { mode: 'json' });
+    } catch {
+      return { line: 1, column: 1 };
     }
   }
-  if (opts?.key && keyLoc) return keyLoc;
-  return { line: node.loc.start.line, column: node.loc.start.column };
+  return locatePath(stripped, path, opts);
 }
 
 function syntaxFinding(text: string, relPath: string, requirement: string, err: Error): Finding {
@@ -302,7 +285,7 @@ function syntaxFinding(text: string, relPath: string, requirement: string, err: 
 /** Decode UTF-8 strictly; on failure return where the first bad byte is. */
 function decodeUtf8(bytes: Uint8Array): string | (LineColumn & { offset: number }) {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     const offset = firstInvalidUtf8(bytes);
     let lineStart = 0;

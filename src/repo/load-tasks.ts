@@ -85,6 +85,14 @@ interface FileResult {
   findings: Finding[];
 }
 
+const majors = new Map<string, string>();
+/** "2" of "2.1.0" (memoised: a handful of versions, asked once per file). */
+function majorOf(version: string): string {
+  let m = majors.get(version);
+  if (m === undefined) majors.set(version, (m = version.split('.')[0] ?? version));
+  return m;
+}
+
 /** Validate one parsed task file (no cross-file checks). */
 function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasksOptions, readOptions?: JsonReadOptions): FileResult {
   const read = readJsonFile(`${root}/${rel}`, rel, readOptions ?? { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth });
@@ -124,7 +132,7 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
   const checked = form.value;
   let task = checked as unknown as TaskDefinition;
   const current = known[known.length - 1] ?? '2.0.0';
-  if (sv !== current && sv.split('.')[0] !== current.split('.')[0]) {
+  if (sv !== current && majorOf(sv) !== majorOf(current)) {
     // Older major: upgrade in memory through the migration chain (for 1.0.0: taskV1ToV2), never on disk.
     // An older minor of the same major (2.0.0 under 2.1.0) only lacks optional fields: used as it is.
     const up = upgradeInMemory('task', checked, sv);
@@ -141,12 +149,17 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
       F('TASK-DEF-002', 'notice', rel, read.locate(['schema_version']), `schema_version ${sv} file upgraded to ${current} in memory (${up.steps.join(', ') || 'no steps'}${added.length ? `; defaults added for ${added.join(' and ')}` : ''})`, `run \`orc-state migrate --to ${current}\` to upgrade the file on disk`),
     );
   }
-  // TASK-DEF-001: tasks/{workstream_id}/{task_id}.json
+  // TASK-DEF-001: tasks/{workstream_id}/{task_id}.json (compared in place: names are cut out only for a finding)
   const slash = rel.lastIndexOf('/');
   const dirStart = rel.lastIndexOf('/', slash - 1);
-  const fileName = rel.slice(slash + 1);
-  const dirName = rel.slice(dirStart + 1, slash);
-  if (rel.slice(0, Math.max(dirStart, 0)) === tasksDir) {
+  if (Math.max(dirStart, 0) === tasksDir.length && rel.startsWith(tasksDir)) {
+    const id = task.task_id;
+    const ws = task.workstream_id;
+    const nameMatches = typeof id === 'string' && rel.length === slash + 1 + id.length + 5 && rel.startsWith(id, slash + 1) && rel.endsWith('.json');
+    const dirMatches = typeof ws === 'string' && slash - dirStart - 1 === ws.length && rel.startsWith(ws, dirStart + 1);
+    if (nameMatches && dirMatches) return { declaredId, findings, task: { task, file: rel, sourceVersion: sv, text: read.text, locate: read.locate } };
+    const fileName = rel.slice(slash + 1);
+    const dirName = rel.slice(dirStart + 1, slash);
     if (fileName !== `${task.task_id}.json`) {
       findings.push(
         F('TASK-DEF-001', 'error', rel, read.locate(['task_id']), `file name "${fileName}" does not match task_id "${task.task_id}"`, `rename the file to ${tasksDir}/${dirName}/${task.task_id}.json, or set "task_id": "${fileName.replace(/\.json$/, '')}"`),
@@ -292,14 +305,28 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
 
 /** The `blocks` each task must have: the ids of the tasks that depend on it, sorted. */
 export function expectedBlocks(tasks: ReadonlyMap<string, LoadedTask>): Map<string, string[]> {
+  const have = dependents(tasks);
   const out = new Map<string, string[]>();
-  for (const id of tasks.keys()) out.set(id, []);
-  for (const [id, lt] of tasks) {
-    for (const dep of lt.task.dependencies) out.get(dep)?.push(id);
-  }
-  for (const list of out.values()) list.sort();
+  for (const id of tasks.keys()) out.set(id, have.get(id) ?? []);
   return out;
 }
+
+/** expectedBlocks without the empty lists: only tasks something depends on have an entry. */
+function dependents(tasks: ReadonlyMap<string, LoadedTask>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [id, lt] of tasks) {
+    for (const dep of lt.task.dependencies) {
+      if (!tasks.has(dep)) continue;
+      const list = out.get(dep);
+      if (list) list.push(id);
+      else out.set(dep, [id]);
+    }
+  }
+  for (const list of out.values()) if (list.length > 1) list.sort();
+  return out;
+}
+
+const NO_IDS: readonly string[] = [];
 
 /** Same elements (both lists are duplicate-free after schema validation); fast when the order matches too. */
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
@@ -316,6 +343,13 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return b.every((x) => set.has(x));
 }
 
+type ContextList = [string, string[] | undefined, boolean];
+const NO_LISTS: readonly ContextList[] = [];
+const contextLists = (cr: TaskDefinition['context_requirements']): ContextList[] => [
+  ['required_files', cr?.required_files, true],
+  ['optional_files', cr?.optional_files, false],
+];
+
 export interface CrossCheckOptions {
   /** Ids that exist in files that did not validate: not reported as unknown. */
   knownIds?: ReadonlySet<string>;
@@ -324,7 +358,7 @@ export interface CrossCheckOptions {
 export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedTask>, options: CrossCheckOptions = {}): Finding[] {
   const known = options.knownIds ?? new Set<string>();
   const findings: Finding[] = [];
-  const expected = expectedBlocks(tasks);
+  const expected = dependents(tasks);
   let realRoot: string;
   try {
     realRoot = realpathSync(root);
@@ -367,7 +401,7 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
         );
       }
     });
-    const want = expected.get(id) ?? [];
+    const want = expected.get(id) ?? NO_IDS;
     const have = t.blocks;
     if (!sameMembers(want, have)) {
       const wantSet = new Set(want);
@@ -386,11 +420,8 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
       );
       }
     }
-    const files: Array<[string, string[] | undefined, boolean]> = [
-      ['required_files', t.context_requirements?.required_files, true],
-      ['optional_files', t.context_requirements?.optional_files, false],
-    ];
-    for (const [field, list, required] of files) {
+    const cr = t.context_requirements;
+    for (const [field, list, required] of cr?.required_files?.length || cr?.optional_files?.length ? contextLists(cr) : NO_LISTS) {
       list?.forEach((p, i) => {
         const r = checkPath(p, false);
         if (r === 'outside') {

@@ -4,13 +4,15 @@
  *
  * Public API (stable):
  *   - estimateTokens(bytes) → tokens (bytes / 4, rounded up)
- *   - selectContext(root, task, { promptBytes? }) → ContextSelection
+ *   - selectContext(root, task, { promptBytes?, facts? }) → ContextSelection
+ *       (`facts`: a FileFacts from fileFacts() shared by many calls in one read-only pass, e.g.
+ *       the gate over 10,000 tasks: each path is resolved and stat'ed once, not once per task)
  *       files: every required file (in order) then optional files, in their
  *       listed order, while the estimate stays within max_context_tokens;
  *       never a file matched by exclude_patterns; never a path outside the repo.
  *       problems: blocking issues (missing/excluded/escaping required file →
  *       invalid_task; required files alone over budget → context_overflow).
- *   - ContextSelection, ContextProblem
+ *   - ContextSelection, ContextProblem, FileFacts, fileFacts()
  * Integration points: ./aider.ts (command line), rule AIDER-INT-002 (static
  * checks of the same facts, so the gate and the runner agree).
  * Dependencies: node:fs, node:path, ./glob.js, ../model.js.
@@ -52,6 +54,24 @@ export interface ContextSelection {
   problems: ContextProblem[];
 }
 
+/** Memo of path facts for many selectContext calls over one unchanging tree (one root). */
+export interface FileFacts {
+  paths: Map<string, string | null>;
+  sizes: Map<string, number | null>;
+}
+
+export function fileFacts(): FileFacts {
+  return { paths: new Map(), sizes: new Map() };
+}
+
+function memo<T>(map: Map<string, T> | undefined, key: string, compute: () => T): T {
+  if (!map) return compute();
+  if (map.has(key)) return map.get(key) as T;
+  const v = compute();
+  map.set(key, v);
+  return v;
+}
+
 /** Normalise a task-relative path: repo-relative '/' form, or null when it escapes the repo. */
 export function repoPath(root: string, file: string): string | null {
   if (isAbsolute(file)) return null;
@@ -70,7 +90,9 @@ export function repoPath(root: string, file: string): string | null {
   return rel.split(sep).join('/');
 }
 
-export function selectContext(root: string, task: TaskDefinition, options: { promptBytes?: number } = {}): ContextSelection {
+export function selectContext(root: string, task: TaskDefinition, options: { promptBytes?: number; facts?: FileFacts } = {}): ContextSelection {
+  const repoPathOf = (file: string): string | null => memo(options.facts?.paths, file, () => repoPath(root, file));
+  const sizeOf = (rel: string): number | null => memo(options.facts?.sizes, rel, () => regularFileSize(resolve(root, rel)));
   const req = task.context_requirements ?? { max_context_tokens: 0, required_files: [], exclude_patterns: [] };
   const budget = req.max_context_tokens;
   const excludes = req.exclude_patterns ?? [];
@@ -79,7 +101,7 @@ export function selectContext(root: string, task: TaskDefinition, options: { pro
 
   (req.required_files ?? []).forEach((file, index) => {
     const path: Array<string | number> = ['context_requirements', 'required_files', index];
-    const rel = repoPath(root, file);
+    const rel = repoPathOf(file);
     if (rel === null) {
       selection.problems.push({ error_type: 'invalid_task', file, path, message: `required file ${file} is outside the repository` });
       return;
@@ -89,7 +111,7 @@ export function selectContext(root: string, task: TaskDefinition, options: { pro
       selection.problems.push({ error_type: 'invalid_task', file: rel, path, message: `required file ${rel} matches its own exclude pattern ${pattern}` });
       return;
     }
-    const size = regularFileSize(resolve(root, rel));
+    const size = sizeOf(rel);
     if (size === null) {
       selection.problems.push({ error_type: 'invalid_task', file: rel, path, message: `required file ${rel} does not exist` });
       return;
@@ -109,7 +131,7 @@ export function selectContext(root: string, task: TaskDefinition, options: { pro
   }
 
   for (const file of req.optional_files ?? []) {
-    const rel = repoPath(root, file);
+    const rel = repoPathOf(file);
     if (rel === null) {
       selection.skipped.push({ file, reason: 'outside the repository' });
       continue;
@@ -120,7 +142,7 @@ export function selectContext(root: string, task: TaskDefinition, options: { pro
       selection.skipped.push({ file: rel, reason: `excluded by ${pattern}` });
       continue;
     }
-    const size = regularFileSize(resolve(root, rel));
+    const size = sizeOf(rel);
     if (size === null) {
       selection.skipped.push({ file: rel, reason: 'does not exist' });
       continue;

@@ -12,13 +12,14 @@
  *
  * Public API (stable): rule.
  * Integration points: discovered by the compliance runner; shares ctx.once('tasks').
- * Dependencies: node:fs, node:path, ../../repo/load-tasks.js, ../../runner/index.js, ../types.js.
+ * Dependencies: node:fs, node:path, ../../repo/load-tasks.js, ../../runner/index.js, ../../runner/context.js (fileFacts), ../types.js.
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Finding } from '../../model.js';
 import { loadTasks } from '../../repo/load-tasks.js';
 import { buildAiderCommand, selectContext } from '../../runner/index.js';
+import { fileFacts } from '../../runner/context.js';
 import type { Rule } from '../types.js';
 
 const RID = 'AIDER-INT-002';
@@ -33,6 +34,7 @@ export const rule: Rule = {
     const aiderTasks = [...set.tasks.values()].filter((t) => t.task.type === 'aider');
     if (aiderTasks.length === 0) return { skip: 'no task of type "aider" to check' };
     const findings: Finding[] = [];
+    const facts = fileFacts(); // the gate reads; the tree does not change during the run
     for (const lt of aiderTasks) {
       const t = lt.task;
       const push = (path: Array<string | number>, message: string, fix: string) => {
@@ -40,7 +42,7 @@ export const rule: Rule = {
         findings.push({ requirement: RID, severity: 'error', file: lt.file, line: loc.line, column: loc.column, message, fix });
       };
       if (!t.context_requirements) continue; // schema validation (TASK-DEF-002) reports the missing block
-      const selection = selectContext(ctx.root, t, { promptBytes: Buffer.byteLength(`${t.execution?.command ?? ''} ${t.description ?? ''}`) });
+      const selection = selectContext(ctx.root, t, { promptBytes: Buffer.byteLength(`${t.execution?.command ?? ''} ${t.description ?? ''}`), facts });
       for (const p of selection.problems) {
         if (p.error_type === 'context_overflow') {
           push(p.path, `task ${t.task_id}: ${p.message}; the adapter would refuse to run it`, `raise context_requirements.max_context_tokens to at least ${selection.estimated_tokens}, or move files from required_files to optional_files`);

@@ -22,13 +22,24 @@ import type { Rule } from '../types.js';
 const ID = 'STATE-OBS-004';
 const MAX_FINDINGS = 200;
 
+/** Per machine: "from\0trigger\0to" → the first transition with those (the order `find` over the list gave). */
+const byEdge = new Map<MachineKind, Map<string, { event: string; severity: string }>>();
+
 function expected(kind: MachineKind, e: OrcEvent): { event: string; severity: string } | 'unknown' {
   const def = DEFINITIONS[kind];
   if (e.from_state === null) {
     return e.trigger === def.creation.trigger ? { event: def.creation.event, severity: def.creation.severity } : 'unknown';
   }
-  const t = def.transitions.find((x) => x.from === e.from_state && x.trigger === e.trigger && x.to === e.to_state);
-  return t ? { event: t.event, severity: t.severity } : 'unknown';
+  let index = byEdge.get(kind);
+  if (!index) {
+    index = new Map();
+    for (const x of def.transitions) {
+      const k = `${x.from}\u0000${x.trigger}\u0000${x.to}`;
+      if (!index.has(k)) index.set(k, { event: x.event, severity: x.severity });
+    }
+    byEdge.set(kind, index);
+  }
+  return index.get(`${e.from_state}\u0000${e.trigger}\u0000${e.to_state}`) ?? 'unknown';
 }
 
 export const rule: Rule = {

@@ -1,0 +1,83 @@
+// The build-time standalone validators (scripts/build-validators.ts) give exactly the verdicts and errors of a
+// fresh ajv compile of schemas/, on every JSON document and JSON-lines record the fixtures and the repo hold,
+// against every schema; a generated file whose fingerprint is not that of the schemas on disk is not used.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateValidatorSources, writeValidators } from '../scripts/build-validators.js';
+import { createSchemaAjv, getValidator, loadStandalone, schemaEntries, schemaId, schemasFingerprint, standaloneFile } from '../src/schema/registry.js';
+
+// Inside the package, so the generated code's require('ajv-formats/dist/formats') resolves as it does from dist/.
+const DIR = join('test-artifacts', `standalone-${process.pid}`);
+mkdirSync(DIR, { recursive: true });
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+function documents(dir: string, out: unknown[] = []): unknown[] {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) documents(p, out);
+    else if (st.size > 256 * 1024) continue;
+    else if (name.endsWith('.json')) {
+      try {
+        out.push(JSON.parse(readFileSync(p, 'utf8')));
+      } catch {
+        /* broken-syntax fixtures */
+      }
+    } else if (name.endsWith('.jsonl')) {
+      for (const line of readFileSync(p, 'utf8').split('\n').slice(0, 200)) {
+        try {
+          out.push(JSON.parse(line));
+        } catch {
+          /* torn or corrupt lines */
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe('standalone validators', () => {
+  const dir = join(process.cwd(), DIR, 'validators');
+  const written = writeValidators(dir);
+
+  it('match a fresh ajv compile, verdict and errors, on every fixture document against every schema', () => {
+    expect(written).toBe(schemaEntries().length);
+    const ajv = createSchemaAjv();
+    const docs = [...documents('tests/fixtures'), ...documents('tasks'), ...documents('.state'), ...documents('capabilities')];
+    expect(docs.length).toBeGreaterThan(100);
+    const differ: string[] = [];
+    let valid = 0;
+    for (const { kind, version } of schemaEntries()) {
+      const id = schemaId(kind, version);
+      const fresh = ajv.getSchema(id)!;
+      const built = loadStandalone(dir, kind, version);
+      expect(typeof built, id).toBe('function');
+      for (const doc of docs) {
+        const a = fresh(doc) as boolean;
+        const b = built!(doc) as boolean;
+        if (a) valid++;
+        const ea = JSON.stringify(fresh.errors ?? null);
+        const eb = JSON.stringify(built!.errors ?? null);
+        if (a !== b || ea !== eb) differ.push(`${id}: ${a}/${b} ${ea.slice(0, 200)} vs ${eb.slice(0, 200)}`);
+      }
+    }
+    expect(differ).toEqual([]);
+    expect(valid).toBeGreaterThan(20); // valid documents too, not only refusals
+  });
+
+  it('are ignored when generated from other schemas (stale fingerprint) or when the file is missing', () => {
+    const stale = join(process.cwd(), DIR, 'stale');
+    mkdirSync(stale, { recursive: true });
+    const name = standaloneFile('task', '2.0.0');
+    writeFileSync(join(stale, name), generateValidatorSources().get(name)!.replace(schemasFingerprint(), 'not-these-schemas'));
+    expect(loadStandalone(stale, 'task', '2.0.0')).toBeNull();
+    expect(loadStandalone(stale, 'task', '2.1.0')).toBeNull();
+  });
+
+  it('getValidator keeps the schema document readable on the validator', () => {
+    const v = getValidator('worker-output', '1.0.0')!;
+    expect((v.schema as { $id?: string }).$id).toBe(schemaId('worker-output', '1.0.0'));
+  });
+});
