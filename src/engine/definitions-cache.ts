@@ -41,11 +41,11 @@
  * Dependencies: node:fs, node:crypto, ../repo/load-tasks.js, ../core/user-cache.js.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding, TaskDefinition } from '../model.js';
 import { loadTasks, type LoadedTask, type TaskSet } from '../repo/load-tasks.js';
-import { repoCacheFile } from '../core/user-cache.js';
+import { repoCacheFile, writeCacheFile } from '../core/user-cache.js';
 import { analyze, type GraphHints } from '../graph/files.js';
 import type { TaskGraph } from '../graph/graph.js';
 
@@ -268,13 +268,6 @@ function readJson<T>(path: string): T | null {
   }
 }
 
-function writeJson(path: string, body: unknown): void {
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(body));
-  renameSync(tmp, path);
-}
-
 function readShard(root: string, index: IndexFile, dir: string): ShardFile | null {
   if (index.inline) return Object.hasOwn(index.inline, dir) ? (index.inline[dir] ?? null) : null;
   return readJson<ShardFile>(shardPath(root, dir));
@@ -348,7 +341,7 @@ function save(root: string, w: Walk, set: TaskSet): void {
           }),
         };
         if (inline) shards[dir] = shard;
-        else writeJson(shardPath(root, dir), shard);
+        else writeCacheFile(shardPath(root, dir), shard);
       }
     }
     const index: IndexFile = {
@@ -371,8 +364,8 @@ function save(root: string, w: Walk, set: TaskSet): void {
       invalidIds: index.invalidIds,
       graph: storeGraph(graph),
     };
-    if (!inline) writeJson(planPath(root), plan);
-    writeJson(indexPath(root), index);
+    if (!inline) writeCacheFile(planPath(root), plan);
+    writeCacheFile(indexPath(root), index);
   } catch {
     /* a cache is optional */
   }

@@ -15,11 +15,11 @@
  * Dependencies: node:fs, node:os, node:crypto, ./estimates.js, ../core/state-paths.js.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+
 import type { OrcEvent } from '../model.js';
 import { statePaths } from '../core/state-paths.js';
-import { repoCacheFile } from '../core/user-cache.js';
+import { repoCacheFile, writeCacheFile } from '../core/user-cache.js';
 import { RunHistory } from './estimates.js';
 
 const VERSION = 1;
@@ -149,10 +149,7 @@ export function saveCachedHistory(root: string, history: RunHistory): void {
     } finally {
       closeSync(fd);
     }
-    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(body));
-    renameSync(tmp, file);
+    writeCacheFile(file, body);
   } catch {
     /* a cache is optional */
   }

@@ -19,12 +19,12 @@
  * Dependencies: yaml, node:fs, ../paths.js, ../model.js.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
 import { packageRoot } from '../paths.js';
-import { userCacheDir } from '../core/user-cache.js';
+import { userCacheDir, writeCacheFile } from '../core/user-cache.js';
 import type { Severity } from '../model.js';
 
 // yaml is loaded only when a definition is parsed (a cached one needs no parser: start-up stays small).
@@ -334,10 +334,7 @@ function writeDefinitionsCache(dir: string, defs: Record<MachineKind, MachineDef
         return [kind, { ...d, guards: [...d.guards], stateLines: [...d.stateLines], triggerLines: [...d.triggerLines] }];
       }),
     );
-    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(stored));
-    renameSync(tmp, file);
+    writeCacheFile(file, stored);
   } catch {
     /* a cache is optional */
   }

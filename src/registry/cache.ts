@@ -14,11 +14,11 @@
  * Dependencies: node:crypto, node:fs, node:path, node:url, ./index.js, ../core/user-cache.js, ../paths.js.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding } from '../model.js';
-import { repoCacheFile } from '../core/user-cache.js';
+import { repoCacheFile, writeCacheFile } from '../core/user-cache.js';
 import { schemasDir } from '../paths.js';
 import { loadResources, REGISTRY_FILES, type ResourceDef, type ResourceRegistry } from './index.js';
 
@@ -86,13 +86,6 @@ export function loadResourcesCached(root: string): ResourceRegistry {
     findings: registry.findings,
     invalidIds: [...(registry.invalidIds ?? [])],
   };
-  try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(body));
-    renameSync(tmp, file);
-  } catch {
-    /* a cache is optional */
-  }
+  writeCacheFile(file, body);
   return registry;
 }
