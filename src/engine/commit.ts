@@ -24,6 +24,8 @@
  * when one request is illegal (the error of that request is thrown).
  * A commit that fails while writing (disk full) leaves nothing behind: temp files are removed, a
  * failed append is cut back and the previous current.json restored (writeSnapshotThenAppend).
+ * A commit killed mid-way may leave its `current.json.prev.*.tmp` link: the next writer that has
+ * no cached state removes it under the lock (removeKeptSnapshots).
  * What survives a crash: before the rename, nothing changed; after the rename
  * but before the append completes, the next writer (or doctor) re-appends the
  * snapshot's last_events; after the append, everything. Derived files are
@@ -38,7 +40,8 @@
  * ../store/notify.js, ../derive/refresher.js.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { link, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname, userInfo } from 'node:os';
 import { OrcError } from '../errors.js';
@@ -307,6 +310,7 @@ class StoreImpl implements Store {
         fix: 'run `orc-state doctor` for details, then restore that line from a backup or remove it by hand (the line is never deleted automatically)',
       });
     }
+    if (!this.cache) removeKeptSnapshots(paths);
     const key = fileKey(paths.current);
     if (this.cache && key !== null && this.cache.key === key && this.cache.state.last_seq === logged.seq) {
       return this.cache.state;
@@ -507,7 +511,7 @@ async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, 
   let kept = false;
   if (lines) {
     try {
-      linkSync(paths.current, keep);
+      await link(paths.current, keep);
       kept = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -521,9 +525,9 @@ async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, 
     } catch (error) {
       try {
         if (kept) {
-          renameSync(keep, paths.current);
+          await rename(keep, paths.current);
           kept = false;
-        } else unlinkSync(paths.current);
+        } else await unlink(paths.current);
         fsyncDirSync(paths.stateDir);
       } catch {
         /* the snapshot stays ahead of the log: the next writer re-appends its last_events (Decision 4) */
@@ -531,12 +535,30 @@ async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, 
       throw error;
     }
   } finally {
-    if (kept) {
-      try {
-        unlinkSync(keep);
-      } catch {
-        /* gone */
-      }
+    if (kept) await unlink(keep).catch(() => undefined);
+  }
+}
+
+const KEPT_SNAPSHOT = /^current\.json\.prev\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Under the lock, when this store has no cached state (its first commit, or another writer
+ * came in between): a `current.json.prev.*.tmp` link is always the leftover of a commit that
+ * was killed before its end (a live commit holds the lock and removes its own), so remove it.
+ */
+function removeKeptSnapshots(paths: StatePaths): void {
+  let names: string[];
+  try {
+    names = readdirSync(paths.stateDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!KEPT_SNAPSHOT.test(name)) continue;
+    try {
+      unlinkSync(join(paths.stateDir, name));
+    } catch {
+      /* gone */
     }
   }
 }
