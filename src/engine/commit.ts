@@ -68,7 +68,7 @@ import { criticalTasks, type CriticalSet } from './critical.js';
 import { lastLoggedSeq } from './log.js';
 import { clockOf, expiryMessages, leaseExpiryRequests, planLeaseRequest } from './leases.js';
 import { replayInto } from './replay.js';
-import { placeholderSnapshot, readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
+import { placeholderSnapshot, readSnapshot, EVENT_VERSION, serializeSnapshotBytes } from './snapshot.js';
 import { rel, statePaths, type StatePaths } from './paths.js';
 
 export interface CommitOptions {
@@ -367,7 +367,7 @@ class StoreImpl implements Store {
   /** Write the snapshot, then append the events (STATE-OBS-003 order); remember the state. */
   async writeSnapshotAndAppend(state: LiveState, events: OrcEvent[], previousLastEvents: OrcEvent[] | null): Promise<Snapshot> {
     const snapshot = toSnapshot(state, events.length ? events : (previousLastEvents ?? []));
-    await writeSnapshotThenAppend(this.paths, serializeSnapshot(snapshot, { reuse: this.opts.cacheDefinitions !== false }), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
+    await writeSnapshotThenAppend(this.paths, serializeSnapshotBytes(snapshot, { reuse: this.opts.cacheDefinitions !== false }), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
     const key = fileKey(this.paths.current);
     this.cache = key ? { key, state } : undefined;
     return snapshot;
@@ -506,7 +506,7 @@ class StoreImpl implements Store {
  * previous current.json comes back (kept as a hard link, which needs no data blocks), so a failed
  * commit changes nothing: no snapshot ahead of the log, no torn line, no temp file.
  */
-async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, lines: string): Promise<void> {
+async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string | Uint8Array, lines: string): Promise<void> {
   const keep = join(paths.stateDir, `current.json.prev.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
   let kept = false;
   if (lines) {

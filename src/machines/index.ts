@@ -105,8 +105,16 @@ export function fromSnapshot(s: Snapshot): LiveState {
   };
 }
 
-const byId = <T>(m: Map<string, T>): T[] =>
-  [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => m.get(k) as T);
+/** Sorted ids of each entity map, reused while the map holds the same ids (a commit rarely adds one). */
+const sortedIds = new WeakMap<Map<string, unknown>, string[]>();
+function byId<T>(m: Map<string, T>): T[] {
+  let ids = sortedIds.get(m);
+  if (!ids || ids.length !== m.size || !ids.every((k) => m.has(k))) {
+    ids = [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    sortedIds.set(m, ids);
+  }
+  return ids.map((k) => m.get(k) as T);
+}
 
 export function toSnapshot(s: LiveState, lastEvents: OrcEvent[]): Snapshot {
   return {

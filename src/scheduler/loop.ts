@@ -640,6 +640,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
 
     // ---------------------------------------------------------------- the loop
     let lastHealth = clock.now();
+    let scanFrom = 0;
     for (;;) {
       if (failure.failed) {
         // A rejected batch (e.g. someone changed the state by hand): stop what runs, report the error.
@@ -784,7 +785,15 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
           const k = stageKey.get(r.taskId);
           if (k) perStage.set(k, (perStage.get(k) ?? 0) + 1);
         }
-        for (const id of order) {
+        // Terminal tasks never change and unassignable ones never become assignable: skip the prefix of them.
+        while (scanFrom < order.length) {
+          const head = order[scanFrom] as string;
+          const s = status.get(head)?.status;
+          if (!(s !== undefined && TERMINAL.has(s)) && !unassignable.has(head)) break;
+          scanFrom++;
+        }
+        for (let i = scanFrom; i < order.length; i++) {
+          const id = order[i] as string;
           if (!idle.length) break;
           if (running.has(id) || unassignable.has(id)) continue;
           const t = status.get(id);
