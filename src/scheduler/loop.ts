@@ -16,7 +16,8 @@
  * (3) worker health (health_check_timeout / health_check_recovered from heartbeats),
  * (4) new assignments (scheduler_assigned + worker_started), queued as ONE batch; the new
  * attempts start at once, while that batch is committed (pipelining: a spawn never waits for
- * a commit). Ordering that holds: an attempt's start is in the same batch as its outcome or
+ * a commit). While attempts run, a commit waits for a round of steps (8 requests per worker)
+ * or at most COMMIT_WAIT_MS (20 ms, real time) for more to group with. Ordering that holds: an attempt's start is in the same batch as its outcome or
  * an earlier one, always at a lower seq (the queue keeps the ticks' order), so the log never
  * holds an outcome without its start; completion is recorded only after the exit. A crash
  * before a start is durable may leave a command that ran unrecorded: the task is still
@@ -218,6 +219,8 @@ export function screenRequests(
 }
 
 const WAITING = new Set(['pending', 'queued']);
+/** Longest a queued request waits for more to group with while attempts run (see kick in runPlan). */
+const COMMIT_WAIT_MS = 20;
 /** The status a task request leads to, for the run's own view while it is queued or being committed ('settling': known after the commit). */
 const PROJECTED_STATUS: Readonly<Record<string, string>> = {
   scheduler_assigned: 'queued',
@@ -607,10 +610,29 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
         for (const f of part.after) f();
       }
     };
-    const kick = (): void => {
+    // Bounded group-commit wait: while attempts run, the next commit starts once a round of steps is
+    // queued (8 requests per worker) or its oldest request has waited COMMIT_WAIT_MS. Real time, and it
+    // decides nothing but the grouping: fewer, larger commits (each rewrites the whole snapshot).
+    const minBatch = 8 * jobs;
+    let queuedRequests = 0;
+    let oldestQueuedAt = 0;
+    let waitTimer: ReturnType<typeof setTimeout> | null = null;
+    const kick = (force = false): void => {
       if (inFlight || failure.failed || !queued.length) return;
+      if (!force && queuedRequests < minBatch && running.size > 0 && !stopping) {
+        waitTimer ??= setTimeout(() => {
+          waitTimer = null;
+          kick(true);
+        }, Math.max(0, COMMIT_WAIT_MS - (performance.now() - oldestQueuedAt)));
+        return;
+      }
+      if (waitTimer) {
+        clearTimeout(waitTimer);
+        waitTimer = null;
+      }
       const parts = queued;
       queued = [];
+      queuedRequests = 0;
       const requests = parts.flatMap((p) => p.requests);
       inFlight = (async () => {
         try {
@@ -630,11 +652,16 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
     };
     const enqueue = (part: Part) => {
       for (const r of part.requests) project(r, true);
+      if (!queued.length) oldestQueuedAt = performance.now();
       queued.push(part);
+      queuedRequests += part.requests.length;
       kick();
     };
     const drain = async () => {
-      while (inFlight) await inFlight;
+      while (inFlight || (queued.length && !failure.failed)) {
+        kick(true);
+        if (inFlight) await inFlight;
+      }
       if (failure.failed) throw failure.error;
     };
 
