@@ -2,7 +2,8 @@
 // kill -9 mid-run then a resume re-runs no completed task (the tasks the dead
 // runner left running go through worker_crashed → execution_failed → retry);
 // SIGINT stops assigning, signals the running process groups, records every
-// outcome and exits 130. After each, the log and the snapshot agree.
+// outcome and exits 130; an attempt the drain interrupted uses no retry. After each, the log
+// and the snapshot agree.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -120,6 +121,8 @@ describe('orc-state run: crash and signals', () => {
     const st = statuses(root);
     expect(st.long1).toBe('retrying'); // outcome recorded: an interrupted attempt, retried by the next run
     expect(st.long2).toBe('retrying');
+    // ... without using a retry
+    expect(readSnapshot(root)?.tasks.filter((t) => t.task_id.startsWith('long')).map((t) => t.retry_count)).toEqual([0, 0]);
     expect(st.next).toBe('pending');
     expect(st.other).toBe('pending'); // nothing new started after the signal
     expect(intervals(root).map((i) => i.id)).not.toContain('other');
@@ -127,6 +130,30 @@ describe('orc-state run: crash and signals', () => {
     expect(readRunLock(statePaths(root))).toBeNull();
     const snap = readSnapshot(root);
     expect(snap?.workers.filter((w) => w.status !== 'shutdown')).toEqual([]);
+    expect(await logAgrees(root)).toEqual([]);
+  });
+
+  it('an attempt interrupted by the drain uses no retry: with max_retries 0 the task is retrying, and the next run completes it', async () => {
+    // Runs until a TERM the first time; the re-run (marks/once.term exists) just succeeds.
+    const command = `if [ -e marks/once.term ]; then echo "once start 1" >> marks/once; else trap 'echo term >> marks/once.term; exit 143' TERM; echo "once start 1" >> marks/once; sleep 20 & wait; fi`;
+    const root = await makeRepo([{ id: 'once', command, maxRetries: 0 }]);
+    const { child, exited } = startRun(root, ['-j', '1', '--shutdown-grace-ms', '2000']);
+    await until(() => existsSync(join(root, 'marks/once')), 'the task to start');
+    child.kill('SIGINT');
+    expect((await exited).code).toBe(130);
+    const t = readSnapshot(root)?.tasks.find((x) => x.task_id === 'once');
+    expect(t).toMatchObject({ status: 'retrying', retry_count: 0 });
+    const failed = readFileSync(join(root, '.state/transitions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { trigger: string; entity_id: string; to_state: string; severity: string; metadata: Record<string, unknown> }).filter((e) => e.entity_id === 'once' && e.trigger === 'execution_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ to_state: 'retrying', severity: 'warning', metadata: { interrupted: true, error_type: 'cancelled', retry_count: 0 } });
+    expect(await logAgrees(root)).toEqual([]);
+
+    const r = await runPlan({ root, jobs: 1, killGraceMs: 200 });
+    expect(r.exitCode).toBe(0);
+    expect(readSnapshot(root)?.tasks.find((x) => x.task_id === 'once')).toMatchObject({ status: 'completed', retry_count: 0 });
+    // Same attempt number, one log holding both runs.
+    const log = readFileSync(join(root, '.state/logs/once/attempt-1.log'), 'utf8');
+    expect(log.match(/# command main/g)).toHaveLength(2);
     expect(await logAgrees(root)).toEqual([]);
   });
 });

@@ -48,7 +48,7 @@ import type {
 import { schemaId } from '../schema/registry.js';
 import { step } from './build.js';
 import { DEFINITIONS, type MachineKind, type TransitionDef } from './definitions.js';
-import type { GuardEnv } from './guards.js';
+import { isInterruptedAttempt, type GuardEnv } from './guards.js';
 import type { LiveState, PendingEvent, PlanContext, TransitionRequest } from './types.js';
 import { deriveWorkstreamStatus, noteTaskAdded, workstreamTasks } from './workstream.js';
 import { EVENT_VERSION, SNAPSHOT_VERSION } from '../core/versions.js';
@@ -241,7 +241,7 @@ function nextTask(task: TaskState, ev: PendingEvent | OrcEvent): TaskState {
     next.assigned_worker = null;
   }
   if (FINAL.task.has(to)) next.completed_at = ev.timestamp;
-  if (to === 'retrying') next.retry_count = task.retry_count + 1;
+  if (to === 'retrying' && !isInterruptedAttempt(ev)) next.retry_count = task.retry_count + 1;
   if (typeof ev.metadata.error === 'string') next.last_error = ev.metadata.error;
   return next;
 }
@@ -350,7 +350,7 @@ function planTask(state: LiveState, ctx: PlanContext, req: TransitionRequest): P
   const metadata = metadataOf(req);
   const workerId = t.to === 'running' ? (req.worker_id ?? null) : task.assigned_worker;
   metadata.worker_id = workerId;
-  metadata.retry_count = t.to === 'retrying' ? task.retry_count + 1 : task.retry_count;
+  metadata.retry_count = t.to === 'retrying' && !isInterruptedAttempt(req) ? task.retry_count + 1 : task.retry_count;
   if (FINAL.task.has(t.to) || task.status === 'running') {
     metadata.duration_seconds = secondsBetween(task.started_at, req.timestamp);
   }

@@ -128,7 +128,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   const logAbs = logPath(spec.paths, task.task_id, spec.attempt);
   // Off the event loop: a directory create waits for the journal behind the commit path's fsyncs.
   await mkdir(dirname(logAbs), { recursive: true });
-  const log = createWriteStream(logAbs, { flags: 'w' });
+  // Appended to: an attempt interrupted by a drain does not count, and its re-run reuses the number.
+  const log = createWriteStream(logAbs, { flags: 'a' });
   let logError: string | null = null;
   // A log that cannot be written (disk full, directory removed) never stops the attempt; the output says so.
   log.on('error', (error) => {

@@ -31,8 +31,10 @@
  * whose dependencies failed or lie outside the selection are reported, never waited for.
  * Stopping: options.signal (SIGINT/SIGTERM in the CLI) stops assigning, cancels the
  * running attempts (SIGTERM to each process group, SIGKILL after `shutdownGraceMs`),
- * records each outcome (an interrupted attempt is execution_failed with
- * error_type cancelled: it is retried by the next run while retries remain) and ends.
+ * records each outcome (an interrupted attempt is execution_failed with error_type cancelled
+ * and metadata.interrupted: true: the machine puts it back to retrying without using a retry,
+ * so the next run runs it again whatever retries are left; its attempt number is reused and its
+ * log appended to) and ends.
  * --fail-fast stops assigning at the first failure of a critical task (Decision 7:
  * `critical: true` or on its workstream's critical path) and drains.
  * --budget-usd: a task whose cost estimate exceeds what is left is not started.
@@ -748,8 +750,11 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
           let retryable = out.error?.retryable !== false;
           if (isNonRetryableExit(def, out.metadata.exit_code)) retryable = false;
           if (outcome.kind === 'cancelled') retryable = true;
-          const willRetry = retryable && state.retry_count < def.execution.max_retries;
-          if (willRetry) retryIn = retryDelayMs(def, state.retry_count + 1, random);
+          // Stopped by our own drain (SIGINT/SIGTERM): back to retrying without using a retry (the machine's
+          // isInterruptedAttempt), so the next run runs it again even when no retry is left.
+          const interrupted = outcome.kind === 'cancelled' && interruptedAt !== null;
+          const willRetry = retryable && (interrupted || state.retry_count < def.execution.max_retries);
+          if (willRetry) retryIn = interrupted ? 0 : retryDelayMs(def, state.retry_count + 1, random);
           const message = out.error?.message ?? 'the attempt failed';
           rec.last_error = message;
           requests.push({
@@ -759,7 +764,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
             worker_id: run.workerId,
             timestamp: ts,
             error: message,
-            metadata: { ...meta, error_type: errorType, retryable, ...(retryIn !== null ? { retry_delay_ms: retryIn } : {}) },
+            metadata: { ...meta, error_type: errorType, retryable, ...(interrupted ? { interrupted: true } : {}), ...(retryIn !== null ? { retry_delay_ms: retryIn } : {}) },
           });
           if (!willRetry && options.failFast && isCritical(run.taskId) && !stopping) tripFailFast(run.taskId);
           if (retryIn !== null) {
