@@ -1,15 +1,15 @@
 // `orc-state run` under signals, with the real CLI in a child process:
 // kill -9 mid-run then a resume re-runs no completed task (the tasks the dead
 // runner left running go through worker_crashed → execution_failed → retry);
-// SIGINT stops assigning, signals the running process groups, records every
+// doctor --repair recovers a killed run the same way; SIGINT stops assigning, signals the running process groups, records every
 // outcome and exits 130; an attempt the drain interrupted uses no retry. After each, the log
 // and the snapshot agree.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSnapshot } from '../src/engine/snapshot.js';
-import { checkStore } from '../src/engine/doctor.js';
+import { checkStore, doctor } from '../src/engine/doctor.js';
 import { runPlan } from '../src/scheduler/loop.js';
 import { readRunLock } from '../src/scheduler/run-lock.js';
 import { statePaths } from '../src/engine/paths.js';
@@ -101,6 +101,50 @@ describe('orc-state run: crash and signals', () => {
     expect(crashed.length).toBeGreaterThanOrEqual(2); // every worker of the dead run
     expect(readRunLock(statePaths(root))).toBeNull();
     expect(await logAgrees(root)).toEqual([]);
+  });
+
+  it('kill -9 mid-run, then doctor --repair recovers the dead run\'s tasks as a run would, and the next run has nothing to recover', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `d${i}`);
+    const root = await makeRepo(ids.map((id) => ({ id, command: timed(id, 'sleep 0.3'), maxRetries: 2 })));
+    const { child, exited } = startRun(root, ['-j', '2']);
+    await until(() => completed(root).length >= 1 && (readSnapshot(root)?.tasks ?? []).some((t) => t.status === 'running'), 'a completed and a running task');
+    child.kill('SIGKILL');
+    await exited;
+    const before = new Set(completed(root));
+    const report = await doctor(root, { repair: true });
+    expect(report.refused).toEqual([]);
+    expect(report.repaired.join('\n')).toMatch(/recovered what run \S+ \(pid \d+ on [^)]+\) left: .*worker_crashed for run-/);
+    expect(report.repaired.join('\n')).toMatch(/removed the stale run lock \.state\/run\.lock/);
+    expect(readRunLock(statePaths(root))).toBeNull();
+    const snap = readSnapshot(root);
+    expect(snap?.tasks.filter((t) => t.status === 'running' || t.status === 'validating')).toEqual([]);
+    expect(snap?.workers.filter((w) => w.status !== 'shutdown')).toEqual([]);
+    const recoveredEvents = readFileSync(join(root, '.state/transitions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { entity_type: string; trigger: string; metadata: Record<string, unknown> }).filter((e) => e.metadata['recovered_by'] === 'doctor');
+    expect(recoveredEvents.some((e) => e.entity_type === 'task' && e.trigger === 'execution_failed' && e.metadata['error_type'] === 'worker_crashed')).toBe(true);
+    expect((await checkStore(root)).issues.filter((i) => i.severity === 'error' || i.check === 'stale_lock')).toEqual([]);
+    expect(await logAgrees(root)).toEqual([]);
+
+    const r = await runPlan({ root, jobs: 2, killGraceMs: 200 });
+    expect(r.summary.recovered).toEqual([]);
+    expect(Object.values(statuses(root)).every((s) => s === 'completed')).toBe(true);
+    const starts = new Map<string, number>();
+    for (const id of ids) for (const line of existsSync(join(root, 'marks', id)) ? readFileSync(join(root, 'marks', id), 'utf8').split('\n') : []) if (line.split(' ')[1] === 'start') starts.set(id, (starts.get(id) ?? 0) + 1);
+    for (const id of before) expect(starts.get(id)).toBe(1);
+    expect(await logAgrees(root)).toEqual([]);
+  });
+
+  it('doctor --repair leaves a live run alone (its run lock names a live pid)', async () => {
+    const root = await makeRepo([{ id: 'live', command: `echo "live start 1" >> marks/live; while [ ! -e marks/go ]; do sleep 0.05; done` }]);
+    const run = runPlan({ root, jobs: 1, killGraceMs: 200 });
+    await until(() => existsSync(join(root, 'marks/live')) && readSnapshot(root)?.tasks[0]?.status === 'running', 'the task to run');
+    const report = await doctor(root, { repair: true });
+    expect(report.repaired.filter((r) => /recovered|run lock/.test(r))).toEqual([]);
+    expect(readRunLock(statePaths(root))).not.toBeNull();
+    expect(readSnapshot(root)?.tasks[0]?.status).toBe('running');
+    writeFileSync(join(root, 'marks/go'), '');
+    const r = await run;
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(root, '.state/transitions.jsonl'), 'utf8')).not.toContain('"recovered_by":"doctor"');
   });
 
   it('SIGINT: stops assigning, signals the running groups, records their outcomes, exits 130', async () => {

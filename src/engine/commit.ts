@@ -7,6 +7,7 @@
  *   - syncDefinitions(root, options?): Promise<SyncResult>               (stable)
  *   - openStore(root, options?): Store                                   (stable) same operations, caching definitions and state between commits
  *   - reconcileLocked(store, notices): Promise<LiveState>                 (internal) torn tail + Decision 4, used by doctor and rotation under the lock
+ *   - StoreImpl.expireLeasesHeld / applyHeld (internal): doctor --repair's lease expiry and dead-run recovery, lock already held
  *   - writeSnapshotAndAppend(...)                                         (internal)
  *   - CommitOptions, CommitResult, SyncResult, Store, CommitNotice (stable)
  *   - Store.subscribe(listener) / Store.flush()                          (stable) notifications after each durable commit
@@ -402,14 +403,37 @@ class StoreImpl implements Store {
 
   /** doctor --repair: expire leases (and derive) while the caller already holds the `.state` lock. */
   async expireLeasesHeld(options: CommitOptions = {}): Promise<{ expired: OrcEvent[]; notices: CommitNotice[] }> {
+    const { events, notices } = await this.commitHeld((state, defs, critical, actor, notices) => this.expireLeases(state, defs, critical, actor, options, notices), options);
+    return { expired: events, notices };
+  }
+
+  /** doctor --repair: commit a batch planned from the live state while the caller already holds the `.state` lock (then derive). */
+  async applyHeld(requests: (state: Readonly<LiveState>) => TransitionRequest[], options: CommitOptions = {}): Promise<{ events: OrcEvent[]; notices: CommitNotice[] }> {
+    return this.commitHeld(async (state, defs, critical, actor) => {
+      const events = planBatch(state, defs, critical, requests(state), actor);
+      if (events.length) await this.writeSnapshotAndAppend(state, events, null);
+      return events;
+    }, options);
+  }
+
+  private async commitHeld(
+    write: (state: LiveState, defs: ReadonlyMap<string, TaskDefinition>, critical: CriticalSet, actor: string, notices: CommitNotice[]) => Promise<OrcEvent[]>,
+    options: CommitOptions,
+  ): Promise<{ events: OrcEvent[]; notices: CommitNotice[] }> {
     const notices: CommitNotice[] = [];
     const state = await this.reconcile((n) => notices.push(n));
     const taskSet = this.definitions(options);
     const { defs, critical: flagged } = definitionsOf(taskSet);
     const actor = options.actor ?? this.opts.actor ?? defaultActor();
-    const expired = await this.expireLeases(state, defs, criticalTasks(this.root, defs, flagged), actor, options, notices);
-    if (expired.length) await this.deriveSafely(taskSet, toSnapshot(state, expired), expired, options, notices);
-    return { expired, notices };
+    let events: OrcEvent[];
+    try {
+      events = await write(state, defs, criticalTasks(this.root, defs, flagged), actor, notices);
+    } catch (error) {
+      this.cache = undefined; // the state may be half-applied
+      throw error;
+    }
+    if (events.length) await this.deriveSafely(taskSet, toSnapshot(state, events), events, options, notices);
+    return { events, notices };
   }
 
   /** Under the lock: commit the expiry of every lease past the commit clock (leases.ts), before the batch. */

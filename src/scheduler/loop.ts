@@ -44,7 +44,7 @@
  * then worker_crashed for its workers; the task machine retries or fails them.
  * Integration points: src/cli/commands/run.ts, src/index.ts, bench/run.ts.
  * Dependencies: ../engine/commit.js, ../graph/*, ../registry, ../runner, ./admission.js,
- * ./attempt.js, ./backoff.js, ./clock.js, ./health.js, ./run-lock.js, ./summary.js.
+ * ./attempt.js, ./backoff.js, ./clock.js, ./health.js, ./recovery.js, ./run-lock.js, ./summary.js.
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
@@ -68,6 +68,7 @@ import { retryDelayMs, isNonRetryableExit } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { HealthMonitor, probeProcess } from './health.js';
 import { acquireRunLock, type RunLockInfo } from './run-lock.js';
+import { deadRunRequests } from './recovery.js';
 import { buildSummary, writeSummary, type RunSummary, type TaskRecord } from './summary.js';
 
 export interface RunOptions {
@@ -340,36 +341,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
     // ---------------------------------------------------------------- recovery of a dead runner
     const recovered: string[] = [];
     {
-      const deadWorkers = new Set<string>();
-      for (const w of snapshot.workers) {
-        if (w.status === 'shutdown') continue;
-        if ((previous?.workers ?? []).includes(w.worker_id) || /^run-[0-9a-f]{8}-w\d+$/.test(w.worker_id)) deadWorkers.add(w.worker_id);
-      }
-      const requests: TransitionRequest[] = [];
-      const ts = iso();
-      const deadTasks = new Set(snapshot.tasks.filter((t) => t.assigned_worker && deadWorkers.has(t.assigned_worker)).map((t) => t.task_id));
-      for (const t of snapshot.tasks) {
-        if (t.status === 'running' && t.assigned_worker && deadWorkers.has(t.assigned_worker)) {
-          const def = defs.get(t.task_id);
-          const retryable = def ? t.retry_count < def.execution.max_retries : false;
-          requests.push({
-            entity_type: 'task',
-            entity_id: t.task_id,
-            trigger: 'execution_failed',
-            worker_id: t.assigned_worker,
-            timestamp: ts,
-            error: `worker ${t.assigned_worker} of a previous run${previous ? ` (pid ${previous.pid} on ${previous.hostname})` : ''} died while running it`,
-            metadata: { error_type: 'worker_crashed', retryable: true, recovered_by: runId, ...(retryable && def ? { retry_delay_ms: 0 } : {}) },
-          });
-          recovered.push(t.task_id);
-        } else if (t.status === 'validating') {
-          requests.push({ entity_type: 'task', entity_id: t.task_id, trigger: 'validation_failed', timestamp: ts, error: 'the runner died while validating it', metadata: { error_type: 'worker_crashed', recovered_by: runId } });
-          recovered.push(t.task_id);
-        }
-      }
-      for (const id of [...deadWorkers].sort()) {
-        requests.push({ entity_type: 'worker', entity_id: id, trigger: 'worker_crashed', timestamp: ts, metadata: { recovered_by: runId, ...(previous ? { pid: previous.pid, host: previous.hostname } : {}) } });
-      }
+      const { requests, deadTasks } = deadRunRequests({ tasks: snapshot.tasks, workers: snapshot.workers, defs, previous, recoveredBy: runId, timestamp: iso() });
       const result = await commit(requests);
       // Leases of the dead run that had already expired were timed out by the commit path itself, before our batch.
       const kept = new Set(result?.events.filter((e) => e.entity_type === 'task' && e.metadata['recovered_by'] === runId).map((e) => e.entity_id) ?? []);
