@@ -115,6 +115,16 @@ describe('commit path', () => {
     expect(compareWithReplay(readSnapshot(root)!, await replay(root))).toEqual([]);
   });
 
+  it('the next writer removes the current.json.prev link a killed commit left behind (doctor has nothing to report)', async () => {
+    const root = await readyRepo();
+    // What a commit killed between its link and its unlink leaves: a second name of the previous snapshot.
+    const left = join(root, '.state', 'current.json.prev.4242.0badf00d.tmp');
+    writeFileSync(left, readFileSync(join(root, '.state/current.json')));
+    await applyTransitions(root, [task('t1', 'user_cancelled')]);
+    expect(existsSync(left)).toBe(false);
+    expect(readdirSync(join(root, '.state')).filter((n) => isTempFileName(n))).toEqual([]);
+  });
+
   it('a torn tail is cut off by the next writer and kept in .state/recovered/', async () => {
     const root = await readyRepo();
     appendFileSync(join(root, '.state/transitions.jsonl'), '{"seq":99,"event_id":"x');

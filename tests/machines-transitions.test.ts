@@ -143,6 +143,24 @@ describe('every task transition in the YAML', () => {
   }
 });
 
+describe('an attempt interrupted by the drain (execution_failed, metadata.interrupted: true)', () => {
+  test('goes back to retrying without using a retry, even with none left; a plain failure there fails', () => {
+    const { state, defs } = taskScenario('running', { retry_count: 2 }); // max_retries 2: none left
+    const events = planTransition(state, { defs }, req('task', 'T', 'execution_failed', { error: 'stopped', metadata: { error_type: 'cancelled', interrupted: true } }));
+    expect([events[0]!.to_state, events[0]!.severity, events[0]!.metadata.retry_count]).toEqual(['retrying', 'warning', 2]);
+    commit(state, defs, events);
+    expect(state.tasks.get('T')).toMatchObject({ status: 'retrying', retry_count: 2, assigned_worker: null });
+    const again = taskScenario('running', { retry_count: 2 });
+    const plain = planTransition(again.state, { defs: again.defs }, req('task', 'T', 'execution_failed', { error: 'boom', metadata: { error_type: 'nonzero_exit' } }));
+    expect(plain[0]!.to_state).toBe('failed');
+    // not a timeout, and never against retryable: false
+    const timeout = taskScenario('running', { retry_count: 2 });
+    expect(planTransition(timeout.state, { defs: timeout.defs }, req('task', 'T', 'task_timeout', { metadata: { interrupted: true } }))[0]!.to_state).toBe('failed');
+    const refused = taskScenario('running', { retry_count: 0 });
+    expect(planTransition(refused.state, { defs: refused.defs }, req('task', 'T', 'execution_failed', { metadata: { interrupted: true, retryable: false } }))[0]!.to_state).toBe('failed');
+  });
+});
+
 describe('every workstream transition in the YAML', () => {
   const tasksFor: Record<string, TaskStatus[]> = {
     derived_ready: ['pending', 'pending'],

@@ -1,14 +1,15 @@
 // `orc-state run` under signals, with the real CLI in a child process:
 // kill -9 mid-run then a resume re-runs no completed task (the tasks the dead
 // runner left running go through worker_crashed → execution_failed → retry);
-// SIGINT stops assigning, signals the running process groups, records every
-// outcome and exits 130. After each, the log and the snapshot agree.
+// doctor --repair recovers a killed run the same way; SIGINT stops assigning, signals the running process groups, records every
+// outcome and exits 130; an attempt the drain interrupted uses no retry. After each, the log
+// and the snapshot agree.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSnapshot } from '../src/engine/snapshot.js';
-import { checkStore } from '../src/engine/doctor.js';
+import { checkStore, doctor } from '../src/engine/doctor.js';
 import { runPlan } from '../src/scheduler/loop.js';
 import { readRunLock } from '../src/scheduler/run-lock.js';
 import { statePaths } from '../src/engine/paths.js';
@@ -102,6 +103,50 @@ describe('orc-state run: crash and signals', () => {
     expect(await logAgrees(root)).toEqual([]);
   });
 
+  it('kill -9 mid-run, then doctor --repair recovers the dead run\'s tasks as a run would, and the next run has nothing to recover', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `d${i}`);
+    const root = await makeRepo(ids.map((id) => ({ id, command: timed(id, 'sleep 0.3'), maxRetries: 2 })));
+    const { child, exited } = startRun(root, ['-j', '2']);
+    await until(() => completed(root).length >= 1 && (readSnapshot(root)?.tasks ?? []).some((t) => t.status === 'running'), 'a completed and a running task');
+    child.kill('SIGKILL');
+    await exited;
+    const before = new Set(completed(root));
+    const report = await doctor(root, { repair: true });
+    expect(report.refused).toEqual([]);
+    expect(report.repaired.join('\n')).toMatch(/recovered what run \S+ \(pid \d+ on [^)]+\) left: .*worker_crashed for run-/);
+    expect(report.repaired.join('\n')).toMatch(/removed the stale run lock \.state\/run\.lock/);
+    expect(readRunLock(statePaths(root))).toBeNull();
+    const snap = readSnapshot(root);
+    expect(snap?.tasks.filter((t) => t.status === 'running' || t.status === 'validating')).toEqual([]);
+    expect(snap?.workers.filter((w) => w.status !== 'shutdown')).toEqual([]);
+    const recoveredEvents = readFileSync(join(root, '.state/transitions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { entity_type: string; trigger: string; metadata: Record<string, unknown> }).filter((e) => e.metadata['recovered_by'] === 'doctor');
+    expect(recoveredEvents.some((e) => e.entity_type === 'task' && e.trigger === 'execution_failed' && e.metadata['error_type'] === 'worker_crashed')).toBe(true);
+    expect((await checkStore(root)).issues.filter((i) => i.severity === 'error' || i.check === 'stale_lock')).toEqual([]);
+    expect(await logAgrees(root)).toEqual([]);
+
+    const r = await runPlan({ root, jobs: 2, killGraceMs: 200 });
+    expect(r.summary.recovered).toEqual([]);
+    expect(Object.values(statuses(root)).every((s) => s === 'completed')).toBe(true);
+    const starts = new Map<string, number>();
+    for (const id of ids) for (const line of existsSync(join(root, 'marks', id)) ? readFileSync(join(root, 'marks', id), 'utf8').split('\n') : []) if (line.split(' ')[1] === 'start') starts.set(id, (starts.get(id) ?? 0) + 1);
+    for (const id of before) expect(starts.get(id)).toBe(1);
+    expect(await logAgrees(root)).toEqual([]);
+  });
+
+  it('doctor --repair leaves a live run alone (its run lock names a live pid)', async () => {
+    const root = await makeRepo([{ id: 'live', command: `echo "live start 1" >> marks/live; while [ ! -e marks/go ]; do sleep 0.05; done` }]);
+    const run = runPlan({ root, jobs: 1, killGraceMs: 200 });
+    await until(() => existsSync(join(root, 'marks/live')) && readSnapshot(root)?.tasks[0]?.status === 'running', 'the task to run');
+    const report = await doctor(root, { repair: true });
+    expect(report.repaired.filter((r) => /recovered|run lock/.test(r))).toEqual([]);
+    expect(readRunLock(statePaths(root))).not.toBeNull();
+    expect(readSnapshot(root)?.tasks[0]?.status).toBe('running');
+    writeFileSync(join(root, 'marks/go'), '');
+    const r = await run;
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(root, '.state/transitions.jsonl'), 'utf8')).not.toContain('"recovered_by":"doctor"');
+  });
+
   it('SIGINT: stops assigning, signals the running groups, records their outcomes, exits 130', async () => {
     const body = (id: string) => `trap 'echo term >> marks/${id}.term; exit 143' TERM; echo "${id} start $(date +%s%N)" >> marks/${id}; sleep 20 & wait`;
     const root = await makeRepo([
@@ -120,6 +165,8 @@ describe('orc-state run: crash and signals', () => {
     const st = statuses(root);
     expect(st.long1).toBe('retrying'); // outcome recorded: an interrupted attempt, retried by the next run
     expect(st.long2).toBe('retrying');
+    // ... without using a retry
+    expect(readSnapshot(root)?.tasks.filter((t) => t.task_id.startsWith('long')).map((t) => t.retry_count)).toEqual([0, 0]);
     expect(st.next).toBe('pending');
     expect(st.other).toBe('pending'); // nothing new started after the signal
     expect(intervals(root).map((i) => i.id)).not.toContain('other');
@@ -127,6 +174,30 @@ describe('orc-state run: crash and signals', () => {
     expect(readRunLock(statePaths(root))).toBeNull();
     const snap = readSnapshot(root);
     expect(snap?.workers.filter((w) => w.status !== 'shutdown')).toEqual([]);
+    expect(await logAgrees(root)).toEqual([]);
+  });
+
+  it('an attempt interrupted by the drain uses no retry: with max_retries 0 the task is retrying, and the next run completes it', async () => {
+    // Runs until a TERM the first time; the re-run (marks/once.term exists) just succeeds.
+    const command = `if [ -e marks/once.term ]; then echo "once start 1" >> marks/once; else trap 'echo term >> marks/once.term; exit 143' TERM; echo "once start 1" >> marks/once; sleep 20 & wait; fi`;
+    const root = await makeRepo([{ id: 'once', command, maxRetries: 0 }]);
+    const { child, exited } = startRun(root, ['-j', '1', '--shutdown-grace-ms', '2000']);
+    await until(() => existsSync(join(root, 'marks/once')), 'the task to start');
+    child.kill('SIGINT');
+    expect((await exited).code).toBe(130);
+    const t = readSnapshot(root)?.tasks.find((x) => x.task_id === 'once');
+    expect(t).toMatchObject({ status: 'retrying', retry_count: 0 });
+    const failed = readFileSync(join(root, '.state/transitions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { trigger: string; entity_id: string; to_state: string; severity: string; metadata: Record<string, unknown> }).filter((e) => e.entity_id === 'once' && e.trigger === 'execution_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ to_state: 'retrying', severity: 'warning', metadata: { interrupted: true, error_type: 'cancelled', retry_count: 0 } });
+    expect(await logAgrees(root)).toEqual([]);
+
+    const r = await runPlan({ root, jobs: 1, killGraceMs: 200 });
+    expect(r.exitCode).toBe(0);
+    expect(readSnapshot(root)?.tasks.find((x) => x.task_id === 'once')).toMatchObject({ status: 'completed', retry_count: 0 });
+    // Same attempt number, one log holding both runs.
+    const log = readFileSync(join(root, '.state/logs/once/attempt-1.log'), 'utf8');
+    expect(log.match(/# command main/g)).toHaveLength(2);
     expect(await logAgrees(root)).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@
  *   - syncDefinitions(root, options?): Promise<SyncResult>               (stable)
  *   - openStore(root, options?): Store                                   (stable) same operations, caching definitions and state between commits
  *   - reconcileLocked(store, notices): Promise<LiveState>                 (internal) torn tail + Decision 4, used by doctor and rotation under the lock
+ *   - StoreImpl.expireLeasesHeld / applyHeld (internal): doctor --repair's lease expiry and dead-run recovery, lock already held
  *   - writeSnapshotAndAppend(...)                                         (internal)
  *   - CommitOptions, CommitResult, SyncResult, Store, CommitNotice (stable)
  *   - Store.subscribe(listener) / Store.flush()                          (stable) notifications after each durable commit
@@ -24,6 +25,8 @@
  * when one request is illegal (the error of that request is thrown).
  * A commit that fails while writing (disk full) leaves nothing behind: temp files are removed, a
  * failed append is cut back and the previous current.json restored (writeSnapshotThenAppend).
+ * A commit killed mid-way may leave its `current.json.prev.*.tmp` link: the next writer that has
+ * no cached state removes it under the lock (removeKeptSnapshots).
  * What survives a crash: before the rename, nothing changed; after the rename
  * but before the append completes, the next writer (or doctor) re-appends the
  * snapshot's last_events; after the append, everything. Derived files are
@@ -38,7 +41,8 @@
  * ../store/notify.js, ../derive/refresher.js.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { link, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname, userInfo } from 'node:os';
 import { OrcError } from '../errors.js';
@@ -65,7 +69,7 @@ import { criticalTasks, type CriticalSet } from './critical.js';
 import { lastLoggedSeq } from './log.js';
 import { clockOf, expiryMessages, leaseExpiryRequests, planLeaseRequest } from './leases.js';
 import { replayInto } from './replay.js';
-import { placeholderSnapshot, readSnapshot, EVENT_VERSION, serializeSnapshot } from './snapshot.js';
+import { placeholderSnapshot, readSnapshot, EVENT_VERSION, serializeSnapshotBytes } from './snapshot.js';
 import { rel, statePaths, type StatePaths } from './paths.js';
 
 export interface CommitOptions {
@@ -307,6 +311,7 @@ class StoreImpl implements Store {
         fix: 'run `orc-state doctor` for details, then restore that line from a backup or remove it by hand (the line is never deleted automatically)',
       });
     }
+    if (!this.cache) removeKeptSnapshots(paths);
     const key = fileKey(paths.current);
     if (this.cache && key !== null && this.cache.key === key && this.cache.state.last_seq === logged.seq) {
       return this.cache.state;
@@ -363,7 +368,7 @@ class StoreImpl implements Store {
   /** Write the snapshot, then append the events (STATE-OBS-003 order); remember the state. */
   async writeSnapshotAndAppend(state: LiveState, events: OrcEvent[], previousLastEvents: OrcEvent[] | null): Promise<Snapshot> {
     const snapshot = toSnapshot(state, events.length ? events : (previousLastEvents ?? []));
-    await writeSnapshotThenAppend(this.paths, serializeSnapshot(snapshot, { reuse: this.opts.cacheDefinitions !== false }), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
+    await writeSnapshotThenAppend(this.paths, serializeSnapshotBytes(snapshot, { reuse: this.opts.cacheDefinitions !== false }), events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
     const key = fileKey(this.paths.current);
     this.cache = key ? { key, state } : undefined;
     return snapshot;
@@ -398,14 +403,37 @@ class StoreImpl implements Store {
 
   /** doctor --repair: expire leases (and derive) while the caller already holds the `.state` lock. */
   async expireLeasesHeld(options: CommitOptions = {}): Promise<{ expired: OrcEvent[]; notices: CommitNotice[] }> {
+    const { events, notices } = await this.commitHeld((state, defs, critical, actor, notices) => this.expireLeases(state, defs, critical, actor, options, notices), options);
+    return { expired: events, notices };
+  }
+
+  /** doctor --repair: commit a batch planned from the live state while the caller already holds the `.state` lock (then derive). */
+  async applyHeld(requests: (state: Readonly<LiveState>) => TransitionRequest[], options: CommitOptions = {}): Promise<{ events: OrcEvent[]; notices: CommitNotice[] }> {
+    return this.commitHeld(async (state, defs, critical, actor) => {
+      const events = planBatch(state, defs, critical, requests(state), actor);
+      if (events.length) await this.writeSnapshotAndAppend(state, events, null);
+      return events;
+    }, options);
+  }
+
+  private async commitHeld(
+    write: (state: LiveState, defs: ReadonlyMap<string, TaskDefinition>, critical: CriticalSet, actor: string, notices: CommitNotice[]) => Promise<OrcEvent[]>,
+    options: CommitOptions,
+  ): Promise<{ events: OrcEvent[]; notices: CommitNotice[] }> {
     const notices: CommitNotice[] = [];
     const state = await this.reconcile((n) => notices.push(n));
     const taskSet = this.definitions(options);
     const { defs, critical: flagged } = definitionsOf(taskSet);
     const actor = options.actor ?? this.opts.actor ?? defaultActor();
-    const expired = await this.expireLeases(state, defs, criticalTasks(this.root, defs, flagged), actor, options, notices);
-    if (expired.length) await this.deriveSafely(taskSet, toSnapshot(state, expired), expired, options, notices);
-    return { expired, notices };
+    let events: OrcEvent[];
+    try {
+      events = await write(state, defs, criticalTasks(this.root, defs, flagged), actor, notices);
+    } catch (error) {
+      this.cache = undefined; // the state may be half-applied
+      throw error;
+    }
+    if (events.length) await this.deriveSafely(taskSet, toSnapshot(state, events), events, options, notices);
+    return { events, notices };
   }
 
   /** Under the lock: commit the expiry of every lease past the commit clock (leases.ts), before the batch. */
@@ -502,12 +530,12 @@ class StoreImpl implements Store {
  * previous current.json comes back (kept as a hard link, which needs no data blocks), so a failed
  * commit changes nothing: no snapshot ahead of the log, no torn line, no temp file.
  */
-async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, lines: string): Promise<void> {
+async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string | Uint8Array, lines: string): Promise<void> {
   const keep = join(paths.stateDir, `current.json.prev.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
   let kept = false;
   if (lines) {
     try {
-      linkSync(paths.current, keep);
+      await link(paths.current, keep);
       kept = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -521,9 +549,9 @@ async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, 
     } catch (error) {
       try {
         if (kept) {
-          renameSync(keep, paths.current);
+          await rename(keep, paths.current);
           kept = false;
-        } else unlinkSync(paths.current);
+        } else await unlink(paths.current);
         fsyncDirSync(paths.stateDir);
       } catch {
         /* the snapshot stays ahead of the log: the next writer re-appends its last_events (Decision 4) */
@@ -531,12 +559,30 @@ async function writeSnapshotThenAppend(paths: StatePaths, snapshotText: string, 
       throw error;
     }
   } finally {
-    if (kept) {
-      try {
-        unlinkSync(keep);
-      } catch {
-        /* gone */
-      }
+    if (kept) await unlink(keep).catch(() => undefined);
+  }
+}
+
+const KEPT_SNAPSHOT = /^current\.json\.prev\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Under the lock, when this store has no cached state (its first commit, or another writer
+ * came in between): a `current.json.prev.*.tmp` link is always the leftover of a commit that
+ * was killed before its end (a live commit holds the lock and removes its own), so remove it.
+ */
+function removeKeptSnapshots(paths: StatePaths): void {
+  let names: string[];
+  try {
+    names = readdirSync(paths.stateDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!KEPT_SNAPSHOT.test(name)) continue;
+    try {
+      unlinkSync(join(paths.stateDir, name));
+    } catch {
+      /* gone */
     }
   }
 }

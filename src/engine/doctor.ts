@@ -17,15 +17,18 @@
  * temp files, truncate a torn tail (bytes kept in .state/recovered/),
  * re-append events recorded in the snapshot but missing from the log,
  * rebuild current.json from the log (the old one kept in .state/recovered/),
- * regenerate derived files. Refused: anything when the log has a corrupt
+ * regenerate derived files, recover the tasks and workers of a dead `orc-state run` (stale or
+ * missing `.state/run.lock`) the way the next run does (../scheduler/recovery.ts) and remove its
+ * stale run lock. Refused: anything when the log has a corrupt
  * line, a gap, or an event that does not replay.
  * Integration points: CLI doctor, crash tests, STATE-OBS-003 (--fix).
- * Dependencies: ../io/*, ../machines/index.js, ../repo/load-tasks.js, ./* (event-schema for the per-event check).
+ * Dependencies: ../io/*, ../machines/index.js, ../repo/load-tasks.js, ./* (event-schema for the per-event check),
+ * ../scheduler/run-lock.js, ../scheduler/recovery.js.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { OrcEvent, Snapshot } from '../model.js';
+import type { OrcEvent, Snapshot, WorkerState } from '../model.js';
 import { fsyncDir, isTempFileName, writeFileDurable } from '../io/atomic-write.js';
 import { appendDurable, inspectTail, repairTornTail } from '../io/jsonl-log.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DERIVE_LOCK_FILE, LOCK_FILE, acquireLock, judgeLock, pidAlive, readLockInfo, withLock, type LockInfo } from '../io/lock.js';
@@ -40,7 +43,8 @@ import { rel, statePaths } from './paths.js';
 import { startingCheckpoint } from './replay.js';
 import { readSnapshot, serializeSnapshot } from './snapshot.js';
 import { checkEventSchema } from './event-schema.js';
-import { readRunLock, runLockIsStale } from '../scheduler/run-lock.js';
+import { acquireRunLock, readRunLock, runLockIsStale } from '../scheduler/run-lock.js';
+import { deadRunRequests } from '../scheduler/recovery.js';
 
 /** Invalid events reported one by one before the rest are only counted. */
 const MAX_INVALID_EVENT_ISSUES = 20;
@@ -265,8 +269,8 @@ export async function checkStore(root: string, holdingLock = false): Promise<{ i
         severity: 'warning',
         file,
         message: run ? `stale run lock: run ${run.run_id} (pid ${run.pid} on ${run.hostname}) is gone` : 'stale run lock: the file does not name a run',
-        fix: "the next `orc-state run` takes it over and recovers that run's tasks (their leases also expire at the next commit); nothing to do by hand",
-        repairable: false,
+        fix: "run `orc-state doctor --repair` (or the next `orc-state run`): it takes the lock over and recovers that run's tasks the way a run does (their leases also expire at the next commit)",
+        repairable: true,
       });
     } else if (run) {
       issues.push({ check: 'lock_held', severity: 'notice', file, message: `run ${run.run_id} is running (pid ${run.pid} on ${run.hostname})`, fix: 'none needed while it runs', repairable: false });
@@ -416,6 +420,46 @@ async function repairLocked(root: string, repaired: string[], refused: string[])
   }
 }
 
+/** A busy worker whose lease names a live process on this host is not dead, whatever the run lock says. */
+const leaseHolderAlive = (w: WorkerState): boolean => !!w.lease && w.lease.host === hostname() && typeof w.lease.pid === 'number' && pidAlive(w.lease.pid);
+
+/**
+ * Under the `.state` lock: a run that died (its `.state/run.lock` is stale, or gone while its `run-*`
+ * workers are not shut down) is recovered the way the next `run` does (../scheduler/recovery.ts),
+ * holding the run lock meanwhile; the stale run lock is removed. A live run is never touched.
+ */
+async function recoverDeadRun(root: string, repaired: string[]): Promise<void> {
+  const paths = statePaths(root);
+  const lock = existsSync(paths.runLock) ? readRunLock(paths) : null;
+  if (existsSync(paths.runLock) && !runLockIsStale(lock)) return;
+  const before = readSnapshot(root);
+  const pending = before ? deadRunRequests({ tasks: before.tasks, workers: before.workers, defs: new Map(), previous: lock, recoveredBy: 'doctor', timestamp: '', spare: leaseHolderAlive }) : null;
+  if (!existsSync(paths.runLock) && !pending?.requests.length) return;
+  const { handle, previous } = acquireRunLock(paths, `doctor-${process.pid}`, []);
+  try {
+    let recovered: string[] = [];
+    let workers: string[] = [];
+    if (pending?.requests.length) {
+      const defs = new Map([...loadTasks(root).tasks].map(([id, loaded]) => [id, loaded.task] as const));
+      const at = new Date().toISOString();
+      await internalStore(root, { cacheDefinitions: false }).applyHeld((state) => {
+        const r = deadRunRequests({ tasks: state.tasks.values(), workers: state.workers.values(), defs, previous: previous ?? lock, recoveredBy: 'doctor', timestamp: at, spare: leaseHolderAlive });
+        recovered = r.recovered;
+        workers = r.deadWorkers;
+        return r.requests;
+      });
+    }
+    const who = previous ?? lock;
+    const run = who ? `run ${who.run_id} (pid ${who.pid} on ${who.hostname})` : 'a run whose lock is gone';
+    if (recovered.length || workers.length) {
+      repaired.push(`recovered what ${run} left: ${recovered.length ? `execution_failed/validation_failed (worker_crashed) for ${recovered.join(', ')}; ` : ''}worker_crashed for ${workers.join(', ') || 'no worker'}`);
+    }
+    if (previous) repaired.push(`removed the stale run lock ${rel(root, paths.runLock)} of ${run}`);
+  } finally {
+    handle.release();
+  }
+}
+
 export async function doctor(root: string, options: DoctorOptions = {}): Promise<DoctorReport> {
   const first = await checkStore(root);
   const found = first.issues;
@@ -443,6 +487,11 @@ export async function doctor(root: string, options: DoctorOptions = {}): Promise
             for (const message of expiryMessages(expired)) repaired.push(`expired: ${message}`);
           } catch (error) {
             refused.push(`leases not checked: ${(error as Error).message}`);
+          }
+          try {
+            await recoverDeadRun(root, repaired);
+          } catch (error) {
+            refused.push(`the dead run's tasks were not recovered: ${(error as Error).message}`);
           }
         },
       );

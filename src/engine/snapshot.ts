@@ -7,6 +7,9 @@
  *   - serializeSnapshot(snapshot, { reuse? }): string (stable) the exact bytes written: top-level keys one per
  *     line, each workstream/task/worker/event on its own line (readable, diff-friendly, ~half the size of
  *     2-space indentation, much cheaper to write on a 10,000-task state)
+ *   - serializeSnapshotBytes(snapshot, { reuse? }): Buffer (stable) the same bytes, UTF-8: the commit path writes these
+ *     (each unchanged entity's line is kept encoded, so a commit copies bytes instead of rebuilding and
+ *     re-encoding the whole text)
  *   - SNAPSHOT_VERSION, SNAPSHOT_URL, EVENT_VERSION, EVENT_URL (stable)
  *   - isPlaceholderSnapshotText(text), placeholderSnapshot(root) (stable): the guide's Quick Start
  *     `current.json` (empty, or { schema_version, timestamp, workstreams: [], tasks: [], workers: [] }
@@ -174,33 +177,50 @@ export function loadSnapshotFile(root: string): SnapshotRead {
 }
 
 /**
- * JSON text of each entity object, keyed by identity. The machines replace an
- * entity's object whenever it changes (applyEvent never mutates in place), so
- * an unchanged task serialises once, not on every commit of a 10,000-task state.
+ * The encoded line (`    <json>`) of each entity object, keyed by identity. The machines replace an
+ * entity's object whenever it changes (applyEvent never mutates in place), so an unchanged task is
+ * serialised and encoded once, not on every commit of a 10,000-task state.
  */
-const entityJson = new WeakMap<object, string>();
+const entityLine = new WeakMap<object, Buffer>();
+const OPEN = Buffer.from('{\n');
+const CLOSE = Buffer.from('\n}\n');
+const SEP = Buffer.from(',\n');
+const ARRAY_END = Buffer.from('\n  ]');
 
-function jsonOf(value: unknown, cache: boolean): string {
-  if (!cache || value === null || typeof value !== 'object') return JSON.stringify(value);
-  let text = entityJson.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(value);
-    entityJson.set(value, text);
+function lineOf(value: unknown, cache: boolean): Buffer {
+  if (!cache || value === null || typeof value !== 'object') return Buffer.from(`    ${JSON.stringify(value)}`);
+  let line = entityLine.get(value);
+  if (line === undefined) {
+    line = Buffer.from(`    ${JSON.stringify(value)}`);
+    entityLine.set(value, line);
   }
-  return text;
+  return line;
+}
+
+export function serializeSnapshotBytes(snapshot: Snapshot, options: { reuse?: boolean } = {}): Buffer {
+  const reuse = options.reuse !== false;
+  const chunks: Buffer[] = [OPEN];
+  let first = true;
+  for (const [key, value] of Object.entries(snapshot)) {
+    if (!first) chunks.push(SEP);
+    first = false;
+    if (Array.isArray(value) && value.length > 0) {
+      const cache = reuse && (key === 'tasks' || key === 'workers' || key === 'workstreams');
+      chunks.push(Buffer.from(`  ${JSON.stringify(key)}: [\n`));
+      value.forEach((v, i) => {
+        if (i > 0) chunks.push(SEP);
+        chunks.push(lineOf(v, cache));
+      });
+      chunks.push(ARRAY_END);
+    } else {
+      chunks.push(Buffer.from(`  ${JSON.stringify(key)}: ${Array.isArray(value) ? '[]' : JSON.stringify(value)}`));
+    }
+  }
+  chunks.push(CLOSE);
+  return Buffer.concat(chunks);
 }
 
 /** `reuse: false`: no per-entity cache (a one-shot commit serialises each entity once; the cache would only cost). */
 export function serializeSnapshot(snapshot: Snapshot, options: { reuse?: boolean } = {}): string {
-  const parts: string[] = [];
-  const reuse = options.reuse !== false;
-  for (const [key, value] of Object.entries(snapshot)) {
-    if (Array.isArray(value)) {
-      const cache = reuse && (key === 'tasks' || key === 'workers' || key === 'workstreams');
-      parts.push(value.length === 0 ? `  ${JSON.stringify(key)}: []` : `  ${JSON.stringify(key)}: [\n${value.map((v) => `    ${jsonOf(v, cache)}`).join(',\n')}\n  ]`);
-    } else {
-      parts.push(`  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
-    }
-  }
-  return `{\n${parts.join(',\n')}\n}\n`;
+  return serializeSnapshotBytes(snapshot, options).toString('utf8');
 }

@@ -1,7 +1,7 @@
 /**
  * Implementations of the guards named in docs/state_machines/*.yaml.
  *
- * Public API (internal): GUARDS (name -> { test, explain }), GuardEnv.
+ * Public API (internal): GUARDS (name -> { test, explain }), GuardEnv, isInterruptedAttempt(request or event).
  * Each guard is a pure predicate over the current LiveState, the task
  * definitions and the request; `explain` says in words why it failed, for the
  * ILLEGAL_TRANSITION message. A YAML guard without an implementation here is a
@@ -58,7 +58,16 @@ function exitCode(env: GuardEnv): unknown {
 
 function retriesLeft(env: GuardEnv): boolean {
   const t = env.task;
-  return t !== undefined && t.retry_count < t.max_retries;
+  return t !== undefined && (t.retry_count < t.max_retries || isInterruptedAttempt(env.req));
+}
+
+/**
+ * An attempt the runner stopped itself while draining on SIGINT/SIGTERM (a request or event
+ * execution_failed with metadata.interrupted: true): it goes back to retrying without using a
+ * retry (retries_remaining holds, retry_count stays; see ./index.ts nextTask).
+ */
+export function isInterruptedAttempt(r: { trigger: string; metadata?: Readonly<Record<string, unknown>> | null }): boolean {
+  return r.trigger === 'execution_failed' && r.metadata?.['interrupted'] === true;
 }
 
 /** A failure the worker reported as not worth retrying (metadata.retryable: false, e.g. insufficient_context). */

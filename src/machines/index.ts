@@ -48,7 +48,7 @@ import type {
 import { schemaId } from '../schema/registry.js';
 import { step } from './build.js';
 import { DEFINITIONS, type MachineKind, type TransitionDef } from './definitions.js';
-import type { GuardEnv } from './guards.js';
+import { isInterruptedAttempt, type GuardEnv } from './guards.js';
 import type { LiveState, PendingEvent, PlanContext, TransitionRequest } from './types.js';
 import { deriveWorkstreamStatus, noteTaskAdded, workstreamTasks } from './workstream.js';
 import { EVENT_VERSION, SNAPSHOT_VERSION } from '../core/versions.js';
@@ -105,8 +105,16 @@ export function fromSnapshot(s: Snapshot): LiveState {
   };
 }
 
-const byId = <T>(m: Map<string, T>): T[] =>
-  [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => m.get(k) as T);
+/** Sorted ids of each entity map, reused while the map holds the same ids (a commit rarely adds one). */
+const sortedIds = new WeakMap<Map<string, unknown>, string[]>();
+function byId<T>(m: Map<string, T>): T[] {
+  let ids = sortedIds.get(m);
+  if (!ids || ids.length !== m.size || !ids.every((k) => m.has(k))) {
+    ids = [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    sortedIds.set(m, ids);
+  }
+  return ids.map((k) => m.get(k) as T);
+}
 
 export function toSnapshot(s: LiveState, lastEvents: OrcEvent[]): Snapshot {
   return {
@@ -233,7 +241,7 @@ function nextTask(task: TaskState, ev: PendingEvent | OrcEvent): TaskState {
     next.assigned_worker = null;
   }
   if (FINAL.task.has(to)) next.completed_at = ev.timestamp;
-  if (to === 'retrying') next.retry_count = task.retry_count + 1;
+  if (to === 'retrying' && !isInterruptedAttempt(ev)) next.retry_count = task.retry_count + 1;
   if (typeof ev.metadata.error === 'string') next.last_error = ev.metadata.error;
   return next;
 }
@@ -342,7 +350,7 @@ function planTask(state: LiveState, ctx: PlanContext, req: TransitionRequest): P
   const metadata = metadataOf(req);
   const workerId = t.to === 'running' ? (req.worker_id ?? null) : task.assigned_worker;
   metadata.worker_id = workerId;
-  metadata.retry_count = t.to === 'retrying' ? task.retry_count + 1 : task.retry_count;
+  metadata.retry_count = t.to === 'retrying' && !isInterruptedAttempt(req) ? task.retry_count + 1 : task.retry_count;
   if (FINAL.task.has(t.to) || task.status === 'running') {
     metadata.duration_seconds = secondsBetween(task.started_at, req.timestamp);
   }

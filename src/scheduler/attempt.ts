@@ -25,8 +25,8 @@
  * Integration points: ./loop.ts; the output is written to .state/outputs/ like executeTask.
  * Dependencies: node:fs, node:path, ../runner/*, ../engine/paths.js, ../model.js.
  */
-import { createWriteStream, existsSync, mkdirSync, realpathSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync, realpathSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { TaskDefinition } from '../model.js';
@@ -126,8 +126,10 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   const { root, task } = spec;
   const started = Date.now();
   const logAbs = logPath(spec.paths, task.task_id, spec.attempt);
-  mkdirSync(dirname(logAbs), { recursive: true });
-  const log = createWriteStream(logAbs, { flags: 'w' });
+  // Off the event loop: a directory create waits for the journal behind the commit path's fsyncs.
+  await mkdir(dirname(logAbs), { recursive: true });
+  // Appended to: an attempt interrupted by a drain does not count, and its re-run reuses the number.
+  const log = createWriteStream(logAbs, { flags: 'a' });
   let logError: string | null = null;
   // A log that cannot be written (disk full, directory removed) never stops the attempt; the output says so.
   log.on('error', (error) => {
@@ -216,7 +218,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
       await writeFile(join(root, outputFile), text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      mkdirSync(join(root, dirname(outputFile)), { recursive: true });
+      await mkdir(join(root, dirname(outputFile)), { recursive: true });
       await writeFile(join(root, outputFile), text);
     }
   }

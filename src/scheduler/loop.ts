@@ -3,7 +3,9 @@
  * critical path, then priority) → packed under -j, each stage's
  * max_parallelism and the resources → assigned to local workers → executed →
  * outcomes committed. Every step is a machine transition through the one
- * commit path (src/engine/commit.ts), grouped per scheduler tick into one batch.
+ * commit path (src/engine/commit.ts), grouped per scheduler tick, and the ticks'
+ * batches group-committed: one commit in flight at a time, the next one takes
+ * every tick queued meanwhile, in order.
  *
  * Public API (experimental):
  *   - runPlan(options) → Promise<RunResult>   (the library form of `orc-state run`)
@@ -12,16 +14,27 @@
  * validation_failed, or execution_failed / task_timeout, with the retry delay planned
  * in metadata), (2) retry delays that elapsed on the injected clock (retry_delay_elapsed),
  * (3) worker health (health_check_timeout / health_check_recovered from heartbeats),
- * (4) new assignments (scheduler_assigned + worker_started), committed as ONE batch;
- * then the new attempts start. Derived files are refreshed at most every
+ * (4) new assignments (scheduler_assigned + worker_started), queued as ONE batch; the new
+ * attempts start at once, while that batch is committed (pipelining: a spawn never waits for
+ * a commit). While attempts run, a commit waits for a round of steps (8 requests per worker)
+ * or at most COMMIT_WAIT_MS (20 ms, real time) for more to group with. Ordering that holds: an attempt's start is in the same batch as its outcome or
+ * an earlier one, always at a lower seq (the queue keeps the ticks' order), so the log never
+ * holds an outcome without its start; completion is recorded only after the exit. A crash
+ * before a start is durable may leave a command that ran unrecorded: the task is still
+ * pending/queued and runs again (it was never recorded completed). The run's own view of a
+ * task while its requests are queued or in flight is the status they lead to (PROJECTED_STATUS).
+ * A start the commit drops (the task moved meanwhile: cancelled by hand, lease expired) stops
+ * its already started attempt and its outcome is never committed. Derived files are refreshed at most every
  * `deriveIntervalMs` (default 5 s) and after the last commit.
  * Ending: the run ends when nothing runs, no retry is pending and nothing more can be
  * assigned. Tasks no worker can run (capabilities), whose claims can never be met,
  * whose dependencies failed or lie outside the selection are reported, never waited for.
  * Stopping: options.signal (SIGINT/SIGTERM in the CLI) stops assigning, cancels the
  * running attempts (SIGTERM to each process group, SIGKILL after `shutdownGraceMs`),
- * records each outcome (an interrupted attempt is execution_failed with
- * error_type cancelled: it is retried by the next run while retries remain) and ends.
+ * records each outcome (an interrupted attempt is execution_failed with error_type cancelled
+ * and metadata.interrupted: true: the machine puts it back to retrying without using a retry,
+ * so the next run runs it again whatever retries are left; its attempt number is reused and its
+ * log appended to) and ends.
  * --fail-fast stops assigning at the first failure of a critical task (Decision 7:
  * `critical: true` or on its workstream's critical path) and drains.
  * --budget-usd: a task whose cost estimate exceeds what is left is not started.
@@ -31,7 +44,7 @@
  * then worker_crashed for its workers; the task machine retries or fails them.
  * Integration points: src/cli/commands/run.ts, src/index.ts, bench/run.ts.
  * Dependencies: ../engine/commit.js, ../graph/*, ../registry, ../runner, ./admission.js,
- * ./attempt.js, ./backoff.js, ./clock.js, ./health.js, ./run-lock.js, ./summary.js.
+ * ./attempt.js, ./backoff.js, ./clock.js, ./health.js, ./recovery.js, ./run-lock.js, ./summary.js.
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
@@ -55,6 +68,7 @@ import { retryDelayMs, isNonRetryableExit } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { HealthMonitor, probeProcess } from './health.js';
 import { acquireRunLock, type RunLockInfo } from './run-lock.js';
+import { deadRunRequests } from './recovery.js';
 import { buildSummary, writeSummary, type RunSummary, type TaskRecord } from './summary.js';
 
 export interface RunOptions {
@@ -118,6 +132,8 @@ interface Running {
   /** Fencing token of the lease this attempt runs under, and when to renew it (injected clock). */
   token: string | null;
   renewAt: number;
+  /** Its worker_started was dropped under the lock (the task moved meanwhile): stopped, its outcome never committed. */
+  discard: boolean;
 }
 
 /**
@@ -127,11 +143,17 @@ interface Running {
  * the worker holds. The batch then never fails as a whole because one entity moved; dropped requests
  * are reported back.
  */
-export function screenRequests(state: Readonly<LiveState>, requests: TransitionRequest[]): { keep: TransitionRequest[]; dropped: TransitionRequest[] } {
+export function screenRequests(
+  state: Readonly<LiveState>,
+  requests: TransitionRequest[],
+  dependenciesOf?: (taskId: string) => readonly string[],
+): { keep: TransitionRequest[]; dropped: TransitionRequest[] } {
   const keep: TransitionRequest[] = [];
   const dropped: TransitionRequest[] = [];
   const taskNow = new Map<string, string>();
   const workerNow = new Map<string, string>();
+  // Who runs a task once the earlier requests of this batch apply (a start and its outcome may share a batch).
+  const assignedNow = new Map<string, string | null>();
   const taskStatus = (id: string) => taskNow.get(id) ?? state.tasks.get(id)?.status;
   const workerStatus = (id: string) => workerNow.get(id) ?? state.workers.get(id)?.status;
   for (const r of requests) {
@@ -143,8 +165,9 @@ export function screenRequests(state: Readonly<LiveState>, requests: TransitionR
         case 'execution_completed':
         case 'execution_failed':
         case 'task_timeout':
-          ok = st === 'running' && t?.assigned_worker === r.worker_id;
+          ok = st === 'running' && (assignedNow.has(r.entity_id) ? assignedNow.get(r.entity_id) : t?.assigned_worker) === r.worker_id;
           if (ok) {
+            assignedNow.set(r.entity_id, null);
             taskNow.set(r.entity_id, r.trigger === 'execution_completed' ? 'validating' : 'left');
             if (r.worker_id && workerStatus(r.worker_id) === 'busy') workerNow.set(r.worker_id, 'idle');
           }
@@ -152,20 +175,23 @@ export function screenRequests(state: Readonly<LiveState>, requests: TransitionR
         case 'validation_passed':
         case 'validation_failed':
           ok = st === 'validating';
-          if (ok) taskNow.set(r.entity_id, 'left');
+          if (ok) taskNow.set(r.entity_id, r.trigger === 'validation_passed' ? 'completed' : 'failed');
           break;
         case 'retry_delay_elapsed':
           ok = st === 'retrying';
           if (ok) taskNow.set(r.entity_id, 'queued');
           break;
         case 'scheduler_assigned':
-          ok = st === 'pending';
+          // With the dependencies known: only when each is completed in the state or earlier in this batch
+          // (a dependency's completion queued before may have been dropped meanwhile).
+          ok = st === 'pending' && (dependenciesOf?.(r.entity_id) ?? []).every((d) => taskStatus(d) === 'completed');
           if (ok) taskNow.set(r.entity_id, 'queued');
           break;
         case 'worker_started':
           ok = st === 'queued' && r.worker_id !== undefined && r.worker_id !== null && workerStatus(r.worker_id) === 'idle';
           if (ok) {
             taskNow.set(r.entity_id, 'running');
+            assignedNow.set(r.entity_id, r.worker_id as string);
             workerNow.set(r.worker_id as string, 'busy');
           }
           break;
@@ -196,6 +222,17 @@ export function screenRequests(state: Readonly<LiveState>, requests: TransitionR
 }
 
 const WAITING = new Set(['pending', 'queued']);
+/** Longest a queued request waits for more to group with while attempts run (see kick in runPlan). */
+const COMMIT_WAIT_MS = 20;
+/** The status a task request leads to, for the run's own view while it is queued or being committed ('settling': known after the commit). */
+const PROJECTED_STATUS: Readonly<Record<string, string>> = {
+  scheduler_assigned: 'queued',
+  worker_started: 'running',
+  execution_completed: 'validating',
+  validation_passed: 'completed',
+  validation_failed: 'failed',
+  retry_delay_elapsed: 'queued',
+};
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** -j default: the config file's max_parallelism when it sets one, else the core count. */
@@ -243,8 +280,10 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
   // OBS-001: metrics stay fresh (at least every 60 s) while the run lives, whatever the commit rate.
   const metricsTimer = startMetricsTimer(root, { onError: () => undefined });
   try {
-    await store.syncDefinitions();
+    // One read of tasks/ for the sync and the run (the definitions cannot change in between: nothing here writes them).
     const taskSet: TaskSet = loadTasks(root);
+    // Its derived files refresh in the background (coalesced with the run's commits), not before the first spawn.
+    await store.syncDefinitions({ taskSet, derive: 'background' });
     const commitOpts = { taskSet, derive: false } as const;
     const registry = loadResources(root);
     const resources: ReadonlyMap<string, RuntimeResource> = options.resources ?? (registry.resources as ReadonlyMap<string, RuntimeResource>);
@@ -279,7 +318,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       let dropped: TransitionRequest[] = [];
       const result = await store.applyTransitions(
         (state) => {
-          const screened = screenRequests(state, requests);
+          const screened = screenRequests(state, requests, (id) => defs.get(id)?.dependencies ?? []);
           dropped = screened.dropped;
           // Each start holds a claim lease (fencing token), granted against the live state under the lock.
           return screened.keep.map((r) =>
@@ -302,36 +341,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
     // ---------------------------------------------------------------- recovery of a dead runner
     const recovered: string[] = [];
     {
-      const deadWorkers = new Set<string>();
-      for (const w of snapshot.workers) {
-        if (w.status === 'shutdown') continue;
-        if ((previous?.workers ?? []).includes(w.worker_id) || /^run-[0-9a-f]{8}-w\d+$/.test(w.worker_id)) deadWorkers.add(w.worker_id);
-      }
-      const requests: TransitionRequest[] = [];
-      const ts = iso();
-      const deadTasks = new Set(snapshot.tasks.filter((t) => t.assigned_worker && deadWorkers.has(t.assigned_worker)).map((t) => t.task_id));
-      for (const t of snapshot.tasks) {
-        if (t.status === 'running' && t.assigned_worker && deadWorkers.has(t.assigned_worker)) {
-          const def = defs.get(t.task_id);
-          const retryable = def ? t.retry_count < def.execution.max_retries : false;
-          requests.push({
-            entity_type: 'task',
-            entity_id: t.task_id,
-            trigger: 'execution_failed',
-            worker_id: t.assigned_worker,
-            timestamp: ts,
-            error: `worker ${t.assigned_worker} of a previous run${previous ? ` (pid ${previous.pid} on ${previous.hostname})` : ''} died while running it`,
-            metadata: { error_type: 'worker_crashed', retryable: true, recovered_by: runId, ...(retryable && def ? { retry_delay_ms: 0 } : {}) },
-          });
-          recovered.push(t.task_id);
-        } else if (t.status === 'validating') {
-          requests.push({ entity_type: 'task', entity_id: t.task_id, trigger: 'validation_failed', timestamp: ts, error: 'the runner died while validating it', metadata: { error_type: 'worker_crashed', recovered_by: runId } });
-          recovered.push(t.task_id);
-        }
-      }
-      for (const id of [...deadWorkers].sort()) {
-        requests.push({ entity_type: 'worker', entity_id: id, trigger: 'worker_crashed', timestamp: ts, metadata: { recovered_by: runId, ...(previous ? { pid: previous.pid, host: previous.hostname } : {}) } });
-      }
+      const { requests, deadTasks } = deadRunRequests({ tasks: snapshot.tasks, workers: snapshot.workers, defs, previous, recoveredBy: runId, timestamp: iso() });
       const result = await commit(requests);
       // Leases of the dead run that had already expired were timed out by the commit path itself, before our batch.
       const kept = new Set(result?.events.filter((e) => e.entity_type === 'task' && e.metadata['recovered_by'] === runId).map((e) => e.entity_id) ?? []);
@@ -467,10 +477,12 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       }
     }
 
-    const launch = (id: string, workerId: string, attempt: number) => {
+    // Launched as soon as it is assigned, while its start is still being committed: the lease token is
+    // known once that commit is durable (settle), and only then is the lease renewed.
+    const launch = (id: string, workerId: string, attempt: number): Running => {
       const def = defs.get(id) as TaskDefinition;
       const controller = new AbortController();
-      const run: Running = { taskId: id, workerId, attempt, controller, pid: null, startedAt: clock.now(), claims: claims.get(id) ?? [], token: leaseOf(workerId), renewAt: clock.now() + (leaseSec * 1000) / 3 };
+      const run: Running = { taskId: id, workerId, attempt, controller, pid: null, startedAt: clock.now(), claims: claims.get(id) ?? [], token: null, renewAt: clock.now() + (leaseSec * 1000) / 3, discard: false };
       running.set(id, run);
       const rec = record(id);
       rec.attempts = Math.max(rec.attempts, attempt);
@@ -512,6 +524,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
           notify();
         });
       emit({ type: 'task_started', at: iso(), task_id: id, workstream_id: def.workstream_id, worker_id: workerId, attempt, estimate_seconds: rec.estimated_duration_seconds, log: `.state/logs/${id}/attempt-${attempt}.log` });
+      return run;
     };
 
     const isCritical = (id: string) => critical.has(id);
@@ -521,9 +534,120 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       emit({ type: 'stopping', at: iso(), reason: `fail-fast: critical task ${id} failed; no new tasks, draining the running attempts` });
     };
 
+    // ---------------------------------------------------------------- the commit pipeline
+    // Group commit: one commit in flight at a time; everything a tick produces while it is in flight
+    // goes into the next one (ticks never wait for a commit, and a spawn never waits for one). The
+    // queue keeps the ticks' order, so an attempt's start (scheduler_assigned, worker_started) always
+    // lands in the same batch as its outcome or an earlier one, before it in seq order: the log never
+    // holds an outcome without its start (see docs/execution_model/RECOVERY.md).
+    interface Part {
+      requests: TransitionRequest[];
+      after: Array<() => void>;
+      started: Running[];
+    }
+    let queued: Part[] = [];
+    let inFlight: Promise<void> | null = null;
+    const failure: { error?: unknown; failed: boolean } = { failed: false };
+    // Task statuses once every queued and in-flight request is applied (the snapshot lags behind them).
+    const projected = new Map<string, { status: string; n: number }>();
+    const project = (r: TransitionRequest, add: boolean) => {
+      if (r.entity_type !== 'task') return;
+      const p = projected.get(r.entity_id);
+      if (add) projected.set(r.entity_id, { status: PROJECTED_STATUS[r.trigger] ?? 'settling', n: (p?.n ?? 0) + 1 });
+      else if (p && --p.n <= 0) projected.delete(r.entity_id);
+    };
+    const statusOf = (id: string): string | undefined => projected.get(id)?.status ?? status.get(id)?.status;
+    /** After the batch holding these parts is durable: lease tokens, dropped requests, the parts' callbacks. */
+    const settle = (parts: Part[], dropped: TransitionRequest[]) => {
+      const droppedStarts = new Set<string>();
+      for (const d of dropped) {
+        if (d.entity_type === 'task' && d.trigger === 'worker_started') droppedStarts.add(d.entity_id);
+        else if (d.entity_type === 'task' && (d.trigger === 'execution_completed' || d.trigger === 'execution_failed' || d.trigger === 'task_timeout')) {
+          emit({ type: 'lease_lost', at: iso(), task_id: d.entity_id, worker_id: String(d.worker_id), reason: `the outcome was not recorded: the task is ${status.get(d.entity_id)?.status ?? 'gone'} (its lease expired or it was changed meanwhile)` });
+        } else if (d.entity_type === 'worker' && d.trigger === 'heartbeat') {
+          const r = [...running.values()].find((x) => x.workerId === d.entity_id);
+          if (r) {
+            emit({ type: 'lease_lost', at: iso(), task_id: r.taskId, worker_id: r.workerId, reason: 'its lease expired before the renewal; the attempt is stopped' });
+            r.token = null;
+            r.controller.abort();
+          }
+        }
+      }
+      for (const part of parts) {
+        for (const run of part.started) {
+          if (droppedStarts.has(run.taskId)) {
+            // Someone moved the task between our read and the commit: stop the attempt, forget its outcome.
+            run.discard = true;
+            run.controller.abort();
+          } else if (running.get(run.taskId) === run) run.token = leaseOf(run.workerId);
+        }
+        for (const f of part.after) f();
+      }
+    };
+    // Bounded group-commit wait: while attempts run, the next commit starts once a round of steps is
+    // queued (8 requests per worker) or its oldest request has waited COMMIT_WAIT_MS. Real time, and it
+    // decides nothing but the grouping: fewer, larger commits (each rewrites the whole snapshot).
+    const minBatch = 8 * jobs;
+    let queuedRequests = 0;
+    let oldestQueuedAt = 0;
+    let waitTimer: ReturnType<typeof setTimeout> | null = null;
+    const kick = (force = false): void => {
+      if (inFlight || failure.failed || !queued.length) return;
+      if (!force && queuedRequests < minBatch && running.size > 0 && !stopping) {
+        waitTimer ??= setTimeout(() => {
+          waitTimer = null;
+          kick(true);
+        }, Math.max(0, COMMIT_WAIT_MS - (performance.now() - oldestQueuedAt)));
+        return;
+      }
+      if (waitTimer) {
+        clearTimeout(waitTimer);
+        waitTimer = null;
+      }
+      const parts = queued;
+      queued = [];
+      queuedRequests = 0;
+      const requests = parts.flatMap((p) => p.requests);
+      inFlight = (async () => {
+        try {
+          await commit(requests);
+          const dropped = lastDropped;
+          lastDropped = [];
+          for (const r of requests) project(r, false);
+          settle(parts, dropped);
+        } catch (error) {
+          failure.failed = true;
+          failure.error = error;
+        }
+        inFlight = null;
+        notify();
+        kick();
+      })();
+    };
+    const enqueue = (part: Part) => {
+      for (const r of part.requests) project(r, true);
+      if (!queued.length) oldestQueuedAt = performance.now();
+      queued.push(part);
+      queuedRequests += part.requests.length;
+      kick();
+    };
+    const drain = async () => {
+      while (inFlight || (queued.length && !failure.failed)) {
+        kick(true);
+        if (inFlight) await inFlight;
+      }
+      if (failure.failed) throw failure.error;
+    };
+
     // ---------------------------------------------------------------- the loop
     let lastHealth = clock.now();
+    let scanFrom = 0;
     for (;;) {
+      if (failure.failed) {
+        // A rejected batch (e.g. someone changed the state by hand): stop what runs, report the error.
+        for (const r of running.values()) r.controller.abort();
+        throw failure.error;
+      }
       const requests: TransitionRequest[] = [];
       const ts = iso();
       const after: Array<() => void> = [];
@@ -560,6 +684,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
         running.delete(run.taskId);
         ledger.release(run.taskId);
         idle.push(run.workerId);
+        if (run.discard) continue;
         const def = defs.get(run.taskId) as TaskDefinition;
         const state = status.get(run.taskId) as TaskState;
         const rec = record(run.taskId);
@@ -597,8 +722,11 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
           let retryable = out.error?.retryable !== false;
           if (isNonRetryableExit(def, out.metadata.exit_code)) retryable = false;
           if (outcome.kind === 'cancelled') retryable = true;
-          const willRetry = retryable && state.retry_count < def.execution.max_retries;
-          if (willRetry) retryIn = retryDelayMs(def, state.retry_count + 1, random);
+          // Stopped by our own drain (SIGINT/SIGTERM): back to retrying without using a retry (the machine's
+          // isInterruptedAttempt), so the next run runs it again even when no retry is left.
+          const interrupted = outcome.kind === 'cancelled' && interruptedAt !== null;
+          const willRetry = retryable && (interrupted || state.retry_count < def.execution.max_retries);
+          if (willRetry) retryIn = interrupted ? 0 : retryDelayMs(def, state.retry_count + 1, random);
           const message = out.error?.message ?? 'the attempt failed';
           rec.last_error = message;
           requests.push({
@@ -608,7 +736,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
             worker_id: run.workerId,
             timestamp: ts,
             error: message,
-            metadata: { ...meta, error_type: errorType, retryable, ...(retryIn !== null ? { retry_delay_ms: retryIn } : {}) },
+            metadata: { ...meta, error_type: errorType, retryable, ...(interrupted ? { interrupted: true } : {}), ...(retryIn !== null ? { retry_delay_ms: retryIn } : {}) },
           });
           if (!willRetry && options.failFast && isCritical(run.taskId) && !stopping) tripFailFast(run.taskId);
           if (retryIn !== null) {
@@ -643,15 +771,15 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
         if (at > now) continue;
         retryAt.delete(id);
         if (stopping) continue;
-        if (status.get(id)?.status !== 'retrying') continue;
+        if (statusOf(id) !== 'retrying') continue;
         requests.push({ entity_type: 'task', entity_id: id, trigger: 'retry_delay_elapsed', timestamp: ts, metadata: { delay_elapsed_at: ts } });
         emit({ type: 'retry_ready', at: ts, task_id: id });
       }
       // Statuses as they will be once this batch is applied (retry_delay_elapsed → queued; outcomes free deps only after commit).
       const willBeQueued = new Set(requests.filter((r) => r.trigger === 'retry_delay_elapsed').map((r) => r.entity_id));
-      // Dependencies completed in this very batch count as completed: the batch is applied in order.
+      // Dependencies completed in this batch or a queued/in-flight one count as completed: batches apply in order.
       const completedNow = new Set(requests.filter((r) => r.trigger === 'validation_passed').map((r) => r.entity_id));
-      const depDone = (d: string) => completedNow.has(d) || status.get(d)?.status === 'completed';
+      const depDone = (d: string) => completedNow.has(d) || statusOf(d) === 'completed';
       // (4) assignments
       const started: Array<{ id: string; worker: string; attempt: number }> = [];
       let rateWait: number | null = null;
@@ -661,12 +789,20 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
           const k = stageKey.get(r.taskId);
           if (k) perStage.set(k, (perStage.get(k) ?? 0) + 1);
         }
-        for (const id of order) {
+        // Terminal tasks never change and unassignable ones never become assignable: skip the prefix of them.
+        while (scanFrom < order.length) {
+          const head = order[scanFrom] as string;
+          const s = status.get(head)?.status;
+          if (!(s !== undefined && TERMINAL.has(s)) && !unassignable.has(head)) break;
+          scanFrom++;
+        }
+        for (let i = scanFrom; i < order.length; i++) {
+          const id = order[i] as string;
           if (!idle.length) break;
           if (running.has(id) || unassignable.has(id)) continue;
           const t = status.get(id);
           if (!t) continue;
-          const st = willBeQueued.has(id) ? 'queued' : t.status;
+          const st = willBeQueued.has(id) ? 'queued' : (statusOf(id) as string);
           if (!WAITING.has(st)) continue;
           const def = defs.get(id) as TaskDefinition;
           if (!def.dependencies.every(depDone)) continue;
@@ -698,51 +834,19 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
           started.push({ id, worker, attempt });
         }
       }
-      if (requests.length) {
-        try {
-          await commit(requests);
-        } catch (error) {
-          // A rejected batch (e.g. someone changed the state by hand): release what we took and re-read.
-          for (const s of started) {
-            ledger.release(s.id);
-            idle.push(s.worker);
-          }
-          throw error;
-        }
-      }
-      const droppedStarts = new Set<string>();
-      for (const d of lastDropped) {
-        if (d.entity_type === 'task' && d.trigger === 'worker_started') droppedStarts.add(d.entity_id);
-        else if (d.entity_type === 'task' && (d.trigger === 'execution_completed' || d.trigger === 'execution_failed' || d.trigger === 'task_timeout')) {
-          emit({ type: 'lease_lost', at: iso(), task_id: d.entity_id, worker_id: String(d.worker_id), reason: `the outcome was not recorded: the task is ${status.get(d.entity_id)?.status ?? 'gone'} (its lease expired or it was changed meanwhile)` });
-        } else if (d.entity_type === 'worker' && d.trigger === 'heartbeat') {
-          const r = [...running.values()].find((x) => x.workerId === d.entity_id);
-          if (r) {
-            emit({ type: 'lease_lost', at: iso(), task_id: r.taskId, worker_id: r.workerId, reason: 'its lease expired before the renewal; the attempt is stopped' });
-            r.token = null;
-            r.controller.abort();
-          }
-        }
-      }
-      lastDropped = [];
-      for (const f of after) f();
-      for (const st of started) {
-        if (droppedStarts.has(st.id)) {
-          ledger.release(st.id);
-          idle.push(st.worker);
-          continue;
-        }
-        launch(st.id, st.worker, st.attempt);
-      }
+      // Queue this tick's batch and start its attempts at once: the commit runs alongside them.
+      const part: Part = { requests, after, started: [] };
+      for (const st of started) part.started.push(launch(st.id, st.worker, st.attempt));
+      if (requests.length || after.length) enqueue(part);
 
       // End?
-      if (running.size === 0 && finished.length === 0) {
+      if (running.size === 0 && finished.length === 0 && !inFlight && !queued.length && !failure.failed) {
         const pendingRetries = !stopping && retryAt.size > 0;
         if (!pendingRetries && started.length === 0 && rateWait === null) break;
         if (stopping && started.length === 0) break;
       }
-      // Wait for an attempt to finish, the next timer, or a stop.
-      if (finished.length) continue;
+      // Wait for an attempt to finish, a commit to land, the next timer, or a stop.
+      if (finished.length || failure.failed) continue;
       let until = heartbeatIntervalMs;
       const t0 = clock.now();
       for (const at of retryAt.values()) until = Math.min(until, Math.max(0, at - t0));
@@ -761,6 +865,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       if (finished.length) await new Promise<void>((r) => setImmediate(r));
     }
     options.signal?.removeEventListener('abort', onAbort);
+    await drain();
 
     // ---------------------------------------------------------------- shut down
     {
