@@ -40,9 +40,17 @@ describe('spawn helper', () => {
   });
 
   it('a timeout still kills the whole group (the runner signals -pgid itself)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orc-spawner-'));
-    const r = await runProcess({ shell: `sh -c 'trap "" TERM; sleep 30' & echo $! >> pids; sleep 30 & echo $! >> pids; wait`, cwd: dir, timeoutMs: 300, killGraceMs: 200 });
-    expect(r.timedOut).toBe(true);
+    // The timeout must fire after both children exist: under load the shell may not get that far in 300 ms, so
+    // the attempt is repeated with a longer timeout until it did (the verdict never depends on the machine's speed).
+    let dir = '';
+    let r: Awaited<ReturnType<typeof runProcess>> | undefined;
+    for (let timeoutMs = 300; timeoutMs <= 9600; timeoutMs *= 2) {
+      dir = mkdtempSync(join(tmpdir(), 'orc-spawner-'));
+      r = await runProcess({ shell: `sh -c 'trap "" TERM; sleep 30' & echo $! >> pids; sleep 30 & echo $! >> pids; echo ready; wait`, cwd: dir, timeoutMs, killGraceMs: 200 });
+      if (r.stdout.includes('ready')) break;
+    }
+    expect(r!.stdout).toContain('ready');
+    expect(r!.timedOut).toBe(true);
     const pids = readFileSync(join(dir, 'pids'), 'utf8').trim().split('\n').map(Number);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(probeProcess(pid)).toBe('gone'); // gone or a zombie awaiting its reaper, the TERM-ignoring one included
