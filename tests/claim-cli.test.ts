@@ -115,8 +115,18 @@ describe('orc-state claim across processes', () => {
     expect(early.code).toBe(1);
     expect((JSON.parse(early.stdout) as Claim).reason!.code).toBe('all_claimed');
 
-    // one second after it ends, the next writer expires it and claims the task again
+    // one second after it ends, the next writer expires it and claims the task again; before that, read-only
+    // status already says the lease has expired (and expires nothing itself)
     const later = new Date(Date.parse(first.lease!.expires_at) + 1000).toISOString();
+    const leaseOf = async (now: string) => {
+      const r = await run(['status', '--json', '--root', root], { ORC_STATE_NOW: now });
+      return (JSON.parse(r.stdout) as { workers: Array<{ worker_id: string; lease?: { token: string; expired: boolean } }> }).workers.find((w) => w.worker_id === 'agent1')!.lease;
+    };
+    expect(await leaseOf(new Date(Date.parse(first.lease!.expires_at) - 1000).toISOString())).toMatchObject({ token: first.token, expired: false });
+    const seqBefore = readSnapshot(root)!.last_seq;
+    expect(await leaseOf(later)).toMatchObject({ token: first.token, expired: true });
+    expect((await run(['status', '--root', root], { ORC_STATE_NOW: later })).stdout).toMatch(/agent1 busy \(running solo, lease expired at .*: the next command that commits recovers the task\)/);
+    expect(readSnapshot(root)!.last_seq).toBe(seqBefore);
     const again = await run(['claim', '--worker', 'agent2', '--json', '--root', root], { ORC_STATE_NOW: later });
     expect(again.code).toBe(0);
     const second = JSON.parse(again.stdout) as Claim;

@@ -12,6 +12,7 @@
 import type { OrcEvent, Snapshot } from '../model.js';
 import { describeEvent, printSummary } from './render/engine.js';
 import { summarize } from '../engine/summary.js';
+import { clockOf } from '../core/clock.js';
 import { readSnapshot } from '../engine/snapshot.js';
 import { followLog } from '../live/log-follower.js';
 import type { Output } from './output.js';
@@ -44,7 +45,7 @@ export function watchStatus(output: Output, root: string, options: WatchStatusOp
       snapshot.tasks = snapshot.tasks.filter((t) => t.workstream_id === options.workstream);
       snapshot.workstreams = snapshot.workstreams.filter((w) => w.workstream_id === options.workstream);
     }
-    const summary = summarize(snapshot);
+    const summary = summarize(snapshot, clockOf());
     if (options.json) {
       output.out(JSON.stringify({ type: 'status', ...summary, recent_events: recent.map((e) => e.seq) }));
       return;

@@ -45,8 +45,7 @@ import { EVENT_SCHEMA_VERSION, LEASE_RENEWED_EVENT, type LiveState, type Pending
 
 export const DEFAULT_LEASE_SECONDS = 300;
 export const MAX_LEASE_SECONDS = 7 * 24 * 3600;
-/** Test hook: the commit clock, as an ISO-8601 time (never set it in production). */
-export const NOW_ENV = 'ORC_STATE_NOW';
+export { NOW_ENV } from '../core/clock.js';
 /** The request trigger of a heartbeat (not a machine trigger: it becomes a `lease_renewed` system event). */
 export const HEARTBEAT_TRIGGER = 'heartbeat';
 /** The request metadata key carrying a fencing token. */
@@ -55,20 +54,7 @@ export const LEASE_TOKEN_KEY = 'lease_token';
 /** metadata.lease of a worker_started request. */
 export type LeaseGrant = Omit<WorkerLease, 'task_id'>;
 
-export function clockOf(options: { now?: Date | undefined } = {}): Date {
-  if (options.now) return options.now;
-  const env = process.env[NOW_ENV];
-  if (env !== undefined && env !== '') {
-    const ms = Date.parse(env);
-    if (Number.isNaN(ms)) {
-      throw new OrcError('USAGE', `${NOW_ENV}=${JSON.stringify(env)} is not an ISO-8601 time`, {
-        fix: `unset ${NOW_ENV} (it is a test hook that sets the commit clock), or give e.g. 2026-01-31T12:00:00.000Z`,
-      });
-    }
-    return new Date(ms);
-  }
-  return new Date();
-}
+export { clockOf } from '../core/clock.js';
 
 export function leaseSeconds(value?: number): number {
   if (value === undefined) return DEFAULT_LEASE_SECONDS;

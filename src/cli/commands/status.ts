@@ -5,7 +5,8 @@
  * Public API (stable): register(program, output).
  * Usage: orc-state status [--workstream ID] [--watch] [--root DIR] [--json]
  * --watch: redraw on every commit until Ctrl-C (../status-watch.ts; --json: one summary per line).
- * JSON: { ok, last_seq, log_last_seq, timestamp, stale, tasks (counts), workstreams, workers, orphaned, task_states }.
+ * JSON: { ok, last_seq, log_last_seq, timestamp, stale, tasks (counts), workstreams, workers, orphaned, task_states };
+ * a worker's lease says `expired: true` once the commit clock passed it (the next writer expires it).
  * Exit: 0; 2 no state yet or unreadable snapshot.
  * Integration points: src/cli/program.ts; src/engine/snapshot.ts, log.ts.
  * Dependencies: commander, ../../engine/*.
@@ -15,6 +16,7 @@ import { OrcError } from '../../errors.js';
 import { engineOptions, rootOf, type EngineFlags } from '../support.js';
 import { printSummary } from '../render/engine.js';
 import { summarize } from '../../engine/summary.js';
+import { clockOf } from '../../core/clock.js';
 import type { Output } from '../output.js';
 
 interface StatusFlags extends EngineFlags {
@@ -56,7 +58,7 @@ export function register(program: Command, output: Output): void {
       snapshot.workstreams = snapshot.workstreams.filter((w) => w.workstream_id === flags.workstream);
     }
     const logged = lastLoggedSeq(root);
-    const summary = summarize(snapshot);
+    const summary = summarize(snapshot, clockOf());
     const stale = logged.seq !== snapshot.last_seq;
     const note = placeholder ? "current.json is the guide's Quick Start placeholder: an empty store; `orc-state init` upgrades it in place and registers the task files under tasks/" : undefined;
     if (flags.json) {

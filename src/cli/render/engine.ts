@@ -36,7 +36,7 @@ export function printSummary(output: Output, s: Summary): void {
   for (const w of s.workstreams) output.out(`  workstream ${output.paint('cyan', w.workstream_id)} ${w.status}: ${counts(w.tasks)}`);
   if (s.workers.length) {
     output.out(`workers:`);
-    for (const w of s.workers) output.out(`  ${w.worker_id} ${w.status}${w.current_task ? ` (running ${w.current_task}${w.lease ? `, lease until ${w.lease.expires_at}` : ''})` : ''}`);
+    for (const w of s.workers) output.out(`  ${w.worker_id} ${w.status}${w.current_task ? ` (running ${w.current_task}${w.lease ? (w.lease.expired ? `, ${output.paint('yellow', `lease expired at ${w.lease.expires_at}`)}: the next command that commits recovers the task` : `, lease until ${w.lease.expires_at}`) : ''})` : ''}`);
   }
   if (s.orphaned.length) output.out(output.paint('yellow', `orphaned (definition file gone): ${s.orphaned.join(', ')}`));
 }
