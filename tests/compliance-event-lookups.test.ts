@@ -2,12 +2,16 @@
 // hand-written log exactly as the string-keyed lookups did: the same findings, in the same order, at the same
 // lines, for a known edge, a wrong severity, a wrong event name, an unknown edge (also one whose from_state
 // holds a NUL), a broken chain, an entity never created, and ids that only agree once turned into strings.
+// AUDIT-001's "caused_by names an earlier event" (remembering only the ids named as causes) reports exactly
+// what remembering every id reported: an earlier cause, a later one, the event itself, an unknown id.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/compliance/context.js';
 import { rule } from '../src/compliance/rules/STATE-OBS-004.js';
+import { rule as audit001 } from '../src/compliance/rules/AUDIT-001.js';
+import type { Rule } from '../src/compliance/types.js';
 import type { Finding } from '../src/model.js';
 
 const dirs: string[] = [];
@@ -37,12 +41,12 @@ function ev(entity_type: string, entity_id: unknown, from_state: string | null, 
   };
 }
 
-async function findingsFor(events: Array<Record<string, unknown>>): Promise<Array<Pick<Finding, 'line' | 'column' | 'message'>>> {
+async function findingsFor(events: Array<Record<string, unknown>>, judge: Rule = rule): Promise<Array<Pick<Finding, 'line' | 'column' | 'message'>>> {
   const root = mkdtempSync(join(tmpdir(), 'orc-obs004-'));
   dirs.push(root);
   mkdirSync(join(root, '.state'));
   writeFileSync(join(root, '.state/transitions.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-  const outcome = await rule.check(createContext(root));
+  const outcome = await judge.check(createContext(root));
   if (!('findings' in outcome)) throw new Error('expected findings');
   return outcome.findings.map((f) => ({ line: f.line, column: f.column, message: f.message }));
 }
@@ -78,5 +82,29 @@ describe('STATE-OBS-004 lookups', () => {
     ];
     const got = await findingsFor(log);
     expect(got).toEqual(EXPECTED);
+  });
+});
+
+/** What AUDIT-001 reported, remembering every event id, for the log below. */
+const EXPECTED_CAUSES = [
+  { line: 3, column: 1, message: 'seq 3: caused_by 00000000-0000-4000-8000-000000000004 names no earlier event in the log' },
+  { line: 4, column: 1, message: 'seq 4: caused_by 00000000-0000-4000-8000-000000000004 names no earlier event in the log' },
+  { line: 5, column: 1, message: 'seq 5: caused_by 00000000-0000-4000-8000-00000000ffff names no earlier event in the log' },
+];
+
+describe('AUDIT-001 causes', () => {
+  it('report exactly what remembering every event id reported', async () => {
+    seq = 0;
+    const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+    const log = [
+      ev('task', 't1', null, 'pending', 'task_created', 'task_created'), // 1
+      { ...ev('task', 't1', 'pending', 'queued', 'scheduler_assigned', 'task_queued'), caused_by: id(1) }, // 2 ok: an earlier event
+      { ...ev('task', 't1', 'queued', 'running', 'worker_started', 'task_started'), caused_by: id(4) }, // 3 a later event
+      { ...ev('task', 't1', 'running', 'validating', 'execution_completed', 'task_validating'), caused_by: id(4) }, // 4 itself
+      { ...ev('task', 't1', 'validating', 'completed', 'validation_passed', 'task_completed'), caused_by: '00000000-0000-4000-8000-00000000ffff' }, // 5 unknown
+      { ...ev('task', 't2', null, 'pending', 'task_created', 'task_created'), caused_by: id(4) }, // 6 ok: 4 is earlier now
+      { ...ev('task', 't2', 'pending', 'queued', 'scheduler_assigned', 'task_queued'), caused_by: id(2) }, // 7 ok
+    ];
+    expect(await findingsFor(log, audit001)).toEqual(EXPECTED_CAUSES);
   });
 });
