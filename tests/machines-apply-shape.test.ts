@@ -1,9 +1,10 @@
 // applyEvent's task update: the fast literal copy (canonical task states) gives exactly what the generic
 // spread gave — same keys in the same order, same values — and task states with other keys (orphaned, a
-// hand-edited snapshot's extra field, another key order) keep every key as before.
+// hand-edited snapshot's extra field, another key order) keep every key as before. The same for worker
+// states: the literal copy (canonical keys, `lease` last) equals the spread-then-delete it replaced.
 import { describe, expect, test } from 'vitest';
-import { applyEvent, emptyState } from '../src/machines/index.js';
-import type { OrcEvent, TaskState } from '../src/model.js';
+import { applyEvent, emptyState, leaseOf } from '../src/machines/index.js';
+import type { OrcEvent, TaskState, WorkerState } from '../src/model.js';
 
 const base: TaskState = {
   task_id: 't1',
@@ -51,12 +52,15 @@ function spreadNext(task: TaskState, e: OrcEvent): TaskState {
   return next;
 }
 
-function applied(task: TaskState, e: OrcEvent): TaskState {
+/** The entity state after applying `e` to a state holding only `entity` (under `kind`, keyed by `id`). */
+function after<T>(kind: 'tasks' | 'workers', id: string, entity: T, e: OrcEvent): T {
   const state = emptyState();
-  state.tasks.set(task.task_id, task);
+  (state[kind] as Map<string, unknown>).set(id, entity);
   applyEvent(state, e);
-  return state.tasks.get(task.task_id)!;
+  return (state[kind] as Map<string, unknown>).get(id) as T;
 }
+
+const applied = (task: TaskState, e: OrcEvent): TaskState => after('tasks', task.task_id, task, e);
 
 describe('applyEvent task copies', () => {
   const events = [ev('pending', 'ready', 'dependencies_met'), ev('assigned', 'running', 'execution_started', { worker_id: 'w1' }), ev('running', 'failed', 'execution_failed', { error: 'boom' })];
@@ -77,4 +81,82 @@ describe('applyEvent task copies', () => {
       }
     });
   }
+});
+
+const worker: WorkerState = {
+  worker_id: 'w1',
+  status: 'idle',
+  capabilities: ['shell.exec'],
+  current_task: null,
+  registered_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+};
+const lease = { token: 'tok', task_id: 't1', acquired_at: '2026-01-01T00:00:30.000Z', expires_at: '2026-01-01T00:05:00.000Z', seconds: 300, pid: 7, host: 'h' };
+const wev = (from: string, to: string, trigger: string, metadata: Record<string, unknown> = {}): OrcEvent =>
+  ({ ...ev(from, to, trigger, metadata), entity_type: 'worker', entity_id: 'w1', workstream_id: null }) as OrcEvent;
+
+/** What applyEvent did before the literal worker copy: the spread, then the same updates and deletes. */
+function spreadNextWorker(cur: WorkerState, e: OrcEvent): WorkerState {
+  const next = { ...cur, status: e.to_state, updated_at: e.timestamp } as WorkerState;
+  if (e.trigger === 'task_assigned') {
+    const task = e.metadata['task_id'];
+    next.current_task = typeof task === 'string' ? task : null;
+    const l = leaseOf(e.metadata['lease'], next.current_task);
+    if (l) next.lease = l;
+    else delete next.lease;
+  } else if (e.trigger === 'task_completed' || next.status === 'shutdown' || next.status === 'idle') {
+    next.current_task = null;
+  }
+  if (next.current_task === null) delete next.lease;
+  return next;
+}
+
+const appliedWorker = (w: WorkerState, e: OrcEvent): WorkerState => after('workers', w.worker_id, w, e);
+
+describe('applyEvent worker copies', () => {
+  const { task_id: _omit, ...leaseMeta } = lease;
+  const events = [
+    wev('idle', 'busy', 'task_assigned', { task_id: 't1', lease: leaseMeta }),
+    wev('idle', 'busy', 'task_assigned', { task_id: 't1' }),
+    wev('idle', 'busy', 'task_assigned', { task_id: 't1', lease: { token: 'tok' } }),
+    wev('idle', 'busy', 'task_assigned', {}),
+    wev('busy', 'idle', 'task_completed'),
+    wev('busy', 'unresponsive', 'health_check_timeout'),
+    wev('unresponsive', 'busy', 'health_check_recovered'),
+    wev('busy', 'shutdown', 'worker_crashed'),
+    wev('initializing', 'idle', 'registration_complete'),
+  ];
+  const variants: Array<[string, WorkerState]> = [
+    ['canonical', worker],
+    ['canonical with a task', { ...worker, current_task: 't1' }],
+    ['canonical with a lease', { ...worker, current_task: 't1', lease }],
+    ['lease key holding undefined', { ...worker, current_task: 't1', lease: undefined } as WorkerState],
+    ['extra key', { ...worker, note: 'kept' } as WorkerState],
+    ['extra key after the lease', { ...worker, current_task: 't1', lease, note: 'kept' } as WorkerState],
+    ['lease before updated_at', { worker_id: 'w1', status: 'idle', capabilities: [], current_task: 't1', registered_at: 'x', lease, updated_at: 'y' } as WorkerState],
+    ['other key order', { status: 'idle', ...worker } as WorkerState],
+  ];
+  for (const [name, w] of variants) {
+    test(`${name}: same keys, order and values as the spread`, () => {
+      for (const e of events) {
+        const cur = { ...w, status: e.from_state } as WorkerState;
+        const got = appliedWorker(cur, e);
+        const want = spreadNextWorker(cur, e);
+        expect(Object.keys(got)).toEqual(Object.keys(want));
+        expect(got).toEqual(want);
+        expect('lease' in got).toBe('lease' in want);
+      }
+    });
+  }
+
+  test('a chain of events through the canonical copy keeps the canonical shape', () => {
+    let cur: WorkerState = worker;
+    let want: WorkerState = worker;
+    for (const e of [events[0]!, events[5]!, events[6]!, events[4]!]) {
+      cur = appliedWorker(cur, e);
+      want = spreadNextWorker(want, e);
+      expect(Object.keys(cur)).toEqual(Object.keys(want));
+      expect(cur).toEqual(want);
+    }
+  });
 });

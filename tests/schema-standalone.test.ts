@@ -1,6 +1,8 @@
 // The build-time standalone validators (scripts/build-validators.ts) give exactly the verdicts and errors of a
 // fresh ajv compile of schemas/, on every JSON document and JSON-lines record the fixtures and the repo hold,
 // against every schema; a generated file whose fingerprint is not that of the schemas on disk is not used.
+// The date-time format's remembered last verdict gives the same verdicts and errors on runs of repeated,
+// alternating and invalid timestamps.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +76,43 @@ describe('standalone validators', () => {
     writeFileSync(join(stale, name), generateValidatorSources().get(name)!.replace(schemasFingerprint(), 'not-these-schemas'));
     expect(loadStandalone(stale, 'task', '2.0.0')).toBeNull();
     expect(loadStandalone(stale, 'task', '2.1.0')).toBeNull();
+  });
+
+  it('remember the last date-time verdict without changing any verdict or error (repeats, alternations, invalid dates)', () => {
+    const ajv = createSchemaAjv();
+    const fresh = ajv.getSchema(schemaId('event', '2.0.0'))!;
+    const built = loadStandalone(dir, 'event', '2.0.0')!;
+    expect(readFileSync(join(dir, standaloneFile('event', '2.0.0')), 'utf8')).toContain('if (s === last) return ok;');
+    const event = (timestamp: unknown) => ({
+      schema_version: '2.0.0',
+      seq: 1,
+      event_id: '1c83f5d5-0e2d-4da7-ae87-84f7764b7c5f',
+      timestamp,
+      event: 'workstream_created',
+      trigger: 'workstream_created',
+      entity_type: 'workstream',
+      entity_id: 'ws-000',
+      workstream_id: 'ws-000',
+      from_state: null,
+      to_state: 'planned',
+      severity: 'info',
+      caused_by: null,
+      metadata: {},
+      actor: 'test',
+    });
+    const ok = '2026-12-01T23:07:41.189Z';
+    const feb30 = '2026-02-30T10:00:00.000Z'; // the pattern accepts it, the date-time format does not
+    const hour25 = '2026-01-31T25:00:00.000Z';
+    const sequence = [ok, ok, feb30, feb30, ok, feb30, hour25, hour25, ok, '2028-02-29T00:00:00.000Z', '2027-02-29T00:00:00.000Z', '2027-02-29T00:00:00.000Z', 'not a date', 42, ok];
+    let invalid = 0;
+    for (const ts of sequence) {
+      const a = fresh(event(ts)) as boolean;
+      const b = built(event(ts)) as boolean;
+      expect(b, String(ts)).toBe(a);
+      expect(JSON.stringify(built.errors ?? null), String(ts)).toBe(JSON.stringify(fresh.errors ?? null));
+      if (!a) invalid++;
+    }
+    expect(invalid).toBe(9);
   });
 
   it('getValidator keeps the schema document readable on the validator', () => {

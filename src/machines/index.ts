@@ -27,6 +27,7 @@
  *   - LEASE_RENEWED_EVENT (stable): the system event of a heartbeat; applyEvent moves
  *     the worker's lease with it. Leases (workers[].lease) are set by a task_assigned
  *     whose metadata.lease is present and dropped when the worker no longer holds a task.
+ *   - leaseOf(value, taskId) (internal): the lease a task_assigned's metadata.lease records, or null.
  * Integration points: src/engine (B2) commit path and replay; compliance rules
  * SM-DEF-*, STATE-OBS-002/004 use MACHINES and applyEvent.
  * Dependencies: ./build.js (xstate), ./definitions.js (yaml), ../errors.js,
@@ -483,8 +484,53 @@ function planFor(state: LiveState, ctx: PlanContext, req: TransitionRequest): Pe
 /** The system event a heartbeat writes (src/engine/leases.ts): metadata.worker_id, metadata.lease. */
 export const LEASE_RENEWED_EVENT = 'lease_renewed';
 
+/** The keys of a worker state, in the order a worker_registered event writes them (and snapshots keep); `lease` may follow. */
+const WORKER_KEYS = ['worker_id', 'status', 'capabilities', 'current_task', 'registered_at', 'updated_at'] as const;
+
+/** 6: exactly WORKER_KEYS in that order; 7: those then `lease`; 0: any other shape (enumerable, own or inherited). */
+function canonicalWorker(worker: WorkerState): 0 | 6 | 7 {
+  let i = 0;
+  for (const k in worker) {
+    if (i < WORKER_KEYS.length ? k !== WORKER_KEYS[i] : i > WORKER_KEYS.length || k !== 'lease') return 0;
+    i++;
+  }
+  return i === 6 ? 6 : i === 7 ? 7 : 0;
+}
+
+/**
+ * The worker after a non-creating event, for a canonical worker state: a literal in the canonical
+ * order, `lease` appended last when it stays. The result (keys, order, values) is what the generic
+ * path below gives ({ ...cur } then `delete next.lease`), without the delete that turns every later
+ * copy into a slow dictionary-mode spread (replaying 45,000 worker events).
+ */
+function nextCanonicalWorker(cur: WorkerState, hasLease: boolean, event: OrcEvent): WorkerState {
+  const status = event.to_state as WorkerStatus;
+  let currentTask = cur.current_task;
+  let lease = cur.lease;
+  if (event.trigger === 'task_assigned') {
+    const task = event.metadata['task_id'];
+    currentTask = typeof task === 'string' ? task : null;
+    const fresh = leaseOf(event.metadata['lease'], currentTask);
+    hasLease = fresh !== null;
+    if (fresh) lease = fresh;
+  } else if (event.trigger === 'task_completed' || status === 'shutdown' || status === 'idle') {
+    currentTask = null;
+  }
+  if (currentTask === null) hasLease = false;
+  const next: WorkerState = {
+    worker_id: cur.worker_id,
+    status,
+    capabilities: cur.capabilities,
+    current_task: currentTask,
+    registered_at: cur.registered_at,
+    updated_at: event.timestamp,
+  };
+  if (hasLease) next.lease = lease as WorkerLease;
+  return next;
+}
+
 /** A lease recorded in event metadata, or null when there is none (or it is malformed). */
-function leaseOf(value: unknown, taskId: string | null): WorkerLease | null {
+export function leaseOf(value: unknown, taskId: string | null): WorkerLease | null {
   if (value === null || typeof value !== 'object' || taskId === null) return null;
   const l = value as Record<string, unknown>;
   if (typeof l['token'] !== 'string' || typeof l['expires_at'] !== 'string' || !Number.isInteger(l['seconds']) || (l['seconds'] as number) < 1) return null;
@@ -567,6 +613,11 @@ export function applyEvent(state: LiveState, event: OrcEvent): void {
       } else {
         if (!cur || cur.status !== event.from_state) throw corrupt(event, cur?.status);
         if (FINAL.worker.has(cur.status) && event.to_state !== cur.status) throw leaveTerminal(event, cur.status);
+        const shape = canonicalWorker(cur);
+        if (shape !== 0) {
+          state.workers.set(id, nextCanonicalWorker(cur, shape === 7, event));
+          break;
+        }
         const next: WorkerState = { ...cur, status: event.to_state as WorkerStatus, updated_at: event.timestamp };
         if (event.trigger === 'task_assigned') {
           const task = event.metadata['task_id'];

@@ -31,13 +31,17 @@ export const rule: Rule = {
     const add = (file: string, line: number, message: string, fix: string) => {
       if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column: 1, message, fix });
     };
+    // Only the ids some event names as its cause need remembering: a caused_by is always one of them, so
+    // "seen before" gets the same answer from this smaller set as from every id (the 100,001-event history: 22,818 causes).
+    const causes = new Set<string>();
+    if (!pruned) for (const { event: e } of log.events) if (e.caused_by) causes.add(e.caused_by);
     const seen = new Set<string>();
     const errorsByTask = new Map<string, number>();
     for (const { event: e, file, line } of log.events) {
       if (e.caused_by && !seen.has(e.caused_by) && !pruned) {
         add(file, line, `seq ${e.seq}: caused_by ${e.caused_by} names no earlier event in the log`, 'caused_by must be the event_id of an earlier event (orc-state task ... --caused-by <event_id>)');
       }
-      seen.add(e.event_id);
+      if (causes.has(e.event_id)) seen.add(e.event_id);
       const hasActor = typeof e.actor === 'string' && e.actor.length > 0;
       const hasWorker = typeof e.metadata?.worker_id === 'string' && e.metadata.worker_id.length > 0;
       if (!hasActor && !hasWorker) {

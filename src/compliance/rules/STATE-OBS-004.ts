@@ -22,24 +22,48 @@ import type { Rule } from '../types.js';
 const ID = 'STATE-OBS-004';
 const MAX_FINDINGS = 200;
 
-/** Per machine: "from\0trigger\0to" → the first transition with those (the order `find` over the list gave). */
-const byEdge = new Map<MachineKind, Map<string, { event: string; severity: string }>>();
+type Edge = { event: string; severity: string };
+/**
+ * Per machine: from → trigger → to → the first transition with those (the order `find` over the list gave),
+ * looked up without building a key string per event. A machine naming a state or trigger with a NUL in it
+ * keeps the "from\0trigger\0to" keys (`flat`), where nested lookups could match differently.
+ */
+const byEdge = new Map<MachineKind, { nested: Map<string, Map<string, Map<string, Edge>>> } | { flat: Map<string, Edge> }>();
 
-function expected(kind: MachineKind, e: OrcEvent): { event: string; severity: string } | 'unknown' {
+function edgeIndex(kind: MachineKind) {
+  let index = byEdge.get(kind);
+  if (index) return index;
+  const def = DEFINITIONS[kind];
+  if (def.transitions.some((x) => `${x.from}${x.trigger}${x.to}`.includes('\u0000'))) {
+    const flat = new Map<string, Edge>();
+    for (const x of def.transitions) {
+      const k = `${x.from}\u0000${x.trigger}\u0000${x.to}`;
+      if (!flat.has(k)) flat.set(k, { event: x.event, severity: x.severity });
+    }
+    index = { flat };
+  } else {
+    const nested = new Map<string, Map<string, Map<string, Edge>>>();
+    for (const x of def.transitions) {
+      let byTrigger = nested.get(`${x.from}`);
+      if (!byTrigger) nested.set(`${x.from}`, (byTrigger = new Map()));
+      let byTo = byTrigger.get(`${x.trigger}`);
+      if (!byTo) byTrigger.set(`${x.trigger}`, (byTo = new Map()));
+      if (!byTo.has(`${x.to}`)) byTo.set(`${x.to}`, { event: x.event, severity: x.severity });
+    }
+    index = { nested };
+  }
+  byEdge.set(kind, index);
+  return index;
+}
+
+function expected(kind: MachineKind, e: OrcEvent): Edge | 'unknown' {
   const def = DEFINITIONS[kind];
   if (e.from_state === null) {
     return e.trigger === def.creation.trigger ? { event: def.creation.event, severity: def.creation.severity } : 'unknown';
   }
-  let index = byEdge.get(kind);
-  if (!index) {
-    index = new Map();
-    for (const x of def.transitions) {
-      const k = `${x.from}\u0000${x.trigger}\u0000${x.to}`;
-      if (!index.has(k)) index.set(k, { event: x.event, severity: x.severity });
-    }
-    byEdge.set(kind, index);
-  }
-  return index.get(`${e.from_state}\u0000${e.trigger}\u0000${e.to_state}`) ?? 'unknown';
+  const index = edgeIndex(kind);
+  if ('flat' in index) return index.flat.get(`${e.from_state}\u0000${e.trigger}\u0000${e.to_state}`) ?? 'unknown';
+  return index.nested.get(`${e.from_state}`)?.get(`${e.trigger}`)?.get(`${e.to_state}`) ?? 'unknown';
 }
 
 export const rule: Rule = {
@@ -51,7 +75,8 @@ export const rule: Rule = {
     const log = await eventsOf(ctx);
     if (log.events.length === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
     const findings: Finding[] = [];
-    const lastState = new Map<string, string | null>();
+    /** Per machine kind: entity id → the to_state of its last event. */
+    const lastState = new Map<MachineKind, Map<string, string | null>>();
     let located = 0;
     const add = (file: string, line: number, column: number, message: string, fix: string) => {
       if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column, message, fix });
@@ -73,7 +98,9 @@ export const rule: Rule = {
       if (e.entity_type === 'system') continue;
       const kind = e.entity_type as MachineKind;
       if (!DEFINITIONS[kind]) continue; // schema error reported above
-      const key = `${kind}\u0000${e.entity_id}`;
+      let chain = lastState.get(kind);
+      if (!chain) lastState.set(kind, (chain = new Map()));
+      const key = `${e.entity_id}`;
       const want = expected(kind, e);
       if (want === 'unknown') {
         add(file, line, 1, `seq ${e.seq}: ${kind} ${e.entity_id} ${e.from_state ?? '(new)'} → ${e.to_state} on ${e.trigger} is not a transition of the ${kind} machine`, `see docs/state_machines/${kind}_lifecycle.yaml; only the engine should write the log`);
@@ -81,13 +108,13 @@ export const rule: Rule = {
         if (e.severity !== want.severity) add(file, line, 1, `seq ${e.seq}: severity ${e.severity} for ${e.event} (${e.from_state ?? '(new)'} → ${e.to_state} on ${e.trigger}); the machine assigns ${want.severity}`, `severity must be "${want.severity}" (STATE-OBS-004: info normal, warning recoverable, error needs intervention, critical system-level)`);
         if (e.event !== want.event) add(file, line, 1, `seq ${e.seq}: event name ${e.event} for ${e.from_state ?? '(new)'} → ${e.to_state} on ${e.trigger}; the machine names it ${want.event}`, `use "event": "${want.event}"`);
       }
-      if (lastState.has(key)) {
-        const prev = lastState.get(key) ?? null;
+      if (chain.has(key)) {
+        const prev = chain.get(key) ?? null;
         if (e.from_state !== prev) add(file, line, 1, `seq ${e.seq}: ${kind} ${e.entity_id} moves from ${e.from_state ?? 'null'} but its previous event left it ${prev ?? 'null'}`, 'the per-entity chain is broken: events are missing or were edited; restore the log from a backup');
       } else if (e.from_state !== null && log.problems.length === 0 && !isPrunedStart(log.events[0]?.event.seq)) {
         add(file, line, 1, `seq ${e.seq}: first event of ${kind} ${e.entity_id} moves from ${e.from_state}, but it was never created`, 'the creation event is missing from the log');
       }
-      lastState.set(key, e.to_state);
+      chain.set(key, e.to_state);
     }
     return { findings };
   },
