@@ -21,7 +21,7 @@ export const rule: Rule = {
   title: 'Capability registry parses and names every required capability',
   check(ctx) {
     const caps = ctx.once('capabilities', () => loadCapabilities(ctx.root));
-    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const needed = [...set.tasks.values()].some((t) => (t.task.worker_requirements?.capabilities ?? []).length > 0);
     if (caps.file === null && !needed) return { skip: 'no capability registry (capabilities/registry.psd1) and no task requires a capability' };
     const taskFindings = ctx.once('capabilities:tasks', () => checkTaskCapabilities(set.tasks.values(), caps));

@@ -78,7 +78,7 @@ function toolFindings(ctx: RuleContext): Finding[] {
   }
   let set: TaskSet | undefined;
   try {
-    set = ctx.once('tasks', () => loadTasks(ctx.root));
+    set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
   } catch {
     set = undefined; // an unreadable tasks/ tree is reported by TASK-DEF-001/002
   }
