@@ -359,14 +359,18 @@ export function expectedBlocks(tasks: ReadonlyMap<string, LoadedTask>): Map<stri
 /** expectedBlocks without the empty lists: only tasks something depends on have an entry. */
 function dependents(tasks: ReadonlyMap<string, LoadedTask>): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const [id, lt] of tasks) {
-    for (const dep of lt.task.dependencies) {
+  // Map#forEach and an indexed loop: this runs once per process, mostly before the optimiser has seen it, where
+  // for-of over entries and arrays (an iterator and an entry array per step) costs about twice as much.
+  tasks.forEach((lt, id) => {
+    const deps = lt.task.dependencies;
+    for (let i = 0; i < deps.length; i++) {
+      const dep = deps[i]!;
       if (!tasks.has(dep)) continue;
       const list = out.get(dep);
       if (list) list.push(id);
       else out.set(dep, [id]);
     }
-  }
+  });
   // Lists are built in file order, which is usually id order already: sort only those that are not.
   for (const list of out.values()) if (list.length > 1 && !ascending(list)) list.sort();
   return out;
@@ -442,7 +446,9 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
   };
   for (const [id, lt] of tasks) {
     const t = lt.task;
-    t.dependencies.forEach((dep, i) => {
+    const deps = t.dependencies;
+    for (let i = 0; i < deps.length; i++) {
+      const dep = deps[i]!;
       if (dep === id) {
         findings.push(F('TASK-DEF-002', 'error', lt.file, lt.locate(['dependencies', i]), `task "${id}" depends on itself`, `remove "${id}" from dependencies`));
       } else if (!tasks.has(dep) && !known.has(dep)) {
@@ -452,7 +458,7 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
           F('TASK-DEF-002', 'error', lt.file, lt.locate(['dependencies', i]), `dependency "${dep}" names no task in the repository`, guess ? `did you mean "${guess}"? Otherwise create tasks/<workstream>/${dep}.json or remove the entry` : `create tasks/<workstream>/${dep}.json or remove "${dep}" from dependencies`),
         );
       }
-    });
+    }
     const want = expected.get(id) ?? NO_IDS;
     const have = t.blocks;
     if (!sameMembers(want, have)) {
