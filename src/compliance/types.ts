@@ -39,7 +39,7 @@ export interface RuleContext {
   readonly profile?: Profile;
   /** The gate settings of orc-state.config.json (module_index for MOD-IDX-001). */
   readonly gate?: GateConfig;
-  /** Memoise an expensive load (e.g. `ctx.once('tasks', () => loadTasks(ctx.root))`). */
+  /** Memoise an expensive load (e.g. `ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }))`). */
   once<T>(key: string, load: () => T): T;
 }
 

@@ -23,7 +23,7 @@ export function eventsOf(ctx: RuleContext): Promise<LocatedEvents> {
 }
 
 export function tasksOf(ctx: RuleContext): TaskSet {
-  return ctx.once('tasks', () => loadTasks(ctx.root));
+  return ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
 }
 
 /**

@@ -21,7 +21,7 @@ export function snapshotRead(ctx: RuleContext): SnapshotRead {
 export function taskDefinitions(ctx: RuleContext): Map<string, TaskDefinition> {
   let set: TaskSet;
   try {
-    set = ctx.once('tasks', () => loadTasks(ctx.root));
+    set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
   } catch {
     return new Map();
   }

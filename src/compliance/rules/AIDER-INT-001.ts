@@ -42,7 +42,7 @@ export const rule: Rule = {
   section: 'machines',
   title: 'Aider is one worker behind a generic worker interface',
   check(ctx) {
-    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const aiderTasks = [...set.tasks.values()].filter((t) => t.task.type === 'aider');
     if (aiderTasks.length === 0) return { skip: 'no task of type "aider" to check' };
     const caps = ctx.once('capabilities', () => loadCapabilities(ctx.root));

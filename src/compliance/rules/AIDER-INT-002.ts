@@ -30,7 +30,7 @@ export const rule: Rule = {
   section: 'machines',
   title: "The adapter passes only the task's context files",
   check(ctx) {
-    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const aiderTasks = [...set.tasks.values()].filter((t) => t.task.type === 'aider');
     if (aiderTasks.length === 0) return { skip: 'no task of type "aider" to check' };
     const findings: Finding[] = [];

@@ -21,7 +21,7 @@ export const rule: Rule = {
   check(ctx) {
     const caps = ctx.once('capabilities', () => loadCapabilities(ctx.root));
     if (caps.file === null) return { skip: 'no capability registry (capabilities/registry.psd1, .yaml or .json)' };
-    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const taskFindings = ctx.once('capabilities:tasks', () => checkTaskCapabilities(set.tasks.values(), caps));
     return {
       findings: [...caps.findings, ...taskFindings].filter((f) => f.requirement === 'CAP-REG-002'),

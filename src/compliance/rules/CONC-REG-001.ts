@@ -22,7 +22,7 @@ export const rule: Rule = {
   title: 'Resource registry declares typed resources',
   check(ctx) {
     const res = ctx.once('resources', () => loadResources(ctx.root));
-    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const needed = [...set.tasks.values()].some((t) => Object.keys(t.task.resource_requirements ?? {}).length > 0);
     if (res.file === null && !needed) return { skip: 'no resource registry (capabilities/resources.psd1) and no task claims a resource' };
     return { findings: [...res.findings, ...checkTaskResources(set.tasks.values(), res)].filter((f) => f.requirement === 'CONC-REG-001') };

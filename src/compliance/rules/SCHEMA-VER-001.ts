@@ -115,7 +115,7 @@ export const rule: Rule = {
     let inspected = 0;
 
     // Task files: loaded ones from the shared load; files the loader refused are read here.
-    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const loaded = new Set<string>();
     const taskUrls = new Map(knownVersions('task').map((v) => [v, schemaId('task', v)]));
     for (const lt of set.tasks.values()) {

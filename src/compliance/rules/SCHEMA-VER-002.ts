@@ -78,15 +78,18 @@ function toolFindings(ctx: RuleContext): Finding[] {
   }
   let set: TaskSet | undefined;
   try {
-    set = ctx.once('tasks', () => loadTasks(ctx.root));
+    set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
   } catch {
     set = undefined; // an unreadable tasks/ tree is reported by TASK-DEF-001/002
   }
   const current = DEFAULT_REGISTRY.currentVersion('task');
+  const major = current?.split('.')[0];
+  const majorDot = `${major}.`;
   for (const t of set?.tasks.values() ?? []) {
     // An older minor of the current major (2.0.0 under 2.1.0) is read as it is (minor = new optional fields only);
-    // only an older major goes through the migration chain in memory.
-    if (!current || t.sourceVersion === current || t.sourceVersion.split('.')[0] === current.split('.')[0]) continue;
+    // only an older major goes through the migration chain in memory. (Same major = split('.')[0] equal, without a split per task.)
+    const sv = t.sourceVersion;
+    if (!current || sv === current || sv === major || sv.startsWith(majorDot)) continue;
     const at = t.locate(['schema_version']);
     findings.push({
       requirement: RID,

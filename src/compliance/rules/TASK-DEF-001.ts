@@ -18,7 +18,7 @@ export const rule: Rule = {
   section: 'tasks',
   title: 'One task per file at tasks/{workstream_id}/{task_id}.json',
   check(ctx) {
-    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const findings = set.findings.filter((f) => f.requirement === 'TASK-DEF-001');
     if (set.filesRead === 0 && findings.length === 0) return { skip: 'no task files under tasks/' };
     return { findings };

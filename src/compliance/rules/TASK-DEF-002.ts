@@ -23,7 +23,7 @@ export const rule: Rule = {
   title: 'Task files validate against the task schema v2.0.0',
   fixable: true,
   check(ctx) {
-    const set = ctx.once('tasks', () => loadTasks(ctx.root));
+    const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const findings = set.findings.filter((f) => f.requirement === 'TASK-DEF-002');
     if (set.filesRead === 0 && findings.length === 0) return { skip: 'no task files under tasks/' };
     return { findings };
