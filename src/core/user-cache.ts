@@ -11,13 +11,13 @@
  *
  * Public API (stable): userCacheDir() → the directory; repoCacheFile(root, kind) →
  * `<dir>/<kind>-<sha1 of the repo's real path, 16 hex>.json`; writeCacheFile(file, body) → writes
- * JSON by rename, never throws; pruneUserCache(dir, options) → what it removed.
+ * JSON by rename, never throws; readCacheFile(file) → its JSON, or null when missing or unreadable; pruneUserCache(dir, options) → what it removed.
  * Integration points: src/engine/definitions-cache.ts, src/graph/history-cache.ts,
  * src/machines/definitions.ts, src/registry/cache.ts.
  * Stability: stable. Dependencies: node:crypto, node:fs, node:os, node:path.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
@@ -130,4 +130,13 @@ export function writeCacheFile(file: string, body: unknown): void {
     return;
   }
   maybePrune(dir);
+}
+
+/** One cache file's JSON, or null when it is missing or unreadable (a cache is optional: the caller rebuilds it). */
+export function readCacheFile<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
 }

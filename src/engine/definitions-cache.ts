@@ -41,11 +41,11 @@
  * Dependencies: node:fs, node:crypto, ../repo/load-tasks.js, ../core/user-cache.js.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding, TaskDefinition } from '../model.js';
 import { loadTasks, type LoadedTask, type TaskSet } from '../repo/load-tasks.js';
-import { repoCacheFile, writeCacheFile } from '../core/user-cache.js';
+import { readCacheFile, repoCacheFile, writeCacheFile } from '../core/user-cache.js';
 import { analyze, type GraphHints } from '../graph/files.js';
 import type { TaskGraph } from '../graph/graph.js';
 
@@ -260,21 +260,13 @@ const indexPath = (root: string): string => repoCacheFile(root, 'definitions');
 const planPath = (root: string): string => repoCacheFile(root, 'definitions-plan');
 const shardPath = (root: string, dir: string): string => repoCacheFile(root, `definitions-ws-${createHash('sha1').update(dir).digest('hex').slice(0, 12)}`);
 
-function readJson<T>(path: string): T | null {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
 function readShard(root: string, index: IndexFile, dir: string): ShardFile | null {
   if (index.inline) return Object.hasOwn(index.inline, dir) ? (index.inline[dir] ?? null) : null;
-  return readJson<ShardFile>(shardPath(root, dir));
+  return readCacheFile<ShardFile>(shardPath(root, dir));
 }
 
 function readIndex(root: string): IndexFile | null {
-  const c = readJson<IndexFile>(indexPath(root));
+  const c = readCacheFile<IndexFile>(indexPath(root));
   return c && c.version === VERSION && c.root === root ? c : null;
 }
 
@@ -402,7 +394,7 @@ export function loadTasksCached(root: string): TaskSet {
  */
 export function loadPlanTasksCached(root: string): TaskSet {
   const w = walk(root);
-  const c = w ? readJson<PlanFile>(planPath(root)) : null;
+  const c = w ? readCacheFile<PlanFile>(planPath(root)) : null;
   if (!w || !c || c.version !== VERSION || c.signature !== w.signature) return loadTasksCached(root);
   const tasks = new Map<string, LoadedTask>();
   const locate = (): { line: number; column: number } => ({ line: 1, column: 1 });

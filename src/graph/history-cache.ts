@@ -15,11 +15,11 @@
  * Dependencies: node:fs, node:os, node:crypto, ./estimates.js, ../core/state-paths.js.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 import type { OrcEvent } from '../model.js';
 import { statePaths } from '../core/state-paths.js';
-import { repoCacheFile, writeCacheFile } from '../core/user-cache.js';
+import { readCacheFile, repoCacheFile, writeCacheFile } from '../core/user-cache.js';
 import { RunHistory } from './estimates.js';
 
 const VERSION = 1;
@@ -58,13 +58,8 @@ function headHash(fd: number): string {
 
 /** The cached history continued with the log's new complete lines, or null when the cache cannot be trusted. */
 export function loadCachedHistory(root: string): RunHistory | null {
-  let c: CacheFile;
-  try {
-    c = JSON.parse(readFileSync(cacheFile(root), 'utf8')) as CacheFile;
-  } catch {
-    return null;
-  }
-  if (c.version !== VERSION || c.root !== root || c.archive !== archiveKey(root)) return null;
+  const c = readCacheFile<CacheFile>(cacheFile(root));
+  if (!c || c.version !== VERSION || c.root !== root || c.archive !== archiveKey(root)) return null;
   let fd: number;
   try {
     fd = openSync(statePaths(root).log, 'r');

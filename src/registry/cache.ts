@@ -18,7 +18,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding } from '../model.js';
-import { repoCacheFile, writeCacheFile } from '../core/user-cache.js';
+import { readCacheFile, repoCacheFile, writeCacheFile } from '../core/user-cache.js';
 import { schemasDir } from '../paths.js';
 import { loadResources, REGISTRY_FILES, type ResourceDef, type ResourceRegistry } from './index.js';
 
@@ -69,13 +69,9 @@ function inputKey(root: string): string {
 export function loadResourcesCached(root: string): ResourceRegistry {
   const file = repoCacheFile(root, 'resources');
   const key = inputKey(root);
-  try {
-    const c = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-    if (c.version === VERSION && c.key === key) {
-      return { file: c.file, resources: new Map(c.resources), findings: c.findings, invalidIds: new Set(c.invalidIds) };
-    }
-  } catch {
-    /* no cache yet, or unreadable */
+  const c = readCacheFile<CacheFile>(file);
+  if (c && c.version === VERSION && c.key === key) {
+    return { file: c.file, resources: new Map(c.resources), findings: c.findings, invalidIds: new Set(c.invalidIds) };
   }
   const registry = loadResources(root);
   const body: CacheFile = {
