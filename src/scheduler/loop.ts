@@ -68,7 +68,7 @@ import { retryDelayMs, isNonRetryableExit } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { HealthMonitor, probeProcess } from './health.js';
 import { acquireRunLock, type RunLockInfo } from './run-lock.js';
-import { deadRunRequests } from './recovery.js';
+import { deadRunRequests, runWorkerId } from './recovery.js';
 import { buildSummary, writeSummary, type RunSummary, type TaskRecord } from './summary.js';
 
 export interface RunOptions {
@@ -273,7 +273,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       throw new OrcError('USAGE', `no workstream ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${known.sort().join(', ') || 'none'})`, { fix: 'name directories under tasks/, or give no workstream to run all' });
     }
   }
-  const workerIds = Array.from({ length: jobs }, (_, i) => `run-${runId.slice(-8)}-w${i + 1}`);
+  const workerIds = Array.from({ length: jobs }, (_, i) => runWorkerId(runId, i + 1));
   const store: Store = openStore(root, { actor: `orc-state-run:${runId}`, ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}) });
   const { handle: runLock, previous } = acquireRunLock(store.paths, runId, workerIds);
   const startedAt = clock.now();

@@ -8,7 +8,7 @@
  *
  * Public API (internal):
  *   - deadRunRequests(input) → { requests, recovered, deadTasks, deadWorkers }
- *   - RUN_WORKER_ID: the shape of a run's worker ids (`run-<8 hex>-w<n>`)
+ *   - RUN_WORKER_ID, runWorkerId(runId, n): the shape of a run's worker ids (`run-<8 hex>-w<n>`) and its one spelling
  * Integration points: ./loop.ts (before the first assignment), ../engine/doctor.ts (repair).
  * Dependencies: ../model.js, ../machines/index.js (types), ./run-lock.js (types).
  */
@@ -17,6 +17,8 @@ import type { TransitionRequest } from '../machines/index.js';
 import type { RunLockInfo } from './run-lock.js';
 
 export const RUN_WORKER_ID = /^run-[0-9a-f]{8}-w\d+$/;
+/** The id of a run's n-th worker (1-based); its run id ends in 8 hex digits. RUN_WORKER_ID matches it. */
+export const runWorkerId = (runId: string, n: number): string => `run-${runId.slice(-8)}-w${n}`;
 
 export interface DeadRunInput {
   tasks: Iterable<TaskState>;
