@@ -345,24 +345,26 @@ export function checkTaskCapabilities(tasks: Iterable<LoadedTask>, reg: Capabili
   const findings: Finding[] = [];
   const registryName = reg.file ?? 'capabilities/registry.psd1';
   for (const lt of tasks) {
-    const caps = lt.task.worker_requirements?.capabilities ?? [];
-    caps.forEach((capId, i) => {
+    const caps = lt.task.worker_requirements?.capabilities;
+    if (!caps) continue;
+    // An indexed loop, located only for a finding (locating reads the file again when texts are on demand):
+    // this visits every task of the repo once per process.
+    for (let i = 0; i < caps.length; i++) {
+      const capId = caps[i]!;
       const cap = reg.capabilities.get(capId);
-      // Locating builds a source tree for the file: only pay for it when there is a finding.
-      const at = (): { line: number; column: number } => lt.locate(['worker_requirements', 'capabilities', i]);
       if (!cap && !reg.file) {
         // No registry at all (the guide's Quick Start has none): names cannot be checked, which is not a failure.
         findings.push(
-          F('CAP-REG-001', 'warning', lt.file, at(), `capability "${capId}" cannot be checked: the repository has no capability registry`, `to check capability names, add ${registryName} (or registry.yaml/.json) with an entry @{ CapabilityId = '${capId}'; Version = '1.0.0'; Name; Description; Provider; Requirements = @{}; Operations = @('…'); Stability = 'stable'; SinceVersion = '1.0.0'; DeprecatedBy = $null }`),
+          F('CAP-REG-001', 'warning', lt.file, lt.locate(['worker_requirements', 'capabilities', i]), `capability "${capId}" cannot be checked: the repository has no capability registry`, `to check capability names, add ${registryName} (or registry.yaml/.json) with an entry @{ CapabilityId = '${capId}'; Version = '1.0.0'; Name; Description; Provider; Requirements = @{}; Operations = @('…'); Stability = 'stable'; SinceVersion = '1.0.0'; DeprecatedBy = $null }`),
         );
       } else if (!cap) {
-        findings.push(F('CAP-REG-001', 'error', lt.file, at(), `capability "${capId}" is not defined in ${reg.file}`, `add an entry with CapabilityId = '${capId}' to ${registryName}, or correct the id`));
+        findings.push(F('CAP-REG-001', 'error', lt.file, lt.locate(['worker_requirements', 'capabilities', i]), `capability "${capId}" is not defined in ${reg.file}`, `add an entry with CapabilityId = '${capId}' to ${registryName}, or correct the id`));
       } else if (cap.Stability === 'deprecated' || (typeof cap.DeprecatedBy === 'string' && cap.DeprecatedBy !== '')) {
         findings.push(
-          F('CAP-REG-002', 'warning', lt.file, at(), `capability "${capId}" is deprecated${cap.DeprecatedBy ? ` (replaced by "${cap.DeprecatedBy}")` : ''}`, cap.DeprecatedBy ? `require "${cap.DeprecatedBy}" instead` : 'move to a supported capability'),
+          F('CAP-REG-002', 'warning', lt.file, lt.locate(['worker_requirements', 'capabilities', i]), `capability "${capId}" is deprecated${cap.DeprecatedBy ? ` (replaced by "${cap.DeprecatedBy}")` : ''}`, cap.DeprecatedBy ? `require "${cap.DeprecatedBy}" instead` : 'move to a supported capability'),
         );
       }
-    });
+    }
   }
   return findings;
 }

@@ -106,32 +106,35 @@ function majorOf(version: string): string {
  * A clean file's LoadedTask without its text: the text is read again (once) when `text` or `locate` is first
  * used. The file loaded without a finding, so it is valid UTF-8 without a BOM and its text is what
  * readFileSync decodes; if it can no longer be read, `text` is '' and locations are 1:1.
- * A class (its `text` getter on the prototype): an object literal with a getter costs ~1 µs to create, a
- * class instance what a plain literal does.
+ * A class (its `text` and `locate` getters on the prototype): an object literal with a getter costs ~1 µs to
+ * create, a class instance what a plain literal does; and 10,000 kept tasks hold no closure or path string each.
  */
 class OnDemandText implements LoadedTask {
   #text: string | undefined;
-  readonly locate: Locate;
+  #locate: Locate | undefined;
   constructor(
     readonly task: TaskDefinition,
     readonly file: string,
     readonly sourceVersion: string,
-    readonly abs: string,
-  ) {
-    this.locate = (path, opts) => {
-      const t = this.text;
-      return t === '' ? { line: 1, column: 1 } : locatePath(t, path, opts);
-    };
-  }
+    /** The repo root the file was read under (shared by every task: no per-task absolute path is kept). */
+    readonly root: string,
+  ) {}
   get text(): string {
     if (this.#text === undefined) {
       try {
-        this.#text = readFileSync(this.abs, 'utf8');
+        this.#text = readFileSync(`${this.root}/${this.file}`, 'utf8');
       } catch {
         this.#text = '';
       }
     }
     return this.#text;
+  }
+  /** Made on first use (most tasks are never located): a closure, so `const { locate } = lt` keeps working. */
+  get locate(): Locate {
+    return (this.#locate ??= (path, opts) => {
+      const t = this.text;
+      return t === '' ? { line: 1, column: 1 } : locatePath(t, path, opts);
+    });
   }
 }
 
@@ -200,7 +203,7 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
     const nameMatches = typeof id === 'string' && rel.length === slash + 1 + id.length + 5 && rel.startsWith(id, slash + 1) && rel.endsWith('.json');
     const dirMatches = typeof ws === 'string' && slash - dirStart - 1 === ws.length && rel.startsWith(ws, dirStart + 1);
     if (nameMatches && dirMatches) {
-      const loaded = findings.length === 0 && options.texts === 'on-demand' ? new OnDemandText(task, rel, sv, `${root}/${rel}`) : { task, file: rel, sourceVersion: sv, text: read.text, locate: read.locate };
+      const loaded = findings.length === 0 && options.texts === 'on-demand' ? new OnDemandText(task, rel, sv, root) : { task, file: rel, sourceVersion: sv, text: read.text, locate: read.locate };
       return { declaredId, findings, task: loaded };
     }
     const fileName = rel.slice(slash + 1);
@@ -309,7 +312,6 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
   walk(top, tasksDir, 0);
 
   const readOptions = { requirement: 'TASK-DEF-002', maxBytes: options.maxBytes, maxDepth: options.maxDepth };
-  const firstFile = new Map<string, string>();
   for (let k = 0; k < files.length; k++) {
     const rel = files[k]!;
     const level = levels[k]!;
@@ -327,14 +329,13 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
       continue;
     }
     const id = r.task.task.task_id;
-    const prev = firstFile.get(id);
+    const prev = set.tasks.get(id); // the first file with this id keeps it
     if (prev !== undefined) {
       set.findings.push(
-        F('TASK-DEF-001', 'error', rel, r.task.locate(['task_id']), `task_id "${id}" is already used by ${prev}; task ids must be unique across the repository`, `give one of the two tasks a new id (and rename its file to match)`),
+        F('TASK-DEF-001', 'error', rel, r.task.locate(['task_id']), `task_id "${id}" is already used by ${prev.file}; task ids must be unique across the repository`, `give one of the two tasks a new id (and rename its file to match)`),
       );
       continue;
     }
-    firstFile.set(id, rel);
     set.tasks.set(id, r.task);
   }
   for (const lt of set.tasks.values()) {
@@ -444,7 +445,8 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
     fileCache.set(key, r);
     return r;
   };
-  for (const [id, lt] of tasks) {
+  // Map#forEach rather than for-of over entries: it runs once per process, before the optimiser has seen it.
+  tasks.forEach((lt, id) => {
     const t = lt.task;
     const deps = t.dependencies;
     for (let i = 0; i < deps.length; i++) {
@@ -502,6 +504,6 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
     if (!TASK_ID_PATTERN.test(id) || id.includes('..')) {
       findings.push(F('TASK-DEF-001', 'error', lt.file, lt.locate(['task_id']), `task_id "${id}" is not a safe file name`, 'use letters, digits, ".", "_" and "-" without ".."'));
     }
-  }
+  });
   return findings;
 }
