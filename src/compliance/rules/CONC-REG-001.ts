@@ -12,7 +12,7 @@
  * Dependencies: ../../registry/index.js, ../../repo/load-tasks.js, ../types.js.
  */
 import { checkTaskResources, loadResources } from '../../registry/index.js';
-import { loadTasks } from '../../repo/load-tasks.js';
+import { loadTasks, type LoadedTask } from '../../repo/load-tasks.js';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -23,8 +23,16 @@ export const rule: Rule = {
   check(ctx) {
     const res = ctx.once('resources', () => loadResources(ctx.root));
     const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
-    const needed = [...set.tasks.values()].some((t) => Object.keys(t.task.resource_requirements ?? {}).length > 0);
-    if (res.file === null && !needed) return { skip: 'no resource registry (capabilities/resources.psd1) and no task claims a resource' };
+    if (res.file === null && !claimsResource(set.tasks.values())) return { skip: 'no resource registry (capabilities/resources.psd1) and no task claims a resource' };
     return { findings: [...res.findings, ...checkTaskResources(set.tasks.values(), res)].filter((f) => f.requirement === 'CONC-REG-001') };
   },
 };
+
+/** Whether any task claims a resource (stops at the first; no copy of the task list, no key arrays). */
+function claimsResource(tasks: Iterable<LoadedTask>): boolean {
+  for (const t of tasks) {
+    const reqs = t.task.resource_requirements;
+    if (reqs) for (const _ in reqs) return true;
+  }
+  return false;
+}
