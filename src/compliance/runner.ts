@@ -115,6 +115,19 @@ export async function runCompliance(options: RunOptions): Promise<Report> {
     for (const [id, list] of runGenericFixes(root, ids)) repairs.set(id, list);
   }
 
+  // When every rule that runs reads no more of a task than its summary (plain `validate`: the tasks and registry
+  // sections), load the tasks keeping no whole definitions (src/repo/load-tasks.ts, definitions 'on-demand'):
+  // the rules' own ctx.once('tasks') then finds this set. A load error is memoised for them to report.
+  const running = selected.filter(inProfile);
+  if (running.length > 0 && running.every((d) => d.rule.tasks === 'summary')) {
+    const { loadTasks } = await import('../repo/load-tasks.js');
+    try {
+      ctx.once('tasks', () => loadTasks(root, { texts: 'on-demand', definitions: 'on-demand' }));
+    } catch {
+      /* memoised: the first rule asking for the tasks reports it */
+    }
+  }
+
   const results: RequirementResult[] = [];
   const total = selected.length;
   for (let i = 0; i < selected.length; i++) {

@@ -63,6 +63,11 @@ export interface Rule {
    * the full profile (the rule checks `ctx.profile`, the rest runs everywhere).
    */
   documents?: true | string;
+  /**
+   * 'summary': of each loaded task the rule reads only `summaryOf(task)`, `file`, `sourceVersion` and `locate`.
+   * When every rule of a run says so, the runner loads the tasks without keeping whole definitions.
+   */
+  tasks?: 'summary';
   check(ctx: RuleContext): RuleOutcome | Promise<RuleOutcome>;
 }
 

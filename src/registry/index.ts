@@ -25,7 +25,7 @@
  * to the schema's shape first by ./normalize.js; unknown keys are warnings and
  * kept (Extras). With no capability registry at all, a task's capability names
  * are a warning (they cannot be checked), never an error.
- * Dependencies: node:fs, node:path, yaml, ./psd1.js, ./normalize.js, ../io/located-json.js,
+ * Dependencies: node:fs, node:path, yaml, ./psd1.js, ./normalize.js, ../io/located-json.js, ../repo/task-summary.js,
  * ../schema/registry.js, ../repo/schema-findings.js, ../model.js.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,6 +37,7 @@ import { parseJsonText } from '../io/located-json.js';
 import { getValidator } from '../schema/registry.js';
 import { loadSchemaDocument, schemaFindings } from '../repo/schema-findings.js';
 import type { LoadedTask } from '../repo/load-tasks.js';
+import { summaryOf } from '../repo/task-summary.js';
 import { parsePsd1 } from './psd1.js';
 import { normalizeRegistry } from './normalize.js';
 
@@ -345,7 +346,7 @@ export function checkTaskCapabilities(tasks: Iterable<LoadedTask>, reg: Capabili
   const findings: Finding[] = [];
   const registryName = reg.file ?? 'capabilities/registry.psd1';
   for (const lt of tasks) {
-    const caps = lt.task.worker_requirements?.capabilities;
+    const caps = summaryOf(lt).worker_requirements?.capabilities;
     if (!caps) continue;
     // An indexed loop, located only for a finding (locating reads the file again when texts are on demand):
     // this visits every task of the repo once per process.
@@ -373,7 +374,7 @@ export function checkTaskCapabilities(tasks: Iterable<LoadedTask>, reg: Capabili
 export function checkTaskResources(tasks: Iterable<LoadedTask>, reg: ResourceRegistry, knownIds: ReadonlySet<string> = reg.invalidIds ?? new Set()): Finding[] {
   const findings: Finding[] = [];
   for (const lt of tasks) {
-    const reqs = lt.task.resource_requirements;
+    const reqs = summaryOf(lt).resource_requirements;
     if (!reqs) continue;
     for (const rid of Object.keys(reqs)) {
       if (reg.resources.has(rid) || knownIds.has(rid)) continue;

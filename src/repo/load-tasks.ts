@@ -4,11 +4,13 @@
  *
  * Public API (stable):
  *   loadTasks(root, options?) → TaskSet       every `tasks/**.json` read once (tasks/.backups and dot-dirs ignored;
- *                                              options.texts 'on-demand': clean files' texts re-read only when asked for)
+ *                                              options.texts 'on-demand': clean files' texts re-read only when asked for;
+ *                                              options.definitions 'on-demand': clean files keep only their TaskSummary)
  *   loadTaskFile(root, relPath) → { task?, findings }   one file (used by watch)
  *   crossCheckTasks(root, tasks, options?) → Finding[]  ids/dependencies/blocks/files across the set
  *   expectedBlocks(tasks) → Map<id, sorted ids that depend on it>  (the --fix repair itself lives in src/compliance/fix, D)
- *   LoadedTask, TaskSet, LoadTasksOptions, TASK_REQUIREMENTS
+ *   summaryOf(loaded) → TaskSummary (what the cross-file and registry checks read; from ./task-summary.ts)
+ *   LoadedTask, TaskSet, LoadTasksOptions, TaskSummary, TASK_REQUIREMENTS
  * What a file may leave out or add (schema_url, context_requirements and
  * validation_rules in 2.0.0, unknown fields: warnings) is decided by
  * ./task-forms.ts, shared with migrate.
@@ -23,18 +25,22 @@
  * Integration points: compliance rules (ctx.once('tasks', () => loadTasks(root))),
  * src/graph (C), src/engine sync (B2), watch.
  * Dependencies: node:fs, node:path, ../io/located-json.js, ../io/json-scan.js (locatePath, for texts read on demand), ../schema/registry.js,
- * ../migrate/chain.js (in-memory upgrade through E's chain of A's steps), ./schema-findings.js, ./task-forms.js, ../model.js.
+ * ../migrate/chain.js (in-memory upgrade through E's chain of A's steps), ./schema-findings.js, ./task-forms.js, ./task-summary.js, ../model.js, ../errors.js.
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { readJsonFile, type JsonReadOptions, type Locate } from '../io/located-json.js';
 import { locatePath } from '../io/json-scan.js';
 import type { Finding, TaskDefinition } from '../model.js';
+import { OrcError } from '../errors.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { upgradeInMemory } from '../migrate/chain.js';
 import { getValidator, knownVersions } from '../schema/registry.js';
 import { closest } from './schema-findings.js';
 import { checkTaskForm } from './task-forms.js';
+import { summaryOf, type TaskSummary } from './task-summary.js';
+
+export { summaryOf, type TaskSummary };
 
 export const TASK_REQUIREMENTS: ReadonlySet<string> = new Set(['TASK-DEF-001', 'TASK-DEF-002']);
 
@@ -70,6 +76,15 @@ export interface LoadTasksOptions {
    * on 10,000 tasks, less GC); `text` is then a getter on the object's prototype.
    */
   texts?: 'kept' | 'on-demand';
+  /**
+   * 'kept' (default): every LoadedTask holds its whole parsed definition. 'on-demand' (implies texts 'on-demand'):
+   * a file that loaded without any finding keeps only its TaskSummary (what the cross-file and registry checks
+   * read, through summaryOf) and parses the file again the first time `task` is asked for. For readers that
+   * never look further, such as plain `validate`: ~10,000 definitions not kept is ~30 ms less GC on 10,000 tasks.
+   * If the file changed since it was checked, `task` throws (an OrcError naming the file) rather than hand out a
+   * definition nobody validated.
+   */
+  definitions?: 'kept' | 'on-demand';
 }
 
 const F = (
@@ -106,14 +121,14 @@ function majorOf(version: string): string {
  * A clean file's LoadedTask without its text: the text is read again (once) when `text` or `locate` is first
  * used. The file loaded without a finding, so it is valid UTF-8 without a BOM and its text is what
  * readFileSync decodes; if it can no longer be read, `text` is '' and locations are 1:1.
- * A class (its `text` and `locate` getters on the prototype): an object literal with a getter costs ~1 µs to
- * create, a class instance what a plain literal does; and 10,000 kept tasks hold no closure or path string each.
+ * Classes (getters on the prototype): an object literal with a getter costs ~1 µs to create, a class instance
+ * what a plain literal does; and 10,000 kept tasks hold no closure or path string each.
  */
-class OnDemandText implements LoadedTask {
+abstract class OnDemandFile implements LoadedTask {
   #text: string | undefined;
   #locate: Locate | undefined;
+  abstract readonly task: TaskDefinition;
   constructor(
-    readonly task: TaskDefinition,
     readonly file: string,
     readonly sourceVersion: string,
     /** The repo root the file was read under (shared by every task: no per-task absolute path is kept). */
@@ -129,6 +144,9 @@ class OnDemandText implements LoadedTask {
     }
     return this.#text;
   }
+  protected set knownText(text: string) {
+    this.#text ??= text;
+  }
   /** Made on first use (most tasks are never located): a closure, so `const { locate } = lt` keeps working. */
   get locate(): Locate {
     return (this.#locate ??= (path, opts) => {
@@ -136,6 +154,78 @@ class OnDemandText implements LoadedTask {
       return t === '' ? { line: 1, column: 1 } : locatePath(t, path, opts);
     });
   }
+}
+
+class OnDemandText extends OnDemandFile {
+  constructor(
+    readonly task: TaskDefinition,
+    file: string,
+    sourceVersion: string,
+    root: string,
+  ) {
+    super(file, sourceVersion, root);
+  }
+}
+
+/** definitions 'on-demand': only the summary is kept; `task` parses the file again when first asked for. */
+class OnDemandDefinition extends OnDemandFile {
+  #task: TaskDefinition | undefined;
+  constructor(
+    readonly summary: TaskSummary,
+    file: string,
+    sourceVersion: string,
+    root: string,
+  ) {
+    super(file, sourceVersion, root);
+  }
+  get task(): TaskDefinition {
+    if (this.#task === undefined) {
+      const read = readJsonFile(`${this.root}/${this.file}`, this.file);
+      const value = read.ok ? read.value : undefined;
+      const sv = value !== null && typeof value === 'object' ? (value as Record<string, unknown>).schema_version : undefined;
+      const form = sv === this.sourceVersion && read.ok ? checkTaskForm(value as Record<string, unknown>, sv, { file: this.file, locate: read.locate }) : undefined;
+      if (!read.ok || !form || !form.ok || form.findings.length > 0 || !sameSummary(this.summary, form.value as unknown as TaskDefinition)) {
+        throw new OrcError('UNREADABLE_INPUT', `${this.file} changed while orc-state was checking the task files`, {
+          location: { file: this.file },
+          fix: 'run the command again',
+        });
+      }
+      this.knownText = read.text;
+      this.#task = form.value as unknown as TaskDefinition;
+    }
+    return this.#task;
+  }
+}
+
+function summarise(t: TaskDefinition): TaskSummary {
+  const s: TaskSummary = { task_id: t.task_id, workstream_id: t.workstream_id, dependencies: t.dependencies, blocks: t.blocks, execution: { working_directory: t.execution.working_directory } };
+  if (t.worker_requirements !== undefined) s.worker_requirements = { capabilities: t.worker_requirements.capabilities };
+  if (t.resource_requirements !== undefined) s.resource_requirements = t.resource_requirements;
+  const cr = t.context_requirements;
+  if (cr !== undefined) s.context_requirements = { required_files: cr.required_files, optional_files: cr.optional_files };
+  return s;
+}
+
+const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean => {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+/** The summary still describes the definition read again (ids, links, capabilities, context files, directory). */
+function sameSummary(s: TaskSummary, t: TaskDefinition): boolean {
+  return (
+    s.task_id === t.task_id &&
+    s.workstream_id === t.workstream_id &&
+    sameList(s.dependencies, t.dependencies) &&
+    sameList(s.blocks, t.blocks) &&
+    sameList(s.worker_requirements?.capabilities, t.worker_requirements?.capabilities) &&
+    sameList(s.context_requirements?.required_files, t.context_requirements?.required_files) &&
+    sameList(s.context_requirements?.optional_files, t.context_requirements?.optional_files) &&
+    s.execution.working_directory === t.execution.working_directory &&
+    JSON.stringify(s.resource_requirements) === JSON.stringify(t.resource_requirements)
+  );
 }
 
 /** Validate one parsed task file (no cross-file checks). */
@@ -203,7 +293,14 @@ function loadOne(root: string, rel: string, tasksDir: string, options: LoadTasks
     const nameMatches = typeof id === 'string' && rel.length === slash + 1 + id.length + 5 && rel.startsWith(id, slash + 1) && rel.endsWith('.json');
     const dirMatches = typeof ws === 'string' && slash - dirStart - 1 === ws.length && rel.startsWith(ws, dirStart + 1);
     if (nameMatches && dirMatches) {
-      const loaded = findings.length === 0 && options.texts === 'on-demand' ? new OnDemandText(task, rel, sv, root) : { task, file: rel, sourceVersion: sv, text: read.text, locate: read.locate };
+      const loaded =
+        findings.length > 0
+          ? { task, file: rel, sourceVersion: sv, text: read.text, locate: read.locate }
+          : options.definitions === 'on-demand'
+            ? new OnDemandDefinition(summarise(task), rel, sv, root)
+            : options.texts === 'on-demand'
+              ? new OnDemandText(task, rel, sv, root)
+              : { task, file: rel, sourceVersion: sv, text: read.text, locate: read.locate };
       return { declaredId, findings, task: loaded };
     }
     const fileName = rel.slice(slash + 1);
@@ -328,7 +425,7 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
       if (r.declaredId) set.invalidIds.add(r.declaredId);
       continue;
     }
-    const id = r.task.task.task_id;
+    const id = summaryOf(r.task).task_id;
     const prev = set.tasks.get(id); // the first file with this id keeps it
     if (prev !== undefined) {
       set.findings.push(
@@ -339,12 +436,12 @@ export function loadTasks(root: string, options: LoadTasksOptions = {}): TaskSet
     set.tasks.set(id, r.task);
   }
   for (const lt of set.tasks.values()) {
-    const ws = lt.task.workstream_id;
+    const ws = summaryOf(lt).workstream_id;
     let list = set.byWorkstream.get(ws);
     if (!list) set.byWorkstream.set(ws, (list = []));
     list.push(lt);
   }
-  for (const list of set.byWorkstream.values()) list.sort((a, b) => (a.task.task_id < b.task.task_id ? -1 : 1));
+  for (const list of set.byWorkstream.values()) list.sort((a, b) => (summaryOf(a).task_id < summaryOf(b).task_id ? -1 : 1));
   set.findings.push(...crossCheckTasks(root, set.tasks, { knownIds: set.invalidIds }));
   return set;
 }
@@ -363,7 +460,7 @@ function dependents(tasks: ReadonlyMap<string, LoadedTask>): Map<string, string[
   // Map#forEach and an indexed loop: this runs once per process, mostly before the optimiser has seen it, where
   // for-of over entries and arrays (an iterator and an entry array per step) costs about twice as much.
   tasks.forEach((lt, id) => {
-    const deps = lt.task.dependencies;
+    const deps = summaryOf(lt).dependencies;
     for (let i = 0; i < deps.length; i++) {
       const dep = deps[i]!;
       if (!tasks.has(dep)) continue;
@@ -402,7 +499,7 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
 
 type ContextList = [string, string[] | undefined, boolean];
 const NO_LISTS: readonly ContextList[] = [];
-const contextLists = (cr: TaskDefinition['context_requirements']): ContextList[] => [
+const contextLists = (cr: TaskSummary['context_requirements']): ContextList[] => [
   ['required_files', cr?.required_files, true],
   ['optional_files', cr?.optional_files, false],
 ];
@@ -447,14 +544,14 @@ export function crossCheckTasks(root: string, tasks: ReadonlyMap<string, LoadedT
   };
   // Map#forEach rather than for-of over entries: it runs once per process, before the optimiser has seen it.
   tasks.forEach((lt, id) => {
-    const t = lt.task;
+    const t = summaryOf(lt);
     const deps = t.dependencies;
     for (let i = 0; i < deps.length; i++) {
       const dep = deps[i]!;
       if (dep === id) {
         findings.push(F('TASK-DEF-002', 'error', lt.file, lt.locate(['dependencies', i]), `task "${id}" depends on itself`, `remove "${id}" from dependencies`));
       } else if (!tasks.has(dep) && !known.has(dep)) {
-        const sameWs = [...tasks.values()].filter((o) => o.task.workstream_id === t.workstream_id && o.task.task_id !== id).map((o) => o.task.task_id);
+        const sameWs = [...tasks.values()].map(summaryOf).filter((o) => o.workstream_id === t.workstream_id && o.task_id !== id).map((o) => o.task_id);
         const guess = closest(dep, sameWs) ?? (tasks.size <= 2000 ? closest(dep, tasks.keys()) : undefined);
         findings.push(
           F('TASK-DEF-002', 'error', lt.file, lt.locate(['dependencies', i]), `dependency "${dep}" names no task in the repository`, guess ? `did you mean "${guess}"? Otherwise create tasks/<workstream>/${dep}.json or remove the entry` : `create tasks/<workstream>/${dep}.json or remove "${dep}" from dependencies`),

@@ -11,7 +11,7 @@
  * Dependencies: ../../registry/index.js, ../../repo/load-tasks.js, ../types.js.
  */
 import { checkTaskCapabilities, loadCapabilities } from '../../registry/index.js';
-import { loadTasks } from '../../repo/load-tasks.js';
+import { loadTasks, summaryOf } from '../../repo/load-tasks.js';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -19,12 +19,13 @@ export const rule: Rule = {
   level: 'MUST',
   section: 'registry',
   title: 'Capability registry parses and names every required capability',
+  tasks: 'summary', // reads only summaryOf(task), file, sourceVersion and locate
   check(ctx) {
     const caps = ctx.once('capabilities', () => loadCapabilities(ctx.root));
     const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     let needed = false; // (stops at the first task requiring a capability, without copying the 10,000 tasks into an array)
     for (const t of set.tasks.values()) {
-      if ((t.task.worker_requirements?.capabilities ?? []).length > 0) {
+      if ((summaryOf(t).worker_requirements?.capabilities ?? []).length > 0) {
         needed = true;
         break;
       }

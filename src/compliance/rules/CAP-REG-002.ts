@@ -18,6 +18,7 @@ export const rule: Rule = {
   level: 'MUST',
   section: 'registry',
   title: 'Capabilities carry version, deprecation and stability fields',
+  tasks: 'summary', // reads only summaryOf(task), file, sourceVersion and locate
   check(ctx) {
     const caps = ctx.once('capabilities', () => loadCapabilities(ctx.root));
     if (caps.file === null) return { skip: 'no capability registry (capabilities/registry.psd1, .yaml or .json)' };

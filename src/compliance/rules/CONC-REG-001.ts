@@ -12,7 +12,7 @@
  * Dependencies: ../../registry/index.js, ../../repo/load-tasks.js, ../types.js.
  */
 import { checkTaskResources, loadResources } from '../../registry/index.js';
-import { loadTasks, type LoadedTask } from '../../repo/load-tasks.js';
+import { loadTasks, summaryOf, type LoadedTask } from '../../repo/load-tasks.js';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -20,6 +20,7 @@ export const rule: Rule = {
   level: 'MUST',
   section: 'registry',
   title: 'Resource registry declares typed resources',
+  tasks: 'summary', // reads only summaryOf(task), file, sourceVersion and locate
   check(ctx) {
     const res = ctx.once('resources', () => loadResources(ctx.root));
     const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
@@ -31,7 +32,7 @@ export const rule: Rule = {
 /** Whether any task claims a resource (stops at the first; no copy of the task list, no key arrays). */
 function claimsResource(tasks: Iterable<LoadedTask>): boolean {
   for (const t of tasks) {
-    const reqs = t.task.resource_requirements;
+    const reqs = summaryOf(t).resource_requirements;
     if (reqs) for (const _ in reqs) return true;
   }
   return false;

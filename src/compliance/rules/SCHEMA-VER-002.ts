@@ -110,6 +110,7 @@ export const rule: Rule = {
   section: 'tasks',
   documents: `the migration documents under ${DIR}/ (they document orc-state's own migrations)`,
   title: 'Schema migrations are documented and tooled',
+  tasks: 'summary', // reads only summaryOf(task), file, sourceVersion and locate
   check(ctx) {
     const steps = DEFAULT_REGISTRY.steps();
     if (steps.length === 0) return { skip: 'the migration registry holds no steps: nothing to document' };

@@ -17,6 +17,7 @@ export const rule: Rule = {
   level: 'MUST',
   section: 'tasks',
   title: 'One task per file at tasks/{workstream_id}/{task_id}.json',
+  tasks: 'summary', // reads only summaryOf(task), file, sourceVersion and locate
   check(ctx) {
     const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
     const findings = set.findings.filter((f) => f.requirement === 'TASK-DEF-001');

@@ -21,6 +21,7 @@ export const rule: Rule = {
   level: 'MUST',
   section: 'tasks',
   title: 'Task files validate against the task schema v2.0.0',
+  tasks: 'summary', // reads only summaryOf(task), file, sourceVersion and locate
   fixable: true,
   check(ctx) {
     const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
