@@ -2,8 +2,9 @@
  * Benchmark: one-shot CLI commands on a generated 10,000-task repo, each next to its floor
  * measured in the same run (issue 12 item 3).
  *
- * Usage: npm run bench:oneshot [-- TASKS [EVENTS]] [--runs N] [--keep]
- *   (defaults 10000 tasks, 100000 events, 5 runs per figure; e.g. `-- 1000 10000` for a quick run)
+ * Usage: npm run bench:oneshot [-- TASKS [EVENTS]] [--runs N] [--keep] [--rt]
+ *   (defaults 10000 tasks, 100000 events, 5 runs per figure; e.g. `-- 1000 10000` for a quick run;
+ *   --rt runs every measured process, floors included, under SCHED_FIFO: steadier figures on a shared machine)
  * Repos (generated in a temp dir, removed at the end unless --keep):
  *   - "fresh": bench/validate-tasks' generateRepo + syncDefinitions (10,000 pending tasks, derived files written);
  *   - "findings": the same task files with one schema error each (10,000 findings);
@@ -62,9 +63,19 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * --rt: every measured child (floors included) runs under SCHED_FIFO (`chrt -f 50`, needs root), so other work
+ * on a shared machine cannot preempt it; the figures then vary far less with the load (which is still printed).
+ */
+const RT = process.argv.includes('--rt');
+if (RT && spawnSync('chrt', ['-f', '50', 'true']).status !== 0) {
+  console.error('--rt needs `chrt -f 50` to work (util-linux and root, or CAP_SYS_NICE)');
+  process.exit(2);
+}
+
 function run(cmd: string, args: string[], cwd?: string): Run {
   const t = performance.now();
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const r = RT ? spawnSync('chrt', ['-f', '50', cmd, ...args], { cwd, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }) : spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   const ms = performance.now() - t;
   const m = /BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
   return { ms, status: r.status, rssMb: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(/\n?BENCH_MAXRSS_KB=\d+\n?/, '') };
@@ -131,7 +142,7 @@ async function main(): Promise<void> {
   const scratch = join(dir, 'floor');
   const figures: Figure[] = [];
   try {
-    console.log(`bench:oneshot — ${tasks} tasks, ${events} events, median of ${runs} processes; load ${loadavg().map((x) => x.toFixed(2)).join(' ')} (repos in ${dir})`);
+    console.log(`bench:oneshot — ${tasks} tasks, ${events} events, median of ${runs} processes${RT ? ' (under chrt -f 50)' : ''}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')} (repos in ${dir})`);
     let t = performance.now();
     generateRepo(fresh, tasks);
     for (const d of ['docs', 'specifications', 'capabilities']) cpSync(join(pkg, d), join(fresh, d), { recursive: true });
