@@ -6,6 +6,7 @@
  *
  * Public API:
  *   - graphRuleInputs(ctx): Promise<GraphRuleInputs | { skip: string }>   (internal; memoised per run)
+ *   - prepareGraphInputs(ctx): void                                       (internal) the rules' Rule.prepare: run history from the shared pass over the log
  *   - checkDagFreshness(inputs): { findings; repairable }                 (stable)  DAG-VIEW-001
  *   - checkDagFiles(inputs): { findings; checked }                        (stable)  DAG-VIEW-002
  *   - checkPlanFiles(inputs): { findings; checked }                       (stable)  DAG-VIEW-003
@@ -15,9 +16,10 @@
  * external mark), not statuses: statuses follow the snapshot and a drift is a
  * notice. Plans are checked against the current dependencies using the
  * plan's own estimates, so a new run in the log does not make a plan "wrong".
- * Rules use the agreed memo keys: 'tasks', 'resources', 'snapshot', 'events'.
+ * Rules use the agreed memo keys: 'tasks', 'resources', 'snapshot'; the run history is
+ * folded in the shared pass over the event log (../engine/event-pass.js).
  * Integration points: src/compliance/rules/{DAG-VIEW-001,DAG-VIEW-002,DAG-VIEW-003,CONC-REG-002}.ts.
- * Dependencies: node:fs, ../compliance/types.js, ../engine/rule-loaders.js,
+ * Dependencies: node:fs, ../compliance/types.js, ../engine/rule-loaders.js, ../engine/event-pass.js,
  * ../registry/index.js, ../io/located-json.js, ../io/lock.js, ../schema/registry.js, ./files.js, ./plan.js.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -26,13 +28,14 @@ import type { RuleContext } from '../compliance/types.js';
 import type { Finding, Snapshot } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { loadConfig } from '../config.js';
-import { eventsOf, snapshotOf, tasksOf } from '../engine/rule-loaders.js';
+import { snapshotOf, tasksOf } from '../engine/rule-loaders.js';
+import { eventPass, wantEvents, type EventVisitor } from '../engine/event-pass.js';
 import { locateInText, parseJsonText } from '../io/located-json.js';
 import { withLock } from '../io/lock.js';
 import { loadResources, type ResourceRegistry } from '../registry/index.js';
 import type { TaskSet } from '../repo/load-tasks.js';
 import { validate } from '../schema/registry.js';
-import { runHistoryFrom, type RunHistory } from './estimates.js';
+import { RunHistory, runHistoryFrom } from './estimates.js';
 import {
   DAG_FILE_PATTERN,
   DAG_VERSION,
@@ -86,6 +89,17 @@ function listDerived(stateDir: string): { dagFiles: Map<string, string>; planFil
   return { dagFiles, planFiles };
 }
 
+const HISTORY = 'graph:run-history';
+function historyVisitor(): EventVisitor<RunHistory> {
+  const history = new RunHistory();
+  return { event: (e) => history.apply(e), end: () => history };
+}
+
+/** Register the run history's visitor for the shared pass over the log (the graph rules' Rule.prepare). */
+export function prepareGraphInputs(ctx: RuleContext): void {
+  wantEvents(ctx, HISTORY, historyVisitor);
+}
+
 export async function graphRuleInputs(ctx: RuleContext): Promise<GraphRuleInputs | { skip: string }> {
   let taskSet: TaskSet;
   try {
@@ -97,13 +111,12 @@ export async function graphRuleInputs(ctx: RuleContext): Promise<GraphRuleInputs
   return ctx.once('graph-inputs', async () => {
     const registry = ctx.once('resources', () => loadResources(ctx.root));
     const snapRead = snapshotOf(ctx);
-    let events: Awaited<ReturnType<typeof eventsOf>> | null = null;
+    let history: RunHistory;
     try {
-      events = await eventsOf(ctx);
+      history = await eventPass(ctx, HISTORY, historyVisitor);
     } catch {
-      events = null;
+      history = runHistoryFrom([]);
     }
-    const history = runHistoryFrom((events?.events ?? []).map((e) => e.event));
     const config = loadConfig(ctx.root);
     const snapshot = snapRead.snapshot ?? null;
     const analysis = analyze({ taskSet, snapshot, resources: registry.resources, history, maxParallel: config.max_parallelism });

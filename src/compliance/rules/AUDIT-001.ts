@@ -7,54 +7,67 @@
  * or what did it (`actor`, or `metadata.worker_id`).
  *
  * Public API (stable): rule.
- * Integration points: compliance runner; memoised load 'events'; the same
+ * Integration points: compliance runner; its visitor of the shared pass over the log
+ * (src/engine/event-pass.ts); the same
  * chain is what `orc-state why` prints (src/engine/why.ts).
- * Dependencies: ../../engine/rule-loaders.js.
+ * Dependencies: ../../engine/event-pass.js.
  */
-import type { Finding } from '../../model.js';
-import { eventsOf } from '../../engine/rule-loaders.js';
+import type { Finding, OrcEvent } from '../../model.js';
+import { visitorRule, type EventVisitor } from '../../engine/event-pass.js';
 import type { Rule } from '../types.js';
 
 const ID = 'AUDIT-001';
 const MAX_FINDINGS = 200;
 
-export const rule: Rule = {
-  id: ID,
-  level: 'MUST',
-  section: 'audit',
-  title: 'The log explains every failure and names who did each transition',
-  async check(ctx) {
-    const log = await eventsOf(ctx);
-    if (log.events.length === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
-    const pruned = (log.events[0]?.event.seq ?? 1) > 1;
-    const findings: Finding[] = [];
-    const add = (file: string, line: number, message: string, fix: string) => {
-      if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column: 1, message, fix });
-    };
-    // Only the ids some event names as its cause need remembering: a caused_by is always one of them, so
-    // "seen before" gets the same answer from this smaller set as from every id (the 100,001-event history: 22,818 causes).
-    const causes = new Set<string>();
-    if (!pruned) for (const { event: e } of log.events) if (e.caused_by) causes.add(e.caused_by);
-    const seen = new Set<string>();
-    const errorsByTask = new Map<string, number>();
-    for (const { event: e, file, line } of log.events) {
-      if (e.caused_by && !seen.has(e.caused_by) && !pruned) {
-        add(file, line, `seq ${e.seq}: caused_by ${e.caused_by} names no earlier event in the log`, 'caused_by must be the event_id of an earlier event (orc-state task ... --caused-by <event_id>)');
+type Outcome = { findings: Finding[] } | { skip: string };
+
+/** The checks, event by event in one pass over the log (src/engine/event-pass.ts). */
+function visitor(): EventVisitor<Outcome> {
+  const findings: Finding[] = [];
+  const add = (file: string, line: number, message: string, fix: string) => {
+    if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column: 1, message, fix });
+  };
+  let first = true;
+  let pruned = false;
+  // Every id seen so far: a caused_by must name an earlier event (one pass, so the causes are not known up front).
+  const seen = new Set<unknown>();
+  const errorsByTask = new Map<string, number>();
+  return {
+    event(e: OrcEvent, file: string, line: number) {
+      if (first) {
+        first = false;
+        pruned = e.seq > 1;
       }
-      if (causes.has(e.event_id)) seen.add(e.event_id);
+      if (!pruned) {
+        if (e.caused_by && !seen.has(e.caused_by)) {
+          add(file, line, `seq ${e.seq}: caused_by ${e.caused_by} names no earlier event in the log`, 'caused_by must be the event_id of an earlier event (orc-state task ... --caused-by <event_id>)');
+        }
+        seen.add(e.event_id);
+      }
       const hasActor = typeof e.actor === 'string' && e.actor.length > 0;
       const hasWorker = typeof e.metadata?.worker_id === 'string' && e.metadata.worker_id.length > 0;
       if (!hasActor && !hasWorker) {
         add(file, line, `seq ${e.seq} (${e.event} of ${e.entity_type} ${e.entity_id}) does not say who did it: no actor and no metadata.worker_id`, 'every transition goes through the engine, which records the actor (ORC_STATE_ACTOR or user@host); restore the line from a backup');
       }
-      if (e.entity_type !== 'task') continue;
+      if (e.entity_type !== 'task') return;
       if (typeof e.metadata?.error === 'string' && e.metadata.error.trim() !== '') {
         errorsByTask.set(e.entity_id, (errorsByTask.get(e.entity_id) ?? 0) + 1);
       }
       if (e.to_state === 'failed' && !errorsByTask.get(e.entity_id)) {
         add(file, line, `seq ${e.seq}: task ${e.entity_id} failed (${e.event} on ${e.trigger}) and no event of it records an error message`, 'report failures with an error: `orc-state task <id> execution_failed --error "<what went wrong>"`');
       }
-    }
-    return { findings };
-  },
+    },
+    end(log) {
+      if (log.count === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
+      return { findings };
+    },
+  };
+}
+
+export const rule: Rule = {
+  id: ID,
+  level: 'MUST',
+  section: 'audit',
+  title: 'The log explains every failure and names who did each transition',
+  ...visitorRule(ID, visitor),
 };
