@@ -28,7 +28,7 @@ import type { RuleContext } from '../compliance/types.js';
 import type { Finding, Snapshot } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { loadConfig } from '../config.js';
-import { snapshotOf, tasksOf } from '../engine/rule-loaders.js';
+import { parsedDerivedFiles, snapshotOf, tasksOf } from '../engine/rule-loaders.js';
 import { eventPass, wantEvents, type EventVisitor } from '../engine/event-pass.js';
 import { locateInText, parseJsonText } from '../io/located-json.js';
 import { withLock } from '../io/lock.js';
@@ -66,7 +66,7 @@ export interface GraphRuleInputs {
   /** Existing derived files: name → text. */
   dagFiles: Map<string, string>;
   planFiles: Map<string, string>;
-  /** Derived files that parsed cleanly, by repo-relative name → value (read-only): each is parsed once per run, not once per rule. */
+  /** Derived files that parsed cleanly, by repo-relative name → value (read-only): each is parsed once per run, not once per rule (parsedDerivedFiles). */
   parsedFiles?: Map<string, unknown>;
 }
 
@@ -121,7 +121,7 @@ export async function graphRuleInputs(ctx: RuleContext): Promise<GraphRuleInputs
     const snapshot = snapRead.snapshot ?? null;
     const analysis = analyze({ taskSet, snapshot, resources: registry.resources, history, maxParallel: config.max_parallelism });
     const stateDir = stateDirOf(ctx.root);
-    return { root: ctx.root, taskSet, registry, snapshot, history, analysis, stateDir, ...listDerived(stateDir), parsedFiles: new Map<string, unknown>() };
+    return { root: ctx.root, taskSet, registry, snapshot, history, analysis, stateDir, ...listDerived(stateDir), parsedFiles: parsedDerivedFiles(ctx) };
   });
 }
 
@@ -141,7 +141,8 @@ function parsed<T>(requirement: string, file: string, text: string, memo?: Map<s
   if (memo?.has(file)) return { value: memo.get(file) as T, findings: [] };
   const read = parseJsonText(text, file, { requirement, maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 64 });
   if (!read.ok) return { findings: read.findings };
-  memo?.set(file, read.value);
+  // With a BOM the located parse strips it where JSON.parse fails: such a value is not kept (parsedDerivedFiles).
+  if (text.charCodeAt(0) !== 0xfeff) memo?.set(file, read.value);
   return { value: read.value as T, findings: [] };
 }
 
@@ -445,14 +446,15 @@ function longestInWorkstream(analysis: Analysis, k: number, est: Float64Array): 
   const { graph } = analysis;
   const members = graph.members[k] as Int32Array;
   for (const v of members) if (graph.cyclic[v]) return null;
-  // Kahn inside the workstream.
-  const indeg = new Map<number, number>();
+  // Kahn inside the workstream (in-degrees in a graph-sized array, as finish times).
+  const indeg = new Int32Array(graph.n);
+  const queue: number[] = [];
   for (const v of members) {
     let d = 0;
     for (let e = graph.depStart[v] as number, end = graph.depStart[v + 1] as number; e < end; e++) if (graph.ws[graph.deps[e] as number] === k) d++;
-    indeg.set(v, d);
+    indeg[v] = d;
+    if (d === 0) queue.push(v);
   }
-  const queue = [...members].filter((v) => indeg.get(v) === 0);
   const finish = new Float64Array(graph.n);
   let best = 0;
   for (let h = 0; h < queue.length; h++) {
@@ -467,8 +469,8 @@ function longestInWorkstream(analysis: Analysis, k: number, est: Float64Array): 
     for (let e = graph.outStart[v] as number, end = graph.outStart[v + 1] as number; e < end; e++) {
       const w = graph.outs[e] as number;
       if (graph.ws[w] !== k) continue;
-      const left = (indeg.get(w) as number) - 1;
-      indeg.set(w, left);
+      const left = (indeg[w] as number) - 1;
+      indeg[w] = left;
       if (left === 0) queue.push(w);
     }
   }
@@ -568,7 +570,10 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   for (const [name, text] of inputs.planFiles) {
     let plan: ExecutionPlanFile;
     const file = stateRel(name);
-    if (inputs.parsedFiles?.has(file)) plan = inputs.parsedFiles.get(file) as ExecutionPlanFile;
+    // Parsed once for both rules (DAG-VIEW-003 finds it in parsedFiles): a text the located parse refuses
+    // (a BOM, duplicate keys, ...) is taken as JSON.parse takes it, as it always was here.
+    const once = text.charCodeAt(0) === 0xfeff ? undefined : parsed<ExecutionPlanFile>('DAG-VIEW-003', file, text, inputs.parsedFiles).value;
+    if (once !== undefined) plan = once;
     else {
       try {
         plan = JSON.parse(text) as ExecutionPlanFile;

@@ -12,7 +12,7 @@
  * ctx.once('tasks'|'snapshot') with the TASK-DEF and STATE-OBS rules and the
  * pass over the event log (src/engine/event-pass.ts) with the STATE-OBS/AUDIT rules.
  * Dependencies: ../../repo/load-tasks.js, ../../engine/snapshot.js,
- * ../../engine/event-pass.js, ../../schema/registry.js, ../../io/located-json.js,
+ * ../../engine/event-pass.js, ../../engine/rule-loaders.js (parsedDerivedFiles), ../../schema/registry.js, ../../io/located-json.js,
  * ../fix/index.js, node:fs, node:path.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { eventPass, wantEvents, type EventVisitor } from '../../engine/event-pas
 import { knownVersions, schemaId } from '../../schema/registry.js';
 import { locateInText } from '../../io/located-json.js';
 import { listTaskFiles } from '../fix/index.js';
+import { parsedDerivedFiles } from '../../engine/rule-loaders.js';
 import type { Rule } from '../types.js';
 import { stateDirOf, stateRel } from '../../core/state-paths.js';
 
@@ -180,8 +181,9 @@ export const rule: Rule = {
       findings.push(...checkSchemaPair(file, value as Record<string, unknown>, 'task', textWhere(text), { what: `task file ${file}`, fixable: true }));
     }
 
-    // .state/: the snapshot from the shared load, the other JSON files read here.
+    // .state/: the snapshot from the shared load, DAG/plan files the graph rules parsed already, the others read here.
     const stateDir = stateDirOf(ctx.root);
+    const derived = parsedDerivedFiles(ctx);
     let names: string[] = [];
     try {
       names = readdirSync(stateDir).sort();
@@ -198,17 +200,29 @@ export const rule: Rule = {
         findings.push(...checkSchemaPair(file, snap.snapshot as unknown as Record<string, unknown>, 'snapshot', textWhere(snap.text), { what: file }));
         continue;
       }
-      let text: string;
+      let where: Where;
       let value: unknown;
-      try {
-        text = readFileSync(join(stateDir, name), 'utf8');
-        value = JSON.parse(text);
-      } catch {
-        continue; // not a regular readable JSON file: the owning rule reports it
+      if (derived.has(file)) {
+        // Parsed already by the DAG/plan rules (JSON.parse of the same text): the text is read only to locate a finding.
+        value = derived.get(file);
+        let text: string | undefined;
+        where = (key) => {
+          text ??= readFileSync(join(stateDir, name), 'utf8');
+          return textWhere(text)(key);
+        };
+      } else {
+        let text: string;
+        try {
+          text = readFileSync(join(stateDir, name), 'utf8');
+          value = JSON.parse(text);
+        } catch {
+          continue; // not a regular readable JSON file: the owning rule reports it
+        }
+        where = textWhere(text);
       }
       if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
       inspected++;
-      findings.push(...checkSchemaPair(file, value as Record<string, unknown>, expectedKindFor(name), textWhere(text), { what: file }));
+      findings.push(...checkSchemaPair(file, value as Record<string, unknown>, expectedKindFor(name), where, { what: file }));
     }
 
     // The event log (archives and live log), read in the pass shared with the STATE-OBS/AUDIT rules.
