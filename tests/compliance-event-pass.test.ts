@@ -109,3 +109,30 @@ describe('STATE-OBS-004 in the shared pass', () => {
     expect(await messages([created, orphan, '{torn'])).toEqual([]);
   });
 });
+
+describe('AUDIT-001 in the shared pass', () => {
+  it('keeps the findings in log order, the cause first within an event', async () => {
+    const { rule: audit001 } = await import('../src/compliance/rules/AUDIT-001.js');
+    const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+    const noActor = (e: Record<string, unknown>) => {
+      const { actor: _actor, ...rest } = e;
+      return rest;
+    };
+    const lines = [
+      ev(1, 't1', null, 'pending', 'task_created', 'task_created'),
+      noActor({ ...ev(2, 't1', 'pending', 'queued', 'scheduler_assigned', 'task_queued'), caused_by: id(99) }),
+      { ...ev(3, 't1', 'queued', 'failed', 'execution_failed', 'task_failed'), caused_by: id(5) },
+      noActor(ev(4, 't2', null, 'pending', 'task_created', 'task_created')),
+      { ...ev(5, 't2', 'pending', 'queued', 'scheduler_assigned', 'task_queued'), caused_by: id(4) },
+    ].map((e) => JSON.stringify(e));
+    const outcome = await audit001.check(createContext(repo(lines)));
+    if (!('findings' in outcome)) throw new Error('expected findings');
+    expect(outcome.findings.map((f) => `${f.line}: ${f.message.split(' ').slice(0, 4).join(' ')}`)).toEqual([
+      `2: seq 2: caused_by ${id(99)}`,
+      '2: seq 2 (task_queued of',
+      `3: seq 3: caused_by ${id(5)}`,
+      '3: seq 3: task t1',
+      '4: seq 4 (task_created of',
+    ]);
+  });
+});

@@ -21,44 +21,82 @@ const MAX_FINDINGS = 200;
 
 type Outcome = { findings: Finding[] } | { skip: string };
 
-/** The checks, event by event in one pass over the log (src/engine/event-pass.ts). */
+type Located = { at: number; finding: Finding };
+
+/**
+ * The checks, event by event in one pass over the log (src/engine/event-pass.ts). "caused_by names an
+ * earlier event" is decided at the end: the pass keeps every id in log order and the events that name a
+ * cause, then (as the two loops over the log in memory did) remembers only the ids named as causes. The
+ * findings of both kinds carry their event's index and are merged back into log order (the cause first
+ * within an event), capped as the one list was.
+ */
 function visitor(): EventVisitor<Outcome> {
-  const findings: Finding[] = [];
-  const add = (file: string, line: number, message: string, fix: string) => {
-    if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column: 1, message, fix });
+  const other: Located[] = [];
+  const add = (at: number, file: string, line: number, message: string, fix: string) => {
+    if (other.length < MAX_FINDINGS) other.push({ at, finding: { requirement: ID, severity: 'error', file, line, column: 1, message, fix } });
   };
-  let first = true;
+  let index = 0;
   let pruned = false;
-  // Every id seen so far: a caused_by must name an earlier event (one pass, so the causes are not known up front).
-  const seen = new Set<unknown>();
+  const ids: unknown[] = [];
+  const refs: Array<{ at: number; cause: unknown; seq: number; file: string; line: number }> = [];
   const errorsByTask = new Map<string, number>();
   return {
     event(e: OrcEvent, file: string, line: number) {
-      if (first) {
-        first = false;
-        pruned = e.seq > 1;
-      }
+      const at = index++;
+      if (at === 0) pruned = e.seq > 1;
       if (!pruned) {
-        if (e.caused_by && !seen.has(e.caused_by)) {
-          add(file, line, `seq ${e.seq}: caused_by ${e.caused_by} names no earlier event in the log`, 'caused_by must be the event_id of an earlier event (orc-state task ... --caused-by <event_id>)');
-        }
-        seen.add(e.event_id);
+        ids.push(e.event_id);
+        if (e.caused_by) refs.push({ at, cause: e.caused_by, seq: e.seq, file, line });
       }
       const hasActor = typeof e.actor === 'string' && e.actor.length > 0;
       const hasWorker = typeof e.metadata?.worker_id === 'string' && e.metadata.worker_id.length > 0;
       if (!hasActor && !hasWorker) {
-        add(file, line, `seq ${e.seq} (${e.event} of ${e.entity_type} ${e.entity_id}) does not say who did it: no actor and no metadata.worker_id`, 'every transition goes through the engine, which records the actor (ORC_STATE_ACTOR or user@host); restore the line from a backup');
+        add(at, file, line, `seq ${e.seq} (${e.event} of ${e.entity_type} ${e.entity_id}) does not say who did it: no actor and no metadata.worker_id`, 'every transition goes through the engine, which records the actor (ORC_STATE_ACTOR or user@host); restore the line from a backup');
       }
       if (e.entity_type !== 'task') return;
       if (typeof e.metadata?.error === 'string' && e.metadata.error.trim() !== '') {
         errorsByTask.set(e.entity_id, (errorsByTask.get(e.entity_id) ?? 0) + 1);
       }
       if (e.to_state === 'failed' && !errorsByTask.get(e.entity_id)) {
-        add(file, line, `seq ${e.seq}: task ${e.entity_id} failed (${e.event} on ${e.trigger}) and no event of it records an error message`, 'report failures with an error: `orc-state task <id> execution_failed --error "<what went wrong>"`');
+        add(at, file, line, `seq ${e.seq}: task ${e.entity_id} failed (${e.event} on ${e.trigger}) and no event of it records an error message`, 'report failures with an error: `orc-state task <id> execution_failed --error "<what went wrong>"`');
       }
     },
     end(log) {
       if (log.count === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
+      const causeFindings: Located[] = [];
+      if (refs.length > 0) {
+        // The first index of each id some event names as its cause (the 100,001-event history: 22,818 causes).
+        const causes = new Set<unknown>();
+        for (const r of refs) causes.add(r.cause);
+        const firstAt = new Map<unknown, number>();
+        for (let j = 0; j < ids.length; j++) {
+          const id = ids[j];
+          if (causes.has(id) && !firstAt.has(id)) firstAt.set(id, j);
+        }
+        for (const r of refs) {
+          const seenAt = firstAt.get(r.cause);
+          if (seenAt !== undefined && seenAt < r.at) continue;
+          causeFindings.push({
+            at: r.at,
+            finding: { requirement: ID, severity: 'error', file: r.file, line: r.line, column: 1, message: `seq ${r.seq}: caused_by ${String(r.cause)} names no earlier event in the log`, fix: 'caused_by must be the event_id of an earlier event (orc-state task ... --caused-by <event_id>)' },
+          });
+          if (causeFindings.length >= MAX_FINDINGS) break;
+        }
+      }
+      const findings: Finding[] = [];
+      let i = 0;
+      let j = 0;
+      while (findings.length < MAX_FINDINGS && (i < causeFindings.length || j < other.length)) {
+        const c = causeFindings[i];
+        const o = other[j];
+        if (c && (!o || c.at <= o.at)) {
+          findings.push(c.finding);
+          i++;
+        } else if (o) {
+          findings.push(o.finding);
+          j++;
+        }
+      }
       return { findings };
     },
   };
