@@ -183,7 +183,8 @@ export const rule: Rule = {
 
     // .state/: the snapshot from the shared load, DAG/plan files the graph rules parsed already, the others read here.
     const stateDir = stateDirOf(ctx.root);
-    const derived = parsedDerivedFiles(ctx);
+    // Under --fix DAG-VIEW-001 may have rewritten them since they were parsed: read them again then.
+    const derived = ctx.fix ? new Map<string, unknown>() : parsedDerivedFiles(ctx);
     let names: string[] = [];
     try {
       names = readdirSync(stateDir).sort();
