@@ -485,13 +485,16 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   const unknownOk = new Set([...(registry.invalidIds ?? [])]);
   const findings: Finding[] = [];
   let inspected = 0;
+  /** claimsOf each task (pure in the task and the registry), made once: plan stages ask again for the same tasks. */
+  const claimsCache: Array<ReturnType<typeof claimsOf> | undefined> = new Array(graph.n);
+  const claimsAt = (v: number): ReturnType<typeof claimsOf> => (claimsCache[v] ??= claimsOf(graph.tasks[v] as PlanTask, resources));
   /** Per resource: the units the given tasks claim together, who holds it and who needs it exclusively. */
   const resourceUse = (taskIds: Iterable<string>): Map<string, { units: number; exclusive: string[]; holders: string[] }> => {
     const use = new Map<string, { units: number; exclusive: string[]; holders: string[] }>();
     for (const id of taskIds) {
       const v = graph.index.get(id);
       if (v === undefined) continue;
-      for (const c of claimsOf(graph.tasks[v] as PlanTask, resources).claims) {
+      for (const c of claimsAt(v).claims) {
         const u = use.get(c.resource) ?? { units: 0, exclusive: [], holders: [] };
         u.units += c.units;
         u.holders.push(id);
@@ -507,7 +510,7 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
     const req = task.resource_requirements;
     if (!req || typeof req !== 'object' || Object.keys(req).length === 0) continue;
     inspected++;
-    const { problems } = claimsOf(task, resources);
+    const { problems } = claimsAt(v);
     for (const p of problems) {
       if (p.kind === 'unknown-resource') continue; // CONC-REG-001 reports unknown ids
       if (p.kind === 'cycle') continue;
