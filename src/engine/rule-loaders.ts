@@ -1,11 +1,13 @@
 /**
  * Memoised loads shared by the compliance rules that read runtime state, with
  * the agreed RuleContext keys: 'snapshot' → loadSnapshotFile(root),
- * 'events' → readLocatedEvents(root) (a promise: await it), 'tasks' → loadTasks(root).
+ * 'events' → readLocatedEvents(root) (a promise: await it; the whole log in memory, for
+ * library callers: the compliance rules read events through the one shared pass of
+ * ./event-pass.js instead), 'tasks' → loadTasks(root).
  *
  * Public API (stable): snapshotOf(ctx), eventsOf(ctx), tasksOf(ctx), locator(text);
  * parsedDerivedFiles(ctx) (internal): 'derived-files:parsed', the DAG/plan files parsed so far.
- * Integration points: rules STATE-OBS-001..004, AUDIT-001/002 (and any other
+ * Integration points: rules STATE-OBS-001..003, the graph rules (and any other
  * rule that wants the same loads without reading the files twice); the graph
  * rules (src/graph/checks.ts) fill parsedDerivedFiles, SCHEMA-VER-001 reads it.
  * Dependencies: ./snapshot.js, ./log.js, ../repo/load-tasks.js, ../io/located-json.js.
