@@ -5,8 +5,9 @@
  * Public API (stable): createContext(root, { fix, profile, gate }) → RuleContext & { keys() }.
  * Key conventions (see common notes): 'tasks' → loadTasks(root),
  * 'capabilities' → loadCapabilities(root), 'resources' → loadResources(root),
- * 'snapshot' → the snapshot read, 'events' → the events array. Rules must use
- * exactly these keys for those loads so no file is read twice in one run.
+ * 'snapshot' → the snapshot read, 'events' → the events array (rules read the
+ * log through the one shared pass of src/engine/event-pass.ts, key 'event-pass',
+ * instead). Rules must use exactly these keys for those loads so no file is read twice in one run.
  * Integration points: the runner creates one context per run.
  * Dependencies: ./types.js.
  */

@@ -14,6 +14,8 @@
  * Profiles (./profile.js): a rule declaring `documents: true` is N/A outside
  * the `full` profile (never run, never PASS or FAIL); one declaring a
  * document part runs with ctx.profile and its result names the part left out.
+ * Before the first rule, each selected rule's `prepare` registers its shared
+ * loads (its visitor of the one pass over the event log, src/engine/event-pass.ts).
  * Status rules: SKIP never counts as pass; a rule that throws is ERROR (exit 2,
  * "could not evaluate"), never a stack trace; MUST + error findings → FAIL;
  * SHOULD + findings → WARN; warning findings only → WARN; notices never change status.
@@ -125,6 +127,16 @@ export async function runCompliance(options: RunOptions): Promise<Report> {
       ctx.once('tasks', () => loadTasks(root, { texts: 'on-demand', definitions: 'on-demand' }));
     } catch {
       /* memoised: the first rule asking for the tasks reports it */
+    }
+  }
+
+  // Shared loads first (one pass over the event log serves every rule that reads events).
+  for (const entry of running) {
+    if (!entry.rule.prepare) continue;
+    try {
+      entry.rule.prepare(ctx);
+    } catch {
+      /* the rule asks again when it runs, and reports a failure there */
     }
   }
 

@@ -68,6 +68,11 @@ export interface Rule {
    * When every rule of a run says so, the runner loads the tasks without keeping whole definitions.
    */
   tasks?: 'summary';
+  /**
+   * Called by the runner for every selected rule before the first one runs: register the shared
+   * loads the rule will ask for (e.g. its visitor of the one pass over the event log, src/engine/event-pass.ts).
+   */
+  prepare?(ctx: RuleContext): void;
   check(ctx: RuleContext): RuleOutcome | Promise<RuleOutcome>;
 }
 

@@ -6,6 +6,7 @@
  *
  * Public API:
  *   - graphRuleInputs(ctx): Promise<GraphRuleInputs | { skip: string }>   (internal; memoised per run)
+ *   - prepareGraphInputs(ctx): void                                       (internal) the rules' Rule.prepare: run history from the shared pass over the log
  *   - checkDagFreshness(inputs): { findings; repairable }                 (stable)  DAG-VIEW-001
  *   - checkDagFiles(inputs): { findings; checked }                        (stable)  DAG-VIEW-002
  *   - checkPlanFiles(inputs): { findings; checked }                       (stable)  DAG-VIEW-003
@@ -15,9 +16,10 @@
  * external mark), not statuses: statuses follow the snapshot and a drift is a
  * notice. Plans are checked against the current dependencies using the
  * plan's own estimates, so a new run in the log does not make a plan "wrong".
- * Rules use the agreed memo keys: 'tasks', 'resources', 'snapshot', 'events'.
+ * Rules use the agreed memo keys: 'tasks', 'resources', 'snapshot'; the run history is
+ * folded in the shared pass over the event log (../engine/event-pass.js).
  * Integration points: src/compliance/rules/{DAG-VIEW-001,DAG-VIEW-002,DAG-VIEW-003,CONC-REG-002}.ts.
- * Dependencies: node:fs, ../compliance/types.js, ../engine/rule-loaders.js,
+ * Dependencies: node:fs, ../compliance/types.js, ../engine/rule-loaders.js, ../engine/event-pass.js,
  * ../registry/index.js, ../io/located-json.js, ../io/lock.js, ../schema/registry.js, ./files.js, ./plan.js.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -26,13 +28,14 @@ import type { RuleContext } from '../compliance/types.js';
 import type { Finding, Snapshot } from '../model.js';
 import { TASK_ID_PATTERN } from '../model.js';
 import { loadConfig } from '../config.js';
-import { eventsOf, snapshotOf, tasksOf } from '../engine/rule-loaders.js';
+import { parsedDerivedFiles, snapshotOf, tasksOf } from '../engine/rule-loaders.js';
+import { eventPass, wantEvents, type EventVisitor } from '../engine/event-pass.js';
 import { locateInText, parseJsonText } from '../io/located-json.js';
 import { withLock } from '../io/lock.js';
 import { loadResources, type ResourceRegistry } from '../registry/index.js';
 import type { TaskSet } from '../repo/load-tasks.js';
 import { validate } from '../schema/registry.js';
-import { runHistoryFrom, type RunHistory } from './estimates.js';
+import { RunHistory, runHistoryFrom } from './estimates.js';
 import {
   DAG_FILE_PATTERN,
   DAG_VERSION,
@@ -63,7 +66,7 @@ export interface GraphRuleInputs {
   /** Existing derived files: name → text. */
   dagFiles: Map<string, string>;
   planFiles: Map<string, string>;
-  /** Derived files that parsed cleanly, by repo-relative name → value (read-only): each is parsed once per run, not once per rule. */
+  /** Derived files that parsed cleanly, by repo-relative name → value (read-only): each is parsed once per run, not once per rule (parsedDerivedFiles). */
   parsedFiles?: Map<string, unknown>;
 }
 
@@ -86,6 +89,17 @@ function listDerived(stateDir: string): { dagFiles: Map<string, string>; planFil
   return { dagFiles, planFiles };
 }
 
+const HISTORY = 'graph:run-history';
+function historyVisitor(): EventVisitor<RunHistory> {
+  const history = new RunHistory();
+  return { event: (e) => history.apply(e), end: () => history };
+}
+
+/** Register the run history's visitor for the shared pass over the log (the graph rules' Rule.prepare). */
+export function prepareGraphInputs(ctx: RuleContext): void {
+  wantEvents(ctx, HISTORY, historyVisitor);
+}
+
 export async function graphRuleInputs(ctx: RuleContext): Promise<GraphRuleInputs | { skip: string }> {
   let taskSet: TaskSet;
   try {
@@ -97,18 +111,17 @@ export async function graphRuleInputs(ctx: RuleContext): Promise<GraphRuleInputs
   return ctx.once('graph-inputs', async () => {
     const registry = ctx.once('resources', () => loadResources(ctx.root));
     const snapRead = snapshotOf(ctx);
-    let events: Awaited<ReturnType<typeof eventsOf>> | null = null;
+    let history: RunHistory;
     try {
-      events = await eventsOf(ctx);
+      history = await eventPass(ctx, HISTORY, historyVisitor);
     } catch {
-      events = null;
+      history = runHistoryFrom([]);
     }
-    const history = runHistoryFrom((events?.events ?? []).map((e) => e.event));
     const config = loadConfig(ctx.root);
     const snapshot = snapRead.snapshot ?? null;
     const analysis = analyze({ taskSet, snapshot, resources: registry.resources, history, maxParallel: config.max_parallelism });
     const stateDir = stateDirOf(ctx.root);
-    return { root: ctx.root, taskSet, registry, snapshot, history, analysis, stateDir, ...listDerived(stateDir), parsedFiles: new Map<string, unknown>() };
+    return { root: ctx.root, taskSet, registry, snapshot, history, analysis, stateDir, ...listDerived(stateDir), parsedFiles: parsedDerivedFiles(ctx) };
   });
 }
 
@@ -128,7 +141,8 @@ function parsed<T>(requirement: string, file: string, text: string, memo?: Map<s
   if (memo?.has(file)) return { value: memo.get(file) as T, findings: [] };
   const read = parseJsonText(text, file, { requirement, maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 64 });
   if (!read.ok) return { findings: read.findings };
-  memo?.set(file, read.value);
+  // With a BOM the located parse strips it where JSON.parse fails: such a value is not kept (parsedDerivedFiles).
+  if (text.charCodeAt(0) !== 0xfeff) memo?.set(file, read.value);
   return { value: read.value as T, findings: [] };
 }
 
@@ -432,14 +446,15 @@ function longestInWorkstream(analysis: Analysis, k: number, est: Float64Array): 
   const { graph } = analysis;
   const members = graph.members[k] as Int32Array;
   for (const v of members) if (graph.cyclic[v]) return null;
-  // Kahn inside the workstream.
-  const indeg = new Map<number, number>();
+  // Kahn inside the workstream (in-degrees in a graph-sized array, as finish times).
+  const indeg = new Int32Array(graph.n);
+  const queue: number[] = [];
   for (const v of members) {
     let d = 0;
     for (let e = graph.depStart[v] as number, end = graph.depStart[v + 1] as number; e < end; e++) if (graph.ws[graph.deps[e] as number] === k) d++;
-    indeg.set(v, d);
+    indeg[v] = d;
+    if (d === 0) queue.push(v);
   }
-  const queue = [...members].filter((v) => indeg.get(v) === 0);
   const finish = new Float64Array(graph.n);
   let best = 0;
   for (let h = 0; h < queue.length; h++) {
@@ -454,8 +469,8 @@ function longestInWorkstream(analysis: Analysis, k: number, est: Float64Array): 
     for (let e = graph.outStart[v] as number, end = graph.outStart[v + 1] as number; e < end; e++) {
       const w = graph.outs[e] as number;
       if (graph.ws[w] !== k) continue;
-      const left = (indeg.get(w) as number) - 1;
-      indeg.set(w, left);
+      const left = (indeg[w] as number) - 1;
+      indeg[w] = left;
       if (left === 0) queue.push(w);
     }
   }
@@ -470,13 +485,16 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   const unknownOk = new Set([...(registry.invalidIds ?? [])]);
   const findings: Finding[] = [];
   let inspected = 0;
+  /** claimsOf each task (pure in the task and the registry), made once: plan stages ask again for the same tasks. */
+  const claimsCache: Array<ReturnType<typeof claimsOf> | undefined> = new Array(graph.n);
+  const claimsAt = (v: number): ReturnType<typeof claimsOf> => (claimsCache[v] ??= claimsOf(graph.tasks[v] as PlanTask, resources));
   /** Per resource: the units the given tasks claim together, who holds it and who needs it exclusively. */
   const resourceUse = (taskIds: Iterable<string>): Map<string, { units: number; exclusive: string[]; holders: string[] }> => {
     const use = new Map<string, { units: number; exclusive: string[]; holders: string[] }>();
     for (const id of taskIds) {
       const v = graph.index.get(id);
       if (v === undefined) continue;
-      for (const c of claimsOf(graph.tasks[v] as PlanTask, resources).claims) {
+      for (const c of claimsAt(v).claims) {
         const u = use.get(c.resource) ?? { units: 0, exclusive: [], holders: [] };
         u.units += c.units;
         u.holders.push(id);
@@ -492,7 +510,7 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
     const req = task.resource_requirements;
     if (!req || typeof req !== 'object' || Object.keys(req).length === 0) continue;
     inspected++;
-    const { problems } = claimsOf(task, resources);
+    const { problems } = claimsAt(v);
     for (const p of problems) {
       if (p.kind === 'unknown-resource') continue; // CONC-REG-001 reports unknown ids
       if (p.kind === 'cycle') continue;
@@ -555,7 +573,10 @@ export function checkResources(inputs: GraphRuleInputs): { findings: Finding[]; 
   for (const [name, text] of inputs.planFiles) {
     let plan: ExecutionPlanFile;
     const file = stateRel(name);
-    if (inputs.parsedFiles?.has(file)) plan = inputs.parsedFiles.get(file) as ExecutionPlanFile;
+    // Parsed once for both rules (DAG-VIEW-003 finds it in parsedFiles): a text the located parse refuses
+    // (a BOM, duplicate keys, ...) is taken as JSON.parse takes it, as it always was here.
+    const once = text.charCodeAt(0) === 0xfeff ? undefined : parsed<ExecutionPlanFile>('DAG-VIEW-003', file, text, inputs.parsedFiles).value;
+    if (once !== undefined) plan = once;
     else {
       try {
         plan = JSON.parse(text) as ExecutionPlanFile;

@@ -15,7 +15,7 @@
  * that ends failed or cancelled is not a successful run and is dropped.
  * Integration points: src/graph/files.ts (plan files), `orc-state plan|ready`,
  * the DAG-VIEW-003 rule. Events come from B2's `readEvents` (async) or the
- * rule context's 'events' array; `RunHistory.apply` also takes the few events
+ * compliance rules' shared pass over the log (apply per event); `RunHistory.apply` also takes the few events
  * of a commit so the engine's derive step never re-reads the log.
  * Dependencies: ../model.js (types only).
  */

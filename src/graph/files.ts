@@ -45,7 +45,7 @@ import { loadResourcesCached } from '../registry/cache.js';
 import { RunHistory, estimateTask } from './estimates.js';
 import { loadCachedHistory, saveCachedHistory } from './history-cache.js';
 import type { Estimate } from './estimates.js';
-import { buildGraph, formatCycle, type CycleIssue, type TaskGraph } from './graph.js';
+import { buildGraph, formatCycle, workstreamOrder, type CycleIssue, type TaskGraph } from './graph.js';
 import { estimateAll, planWorkstream, type PlanData, type PlanProblem, type ResourceLike } from './plan.js';
 import { DAG_VERSION, PLAN_VERSION } from '../core/versions.js';
 import { stateDirOf, stateRel, statePaths } from '../core/state-paths.js';
@@ -273,8 +273,8 @@ export function buildDagFile(analysis: Analysis, k: number, generatedAt: string)
   const ws = graph.workstreams[k] as string;
   const members = graph.members[k] as Int32Array;
   for (const v of members) if (graph.cyclic[v]) return null;
-  const levels = computed(analysis, k);
-  if (!levels.order || !levels.level) return null;
+  const levels = dagLevels(analysis, k);
+  if (!levels) return null;
   const level = levels.level;
   const nodes: DagNode[] = [];
   const edges: DagEdge[] = [];
@@ -330,6 +330,18 @@ type WsComputed = ReturnType<typeof planWorkstream>;
 const computedCache = new WeakMap<Analysis, Map<number, WsComputed>>();
 
 /** Plan + order of workstream k, computed once per analysis (the DAG file and the plan share the order). */
+/**
+ * Order and levels of workstream k (no member on a cycle): the ones its plan used when the plan was
+ * computed already, else Kahn alone (planWorkstream takes exactly these before scheduling, so a DAG
+ * file needs no plan); null when the workstream is not acyclic.
+ */
+function dagLevels(analysis: Analysis, k: number): { order: Int32Array; level: Int32Array } | null {
+  const planned = computedCache.get(analysis)?.get(k);
+  if (planned) return planned.order && planned.level ? { order: planned.order, level: planned.level } : null;
+  const wo = workstreamOrder(analysis.graph, k, analysis.scratch);
+  return wo.acyclic ? { order: wo.order, level: wo.level } : null;
+}
+
 function computed(analysis: Analysis, k: number): WsComputed {
   let cache = computedCache.get(analysis);
   if (!cache) {

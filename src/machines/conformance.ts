@@ -28,7 +28,8 @@ import { packageRoot } from '../paths.js';
 import type { Finding, Severity, Snapshot, TaskDefinition } from '../model.js';
 import { XMACHINES } from './build.js';
 import { DEFINITIONS, machineFile, parseMachineYaml, type MachineDefinition, type MachineKind } from './definitions.js';
-import { deriveWorkstreamStatus, fromSnapshot, invariantViolations, isFinalState } from './index.js';
+import { deriveWorkstreamStatus, fromSnapshot, invariantViolations, isFinalState, type InvariantViolation } from './index.js';
+import type { LiveState } from './types.js';
 import { isUpstreamLayout, parseUpstreamMachineYaml, upstreamDriftFindings } from './upstream-yaml.js';
 
 type FSev = Finding['severity'];
@@ -321,6 +322,28 @@ function docMentionFindings(root: string, def: MachineDefinition, requirement: s
   return out;
 }
 
+/**
+ * The live state of a snapshot and its invariant violations (every kind), made once per snapshot and set of
+ * definitions: SM-DEF-001 and SM-DEF-003 each keep the violations of their kind. null when the snapshot
+ * does not load into a live state.
+ */
+const liveCache = new WeakMap<Snapshot, WeakMap<ReadonlyMap<string, TaskDefinition>, { live: LiveState; violations: () => InvariantViolation[] } | null>>();
+function liveOf(s: Snapshot, defs: ReadonlyMap<string, TaskDefinition>): { live: LiveState; violations: () => InvariantViolation[] } | null {
+  let byDefs = liveCache.get(s);
+  if (!byDefs) liveCache.set(s, (byDefs = new WeakMap()));
+  if (byDefs.has(defs)) return byDefs.get(defs) ?? null;
+  let entry: { live: LiveState; violations: () => InvariantViolation[] } | null;
+  try {
+    const live = fromSnapshot({ ...s, tasks: s.tasks ?? [], workstreams: s.workstreams ?? [], workers: s.workers ?? [] });
+    let found: InvariantViolation[] | undefined;
+    entry = { live, violations: () => (found ??= invariantViolations(live, defs)) };
+  } catch {
+    entry = null;
+  }
+  byDefs.set(defs, entry);
+  return entry;
+}
+
 export interface SnapshotInput {
   file: string;
   snapshot: Snapshot | null;
@@ -355,14 +378,11 @@ function snapshotFindings(
     }
   });
   if (out.length) return out; // invariants are meaningless over unknown states
-  let live;
-  try {
-    live = fromSnapshot({ ...s, tasks: s.tasks ?? [], workstreams: s.workstreams ?? [], workers: s.workers ?? [] });
-  } catch {
-    return out;
-  }
+  const replayed = liveOf(s, defs);
+  if (!replayed) return out;
+  const live = replayed.live;
   if (kind !== 'workstream') {
-    for (const v of invariantViolations(live, defs)) {
+    for (const v of replayed.violations()) {
       if (v.entity_type !== kind) continue;
       const i = indexOf.get(v.entity_id) ?? 0;
       const at = locateInText(text, [arrayKey, i]);

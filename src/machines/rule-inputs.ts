@@ -4,7 +4,8 @@
  * file is read twice in one run.
  *
  * Public API (internal): snapshotRead(ctx), taskDefinitions(ctx), machineInputs(ctx).
- * Integration points: 'snapshot' -> B2's loadSnapshotFile(root); 'tasks' -> A's loadTasks(root).
+ * Integration points: 'snapshot' -> B2's loadSnapshotFile(root); 'tasks' -> A's loadTasks(root);
+ * 'tasks:definitions' -> the definitions by id, built once for SM-DEF-001..003.
  * Dependencies: ../engine/snapshot.js, ../repo/load-tasks.js, ../compliance/types.js (types).
  */
 import type { RuleContext } from '../compliance/types.js';
@@ -17,15 +18,22 @@ export function snapshotRead(ctx: RuleContext): SnapshotRead {
   return ctx.once('snapshot', () => loadSnapshotFile(ctx.root));
 }
 
-/** Task definitions by id; an unreadable tasks/ tree yields an empty map (TASK-DEF rules report it). */
+/**
+ * Task definitions by id (read-only; one map per run, memo key 'tasks:definitions'); an unreadable tasks/
+ * tree yields an empty map (TASK-DEF rules report it).
+ */
 export function taskDefinitions(ctx: RuleContext): Map<string, TaskDefinition> {
-  let set: TaskSet;
-  try {
-    set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
-  } catch {
-    return new Map();
-  }
-  return new Map([...set.tasks].map(([id, t]) => [id, t.task]));
+  return ctx.once('tasks:definitions', () => {
+    let set: TaskSet;
+    try {
+      set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
+    } catch {
+      return new Map<string, TaskDefinition>();
+    }
+    const defs = new Map<string, TaskDefinition>();
+    set.tasks.forEach((t, id) => defs.set(id, t.task));
+    return defs;
+  });
 }
 
 export function machineInputs(ctx: RuleContext): MachineCheckInputs {

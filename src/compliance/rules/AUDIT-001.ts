@@ -7,54 +7,105 @@
  * or what did it (`actor`, or `metadata.worker_id`).
  *
  * Public API (stable): rule.
- * Integration points: compliance runner; memoised load 'events'; the same
+ * Integration points: compliance runner; its visitor of the shared pass over the log
+ * (src/engine/event-pass.ts); the same
  * chain is what `orc-state why` prints (src/engine/why.ts).
- * Dependencies: ../../engine/rule-loaders.js.
+ * Dependencies: ../../engine/event-pass.js.
  */
-import type { Finding } from '../../model.js';
-import { eventsOf } from '../../engine/rule-loaders.js';
+import type { Finding, OrcEvent } from '../../model.js';
+import { visitorRule, type EventVisitor } from '../../engine/event-pass.js';
 import type { Rule } from '../types.js';
 
 const ID = 'AUDIT-001';
 const MAX_FINDINGS = 200;
+
+type Outcome = { findings: Finding[] } | { skip: string };
+
+type Located = { at: number; finding: Finding };
+
+/**
+ * The checks, event by event in one pass over the log (src/engine/event-pass.ts). "caused_by names an
+ * earlier event" is decided at the end: the pass keeps every id in log order and the events that name a
+ * cause, then (as the two loops over the log in memory did) remembers only the ids named as causes. The
+ * findings of both kinds carry their event's index and are merged back into log order (the cause first
+ * within an event), capped as the one list was.
+ */
+function visitor(): EventVisitor<Outcome> {
+  const other: Located[] = [];
+  const add = (at: number, file: string, line: number, message: string, fix: string) => {
+    if (other.length < MAX_FINDINGS) other.push({ at, finding: { requirement: ID, severity: 'error', file, line, column: 1, message, fix } });
+  };
+  let index = 0;
+  let pruned = false;
+  const ids: unknown[] = [];
+  const refs: Array<{ at: number; cause: unknown; seq: number; file: string; line: number }> = [];
+  const errorsByTask = new Map<string, number>();
+  return {
+    event(e: OrcEvent, file: string, line: number) {
+      const at = index++;
+      if (at === 0) pruned = e.seq > 1;
+      if (!pruned) {
+        ids.push(e.event_id);
+        if (e.caused_by) refs.push({ at, cause: e.caused_by, seq: e.seq, file, line });
+      }
+      const hasActor = typeof e.actor === 'string' && e.actor.length > 0;
+      const hasWorker = typeof e.metadata?.worker_id === 'string' && e.metadata.worker_id.length > 0;
+      if (!hasActor && !hasWorker) {
+        add(at, file, line, `seq ${e.seq} (${e.event} of ${e.entity_type} ${e.entity_id}) does not say who did it: no actor and no metadata.worker_id`, 'every transition goes through the engine, which records the actor (ORC_STATE_ACTOR or user@host); restore the line from a backup');
+      }
+      if (e.entity_type !== 'task') return;
+      if (typeof e.metadata?.error === 'string' && e.metadata.error.trim() !== '') {
+        errorsByTask.set(e.entity_id, (errorsByTask.get(e.entity_id) ?? 0) + 1);
+      }
+      if (e.to_state === 'failed' && !errorsByTask.get(e.entity_id)) {
+        add(at, file, line, `seq ${e.seq}: task ${e.entity_id} failed (${e.event} on ${e.trigger}) and no event of it records an error message`, 'report failures with an error: `orc-state task <id> execution_failed --error "<what went wrong>"`');
+      }
+    },
+    end(log) {
+      if (log.count === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
+      const causeFindings: Located[] = [];
+      if (refs.length > 0) {
+        // The first index of each id some event names as its cause (the 100,001-event history: 22,818 causes).
+        const causes = new Set<unknown>();
+        for (const r of refs) causes.add(r.cause);
+        const firstAt = new Map<unknown, number>();
+        for (let j = 0; j < ids.length; j++) {
+          const id = ids[j];
+          if (causes.has(id) && !firstAt.has(id)) firstAt.set(id, j);
+        }
+        for (const r of refs) {
+          const seenAt = firstAt.get(r.cause);
+          if (seenAt !== undefined && seenAt < r.at) continue;
+          causeFindings.push({
+            at: r.at,
+            finding: { requirement: ID, severity: 'error', file: r.file, line: r.line, column: 1, message: `seq ${r.seq}: caused_by ${String(r.cause)} names no earlier event in the log`, fix: 'caused_by must be the event_id of an earlier event (orc-state task ... --caused-by <event_id>)' },
+          });
+          if (causeFindings.length >= MAX_FINDINGS) break;
+        }
+      }
+      const findings: Finding[] = [];
+      let i = 0;
+      let j = 0;
+      while (findings.length < MAX_FINDINGS && (i < causeFindings.length || j < other.length)) {
+        const c = causeFindings[i];
+        const o = other[j];
+        if (c && (!o || c.at <= o.at)) {
+          findings.push(c.finding);
+          i++;
+        } else if (o) {
+          findings.push(o.finding);
+          j++;
+        }
+      }
+      return { findings };
+    },
+  };
+}
 
 export const rule: Rule = {
   id: ID,
   level: 'MUST',
   section: 'audit',
   title: 'The log explains every failure and names who did each transition',
-  async check(ctx) {
-    const log = await eventsOf(ctx);
-    if (log.events.length === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
-    const pruned = (log.events[0]?.event.seq ?? 1) > 1;
-    const findings: Finding[] = [];
-    const add = (file: string, line: number, message: string, fix: string) => {
-      if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column: 1, message, fix });
-    };
-    // Only the ids some event names as its cause need remembering: a caused_by is always one of them, so
-    // "seen before" gets the same answer from this smaller set as from every id (the 100,001-event history: 22,818 causes).
-    const causes = new Set<string>();
-    if (!pruned) for (const { event: e } of log.events) if (e.caused_by) causes.add(e.caused_by);
-    const seen = new Set<string>();
-    const errorsByTask = new Map<string, number>();
-    for (const { event: e, file, line } of log.events) {
-      if (e.caused_by && !seen.has(e.caused_by) && !pruned) {
-        add(file, line, `seq ${e.seq}: caused_by ${e.caused_by} names no earlier event in the log`, 'caused_by must be the event_id of an earlier event (orc-state task ... --caused-by <event_id>)');
-      }
-      if (causes.has(e.event_id)) seen.add(e.event_id);
-      const hasActor = typeof e.actor === 'string' && e.actor.length > 0;
-      const hasWorker = typeof e.metadata?.worker_id === 'string' && e.metadata.worker_id.length > 0;
-      if (!hasActor && !hasWorker) {
-        add(file, line, `seq ${e.seq} (${e.event} of ${e.entity_type} ${e.entity_id}) does not say who did it: no actor and no metadata.worker_id`, 'every transition goes through the engine, which records the actor (ORC_STATE_ACTOR or user@host); restore the line from a backup');
-      }
-      if (e.entity_type !== 'task') continue;
-      if (typeof e.metadata?.error === 'string' && e.metadata.error.trim() !== '') {
-        errorsByTask.set(e.entity_id, (errorsByTask.get(e.entity_id) ?? 0) + 1);
-      }
-      if (e.to_state === 'failed' && !errorsByTask.get(e.entity_id)) {
-        add(file, line, `seq ${e.seq}: task ${e.entity_id} failed (${e.event} on ${e.trigger}) and no event of it records an error message`, 'report failures with an error: `orc-state task <id> execution_failed --error "<what went wrong>"`');
-      }
-    }
-    return { findings };
-  },
+  ...visitorRule(ID, visitor),
 };

@@ -10,21 +10,37 @@
  *
  * Public API (stable): rule.
  * The document check runs in the full gate profile only (src/compliance/profile.ts).
- * Integration points: compliance runner; memoised load 'events'.
+ * Integration points: compliance runner; its visitor of the shared pass over the log
+ * (src/engine/event-pass.ts).
  * Dependencies: ../../engine/*, node:fs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Finding } from '../../model.js';
+import type { Finding, OrcEvent } from '../../model.js';
 import { MIN_RETENTION_DAYS } from '../../engine/rotate.js';
 import { startingCheckpoint } from '../../engine/replay.js';
-import { eventsOf } from '../../engine/rule-loaders.js';
+import { eventPass, wantEvents, type EventVisitor, type LogSummary } from '../../engine/event-pass.js';
 import { scanMarkdown } from '../markdown.js';
 import type { Rule } from '../types.js';
 import { LOG_FILE, stateRel } from '../../core/state-paths.js';
 
 const ID = 'AUDIT-002';
 const DOC = 'docs/operations/AUDIT_RETENTION.md';
+
+type Range = { first: number; last: number };
+
+/** Seq range per file as read (repeated seqs were skipped and are reported by STATE-OBS-002), in the shared pass. */
+function seqRanges(): EventVisitor<{ log: LogSummary; ranges: Map<string, Range> }> {
+  const ranges = new Map<string, Range>();
+  return {
+    event(event: OrcEvent, file: string) {
+      const r = ranges.get(file);
+      if (!r) ranges.set(file, { first: event.seq, last: event.seq });
+      else r.last = event.seq;
+    },
+    end: (log) => ({ log, ranges }),
+  };
+}
 
 function checkDoc(root: string, findings: Finding[]): void {
   const abs = join(root, DOC);
@@ -52,22 +68,18 @@ export const rule: Rule = {
   section: 'audit',
   documents: `the retention document ${DOC}`,
   title: 'Events kept at least 90 days; rotation documented; archives queryable',
+  prepare(ctx) {
+    wantEvents(ctx, ID, seqRanges);
+  },
   async check(ctx) {
     const findings: Finding[] = [];
     if (ctx.profile !== 'runtime') checkDoc(ctx.root, findings);
-    const log = await eventsOf(ctx);
+    const { log, ranges } = await eventPass(ctx, ID, seqRanges);
     const archives = log.sources.filter((s) => s.gzip);
     for (const p of log.problems) {
       if (archives.some((a) => a.file === p.file) && (p.kind === 'corrupt' || p.kind === 'gap')) {
         findings.push({ requirement: ID, severity: 'error', file: p.file, line: p.line, column: 1, message: `archive: ${p.message}`, fix: 'restore the archive from a backup; archives are written once by `orc-state log rotate` and never edited' });
       }
-    }
-    // Seq range per file as read (repeated seqs were skipped and are reported by STATE-OBS-002).
-    const ranges = new Map<string, { first: number; last: number }>();
-    for (const { event, file } of log.events) {
-      const r = ranges.get(file);
-      if (!r) ranges.set(file, { first: event.seq, last: event.seq });
-      else r.last = event.seq;
     }
     for (const a of archives) {
       const r = ranges.get(a.file);
@@ -94,7 +106,7 @@ export const rule: Rule = {
     if (lastArchive?.lastSeq !== undefined && liveRange && liveRange.first !== lastArchive.lastSeq + 1) {
       findings.push({ requirement: ID, severity: 'error', file: live?.file ?? stateRel(LOG_FILE), line: 1, column: 1, message: `the live log starts at seq ${liveRange.first} but the newest archive ends at ${lastArchive.lastSeq}`, fix: 'the seq must continue across rotation; restore the missing events' });
     }
-    const firstEvent = log.events[0];
+    const firstEvent = log.first;
     if (firstEvent && firstEvent.event.seq > 1) {
       const firstSeq = firstEvent.event.seq;
       let checkpoint = null;

@@ -12,7 +12,7 @@
  * Integration points: discovered by the compliance runner (src/graph/checks.ts does the work).
  * Dependencies: ../../graph/checks.js, ../types.js.
  */
-import { checkResources, graphRuleInputs } from '../../graph/checks.js';
+import { checkResources, graphRuleInputs, prepareGraphInputs } from '../../graph/checks.js';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -20,6 +20,7 @@ export const rule: Rule = {
   level: 'MUST',
   section: 'dag',
   title: 'Plans honour resource claims; impossible claims are reported',
+  prepare: prepareGraphInputs,
   async check(ctx) {
     const inputs = await graphRuleInputs(ctx);
     if ('skip' in inputs) return inputs;

@@ -8,10 +8,11 @@
  *
  * Public API (stable): rule.
  * Integration points: discovered by the compliance runner; memo keys
- * 'tasks', 'resources', 'snapshot', 'events' (via src/graph/checks.ts).
+ * 'tasks', 'resources', 'snapshot' and the run history from the shared pass
+ * over the event log (via src/graph/checks.ts; Rule.prepare registers it).
  * Dependencies: ../../graph/checks.js, ../types.js.
  */
-import { checkDagFreshness, graphRuleInputs, regenerate } from '../../graph/checks.js';
+import { checkDagFreshness, graphRuleInputs, prepareGraphInputs, regenerate } from '../../graph/checks.js';
 import { existsSync } from 'node:fs';
 import type { Rule } from '../types.js';
 
@@ -21,6 +22,7 @@ export const rule: Rule = {
   section: 'dag',
   title: 'A fresh, acyclic DAG file per workstream',
   fixable: true,
+  prepare: prepareGraphInputs,
   async check(ctx) {
     const inputs = await graphRuleInputs(ctx);
     if ('skip' in inputs) return inputs;

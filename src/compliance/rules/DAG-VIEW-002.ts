@@ -10,7 +10,7 @@
  * Integration points: discovered by the compliance runner (src/graph/checks.ts does the work).
  * Dependencies: ../../graph/checks.js, ../types.js.
  */
-import { checkDagFiles, graphRuleInputs } from '../../graph/checks.js';
+import { checkDagFiles, graphRuleInputs, prepareGraphInputs } from '../../graph/checks.js';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -18,6 +18,7 @@ export const rule: Rule = {
   level: 'MUST',
   section: 'dag',
   title: 'DAG files follow the DAG schema with a valid topological order',
+  prepare: prepareGraphInputs,
   async check(ctx) {
     const inputs = await graphRuleInputs(ctx);
     if ('skip' in inputs) return inputs;

@@ -10,7 +10,7 @@
  * Integration points: discovered by the compliance runner (src/graph/checks.ts does the work).
  * Dependencies: ../../graph/checks.js, ../types.js.
  */
-import { checkPlanFiles, graphRuleInputs } from '../../graph/checks.js';
+import { checkPlanFiles, graphRuleInputs, prepareGraphInputs } from '../../graph/checks.js';
 import { existsSync } from 'node:fs';
 import type { Rule } from '../types.js';
 
@@ -19,6 +19,7 @@ export const rule: Rule = {
   level: 'MUST',
   section: 'dag',
   title: 'Execution plans: stages, dependencies respected, longest critical path',
+  prepare: prepareGraphInputs,
   async check(ctx) {
     const inputs = await graphRuleInputs(ctx);
     if ('skip' in inputs) return inputs;

@@ -9,20 +9,22 @@
  *
  * Public API (stable): rule, checkSchemaPair(...), expectedKindFor(fileName).
  * Integration points: discovered by the compliance runner; shares
- * ctx.once('tasks'|'snapshot'|'events') with the TASK-DEF and STATE-OBS rules.
+ * ctx.once('tasks'|'snapshot') with the TASK-DEF and STATE-OBS rules and the
+ * pass over the event log (src/engine/event-pass.ts) with the STATE-OBS/AUDIT rules.
  * Dependencies: ../../repo/load-tasks.js, ../../engine/snapshot.js,
- * ../../engine/log.js, ../../schema/registry.js, ../../io/located-json.js,
+ * ../../engine/event-pass.js, ../../engine/rule-loaders.js (parsedDerivedFiles), ../../schema/registry.js, ../../io/located-json.js,
  * ../fix/index.js, node:fs, node:path.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import type { Finding } from '../../model.js';
+import type { Finding, OrcEvent } from '../../model.js';
 import { loadTasks } from '../../repo/load-tasks.js';
 import { loadSnapshotFile } from '../../engine/snapshot.js';
-import { readLocatedEvents } from '../../engine/log.js';
+import { eventPass, wantEvents, type EventVisitor } from '../../engine/event-pass.js';
 import { knownVersions, schemaId } from '../../schema/registry.js';
 import { locateInText } from '../../io/located-json.js';
 import { listTaskFiles } from '../fix/index.js';
+import { parsedDerivedFiles } from '../../engine/rule-loaders.js';
 import type { Rule } from '../types.js';
 import { stateDirOf, stateRel } from '../../core/state-paths.js';
 
@@ -104,12 +106,44 @@ function textWhere(text: string): Where {
   return (key) => (key ? locateInText(text, [key]) : { line: 1, column: 1 });
 }
 
+/** Events whose schema pair is not a known one: their problems, with the event's index in the log. */
+interface EventPairs {
+  count: number;
+  groups: Array<{ index: number; problems: Finding[] }>;
+}
+
+function eventPairs(): EventVisitor<EventPairs> {
+  const eventUrls = new Map(knownVersions('event').map((v) => [v, schemaId('event', v)]));
+  const groups: EventPairs['groups'] = [];
+  let index = 0;
+  let collected = 0;
+  return {
+    event(event: OrcEvent, file: string, line: number) {
+      const i = index++;
+      // Past 5,000 findings the rule's loop has stopped whatever came before it.
+      if (collected > 5000) return;
+      const known = eventUrls.get(event.schema_version);
+      const url = (event as unknown as { schema_url?: unknown }).schema_url;
+      if (known !== undefined && (url === undefined || url === known)) return;
+      const where: Where = () => ({ line, column: 1 });
+      const problems = checkSchemaPair(file, event as unknown as Record<string, unknown>, 'event', where, { urlOptional: true, what: `event seq ${event.seq}` });
+      if (problems.length === 0) return;
+      groups.push({ index: i, problems });
+      collected += problems.length;
+    },
+    end: (log) => ({ count: log.count, groups }),
+  };
+}
+
 export const rule: Rule = {
   id: RID,
   level: 'MUST',
   section: 'state',
   title: 'Engine files carry schema_version and schema_url',
   fixable: true,
+  prepare(ctx) {
+    wantEvents(ctx, RID, eventPairs);
+  },
   async check(ctx) {
     const findings: Finding[] = [];
     let inspected = 0;
@@ -147,8 +181,10 @@ export const rule: Rule = {
       findings.push(...checkSchemaPair(file, value as Record<string, unknown>, 'task', textWhere(text), { what: `task file ${file}`, fixable: true }));
     }
 
-    // .state/: the snapshot from the shared load, the other JSON files read here.
+    // .state/: the snapshot from the shared load, DAG/plan files the graph rules parsed already, the others read here.
     const stateDir = stateDirOf(ctx.root);
+    // Under --fix DAG-VIEW-001 may have rewritten them since they were parsed: read them again then.
+    const derived = ctx.fix ? new Map<string, unknown>() : parsedDerivedFiles(ctx);
     let names: string[] = [];
     try {
       names = readdirSync(stateDir).sort();
@@ -165,31 +201,42 @@ export const rule: Rule = {
         findings.push(...checkSchemaPair(file, snap.snapshot as unknown as Record<string, unknown>, 'snapshot', textWhere(snap.text), { what: file }));
         continue;
       }
-      let text: string;
+      let where: Where;
       let value: unknown;
-      try {
-        text = readFileSync(join(stateDir, name), 'utf8');
-        value = JSON.parse(text);
-      } catch {
-        continue; // not a regular readable JSON file: the owning rule reports it
+      if (derived.has(file)) {
+        // Parsed already by the DAG/plan rules (JSON.parse of the same text): the text is read only to locate a finding.
+        value = derived.get(file);
+        let text: string | undefined;
+        where = (key) => {
+          text ??= readFileSync(join(stateDir, name), 'utf8');
+          return textWhere(text)(key);
+        };
+      } else {
+        let text: string;
+        try {
+          text = readFileSync(join(stateDir, name), 'utf8');
+          value = JSON.parse(text);
+        } catch {
+          continue; // not a regular readable JSON file: the owning rule reports it
+        }
+        where = textWhere(text);
       }
       if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
       inspected++;
-      findings.push(...checkSchemaPair(file, value as Record<string, unknown>, expectedKindFor(name), textWhere(text), { what: file }));
+      findings.push(...checkSchemaPair(file, value as Record<string, unknown>, expectedKindFor(name), where, { what: file }));
     }
 
-    // The event log (archives and live log), shared with the STATE-OBS/AUDIT rules.
-    const log = await ctx.once('events', () => readLocatedEvents(ctx.root));
-    const eventUrls = new Map(knownVersions('event').map((v) => [v, schemaId('event', v)]));
-    for (const { event, file, line } of log.events) {
-      inspected++;
-      const known = eventUrls.get(event.schema_version);
-      const url = (event as unknown as { schema_url?: unknown }).schema_url;
-      if (known !== undefined && (url === undefined || url === known)) continue;
-      const where: Where = () => ({ line, column: 1 });
-      const problems = checkSchemaPair(file, event as unknown as Record<string, unknown>, 'event', where, { urlOptional: true, what: `event seq ${event.seq}` });
-      findings.push(...problems);
-      if (findings.length > 5000) break;
+    // The event log (archives and live log), read in the pass shared with the STATE-OBS/AUDIT rules.
+    const events = await eventPass(ctx, RID, eventPairs);
+    inspected += events.count;
+    // As one loop over the events that stops after the event taking the findings over 5,000.
+    if (findings.length > 5000) {
+      if (events.groups[0]?.index === 0) findings.push(...events.groups[0].problems);
+    } else {
+      for (const g of events.groups) {
+        findings.push(...g.problems);
+        if (findings.length > 5000) break;
+      }
     }
 
     if (inspected === 0) return { skip: 'no task files, no .state/ files and no events to inspect' };

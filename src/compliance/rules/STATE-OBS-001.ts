@@ -12,18 +12,31 @@
  * marks orphans).
  *
  * Public API (stable): rule.
- * Integration points: compliance runner (discovered); memoised loads 'snapshot', 'tasks', 'events'.
- * Dependencies: ../../engine/rule-loaders.js, ../../engine/commit.js (syncDefinitions).
+ * Integration points: compliance runner (discovered); memoised loads 'snapshot', 'tasks'; the
+ * registered statuses from its visitor of the shared pass over the log (src/engine/event-pass.ts).
+ * Dependencies: ../../engine/rule-loaders.js, ../../engine/event-pass.js, ../../engine/commit.js (syncDefinitions).
  */
 import { existsSync } from 'node:fs';
 import type { Finding, TaskState } from '../../model.js';
 import type { TaskSet } from '../../repo/load-tasks.js';
 import { syncDefinitions } from '../../engine/commit.js';
 import { statePaths } from '../../engine/paths.js';
-import { eventsOf, locator, snapshotOf, tasksOf } from '../../engine/rule-loaders.js';
+import { locator, snapshotOf, tasksOf } from '../../engine/rule-loaders.js';
+import { eventPass, wantEvents, type EventVisitor } from '../../engine/event-pass.js';
 import type { Rule } from '../types.js';
 
 const ID = 'STATE-OBS-001';
+
+/** Task id → the status its task_created event registered (the last such event wins). */
+function registeredStatuses(): EventVisitor<Map<string, string>> {
+  const registered = new Map<string, string>();
+  return {
+    event(event) {
+      if (event.entity_type === 'task' && event.trigger === 'task_created' && event.to_state) registered.set(event.entity_id, event.to_state);
+    },
+    end: () => registered,
+  };
+}
 
 export const rule: Rule = {
   id: ID,
@@ -31,6 +44,9 @@ export const rule: Rule = {
   section: 'state',
   title: '.state/current.json holds the complete current state',
   fixable: true,
+  prepare(ctx) {
+    wantEvents(ctx, ID, registeredStatuses);
+  },
   async check(ctx) {
     const snap = snapshotOf(ctx);
     const tasks = tasksOf(ctx);
@@ -94,10 +110,7 @@ async function statusDisagreements(ctx: Parameters<Rule['check']>[0], stateTasks
     return now !== undefined && now !== lt.task.status;
   });
   if (suspects.length === 0) return [];
-  const registered = new Map<string, string>();
-  for (const { event } of (await eventsOf(ctx)).events) {
-    if (event.entity_type === 'task' && event.trigger === 'task_created' && event.to_state) registered.set(event.entity_id, event.to_state);
-  }
+  const registered = await eventPass(ctx, ID, registeredStatuses);
   const findings: Finding[] = [];
   for (const lt of suspects) {
     const id = lt.task.task_id;

@@ -9,26 +9,63 @@
  * interrupted commit, STATE-OBS-003 — are applied first).
  *
  * Public API (stable): rule.
- * Integration points: compliance runner; memoised loads 'events', 'snapshot'.
+ * Integration points: compliance runner; memoised load 'snapshot'; replays in the shared
+ * pass over the log (src/engine/event-pass.ts).
  * Dependencies: ../../engine/*, ../../machines/index.js.
  */
-import type { Finding } from '../../model.js';
-import { applyEvent, emptyState, fromSnapshot } from '../../machines/index.js';
+import type { Finding, OrcEvent } from '../../model.js';
+import { applyEvent, emptyState, fromSnapshot, type LiveState } from '../../machines/index.js';
 import { compareWithReplay, describeDifference } from '../../engine/compare.js';
 import { startingCheckpoint } from '../../engine/replay.js';
-import { eventsOf, locator, snapshotOf } from '../../engine/rule-loaders.js';
+import { locator, snapshotOf } from '../../engine/rule-loaders.js';
+import { eventPass, wantEvents, type EventVisitor, type LogSummary } from '../../engine/event-pass.js';
 import type { Rule } from '../types.js';
 import { LOG_FILE, stateRel } from '../../core/state-paths.js';
 
 const ID = 'STATE-OBS-002';
+
+interface Replay {
+  log: LogSummary;
+  /** The replayed state; null when the log held no event (the checkpoint is then read by the rule). */
+  state: LiveState | null;
+  /** Where replay stopped, if it did. */
+  stopped: Finding | null;
+}
+
+/** Replay event by event in the one pass over the log (src/engine/event-pass.ts), from empty or the prune checkpoint. */
+function visitor(root: string): () => EventVisitor<Replay> {
+  return () => {
+    let state: LiveState | null = null;
+    let stopped: Finding | null = null;
+    return {
+      event(event: OrcEvent, file: string, line: number) {
+        if (stopped) return;
+        if (!state) {
+          const checkpoint = startingCheckpoint(root);
+          state = checkpoint ? fromSnapshot(checkpoint) : emptyState();
+        }
+        try {
+          applyEvent(state, event);
+        } catch (error) {
+          stopped = { requirement: ID, severity: 'error', file, line, column: 1, message: `replay stops at seq ${event.seq}: ${(error as Error).message}`, fix: 'the log contradicts itself here; inspect the entity with `orc-state why` and restore the log from a backup' };
+        }
+      },
+      end: (log) => ({ log, state, stopped }),
+    };
+  };
+}
 
 export const rule: Rule = {
   id: ID,
   level: 'MUST',
   section: 'state',
   title: 'The event log is append-only, ordered, and replays to current.json',
+  prepare(ctx) {
+    wantEvents(ctx, ID, visitor(ctx.root));
+  },
   async check(ctx) {
-    const log = await eventsOf(ctx);
+    const replay = await eventPass(ctx, ID, visitor(ctx.root));
+    const log = replay.log;
     const snap = snapshotOf(ctx);
     if (log.sources.length === 0) {
       if (snap.snapshot && snap.snapshot.last_seq > 0) {
@@ -44,19 +81,14 @@ export const rule: Rule = {
         findings.push({ requirement: ID, severity: 'error', file: p.file, line: p.line, column: 1, message: p.message, fix: p.kind === 'corrupt' ? 'restore the line from version control or a backup; it is never deleted automatically' : 'events are missing or repeated: restore the log from a backup (`orc-state doctor` shows the details)' });
       }
     }
-    // Replay.
-    const checkpoint = startingCheckpoint(ctx.root);
-    const state = checkpoint ? fromSnapshot(checkpoint) : emptyState();
-    let replayed = true;
-    for (const { event, file, line } of log.events) {
-      try {
-        applyEvent(state, event);
-      } catch (error) {
-        replayed = false;
-        findings.push({ requirement: ID, severity: 'error', file, line, column: 1, message: `replay stops at seq ${event.seq}: ${(error as Error).message}`, fix: 'the log contradicts itself here; inspect the entity with `orc-state why` and restore the log from a backup' });
-        break;
-      }
+    // Replay (done during the pass; an empty log replays to the checkpoint or the empty state).
+    let state = replay.state;
+    if (!state) {
+      const checkpoint = startingCheckpoint(ctx.root);
+      state = checkpoint ? fromSnapshot(checkpoint) : emptyState();
     }
+    const replayed = replay.stopped === null;
+    if (replay.stopped) findings.push(replay.stopped);
     const s = snap.snapshot;
     if (replayed && s) {
       if (s.last_seq > state.last_seq) {

@@ -8,7 +8,8 @@
  * error. Fixable: `--fix` runs `orc-state doctor --repair` and reports each repair.
  *
  * Public API (stable): rule.
- * Integration points: compliance runner; memoised loads 'snapshot', 'events'.
+ * Integration points: compliance runner; memoised load 'snapshot'; the log's summary from the
+ * shared pass over it (src/engine/event-pass.ts).
  * Dependencies: ../../engine/*, ../../io/atomic-write.js.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -17,7 +18,8 @@ import type { Finding } from '../../model.js';
 import { isTempFileName } from '../../io/atomic-write.js';
 import { doctor } from '../../engine/doctor.js';
 import { rel, statePaths } from '../../engine/paths.js';
-import { eventsOf, snapshotOf } from '../../engine/rule-loaders.js';
+import { snapshotOf } from '../../engine/rule-loaders.js';
+import { logSummary, wantLogSummary } from '../../engine/event-pass.js';
 import type { Rule } from '../types.js';
 import { STATE_DIR } from '../../core/state-paths.js';
 
@@ -29,6 +31,9 @@ export const rule: Rule = {
   section: 'state',
   title: 'Snapshot written atomically before the event is appended',
   fixable: true,
+  prepare(ctx) {
+    wantLogSummary(ctx);
+  },
   async check(ctx) {
     const paths = statePaths(ctx.root);
     if (!existsSync(paths.stateDir)) return { skip: 'no .state/ directory' };
@@ -42,10 +47,10 @@ export const rule: Rule = {
       }
     }
     const snap = snapshotOf(ctx);
-    const log = await eventsOf(ctx);
+    const log = await logSummary(ctx);
     const s = snap.snapshot;
     if (s) {
-      const last = log.events.length ? (log.events[log.events.length - 1]?.event.seq ?? 0) : 0;
+      const last = log.last?.event.seq ?? 0;
       if (s.last_seq > last) {
         const covered = (s.last_events ?? []).filter((e) => e.seq > last).length === s.last_seq - last;
         findings.push({
@@ -62,7 +67,7 @@ export const rule: Rule = {
       } else if (s.last_seq < last) {
         findings.push({ requirement: ID, severity: 'error', file: snap.file, line: 1, column: 1, message: `current.json is at seq ${s.last_seq} but the log already ends at seq ${last}: the snapshot is behind`, fix: 'run `orc-state doctor --repair` to rebuild current.json from the log' });
       }
-    } else if (!snap.exists && log.events.length === 0 && findings.length === 0) {
+    } else if (!snap.exists && log.count === 0 && findings.length === 0) {
       return { skip: 'no snapshot and no events' };
     }
     if (ctx.fix && findings.some((f) => f.severity !== 'notice')) {

@@ -9,14 +9,14 @@
  * creation, which must come first).
  *
  * Public API (stable): rule.
- * Integration points: compliance runner; memoised load 'events'.
- * Dependencies: ../../machines/index.js (MACHINES definitions), ../../engine/event-schema.js, ../../engine/rule-loaders.js.
+ * Integration points: compliance runner; its visitor of the shared pass over the log (src/engine/event-pass.ts).
+ * Dependencies: ../../machines/index.js (MACHINES definitions), ../../engine/event-schema.js, ../../engine/event-pass.js.
  */
 import type { Finding, OrcEvent } from '../../model.js';
 import { DEFINITIONS, type MachineKind } from '../../machines/index.js';
 import { checkEventSchema } from '../../engine/event-schema.js';
 import { locateInText } from '../../io/located-json.js';
-import { eventsOf } from '../../engine/rule-loaders.js';
+import { visitorRule, type EventVisitor } from '../../engine/event-pass.js';
 import type { Rule } from '../types.js';
 
 const ID = 'STATE-OBS-004';
@@ -66,22 +66,28 @@ function expected(kind: MachineKind, e: OrcEvent): Edge | 'unknown' {
   return index.nested.get(`${e.from_state}`)?.get(`${e.trigger}`)?.get(`${e.to_state}`) ?? 'unknown';
 }
 
-export const rule: Rule = {
-  id: ID,
-  level: 'MUST',
-  section: 'state',
-  title: 'Events follow the event schema, severities and per-entity state chains',
-  async check(ctx) {
-    const log = await eventsOf(ctx);
-    if (log.events.length === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
-    const findings: Finding[] = [];
-    /** Per machine kind: entity id → the to_state of its last event. */
-    const lastState = new Map<MachineKind, Map<string, string | null>>();
-    let located = 0;
-    const add = (file: string, line: number, column: number, message: string, fix: string) => {
-      if (findings.length < MAX_FINDINGS) findings.push({ requirement: ID, severity: 'error', file, line, column, message, fix });
-    };
-    for (const { event: e, file, line } of log.events) {
+type Outcome = { findings: Finding[] } | { skip: string };
+
+/**
+ * The checks, event by event in one pass over the log (src/engine/event-pass.ts). "Never created" is only a
+ * finding when the log read without problems and starts at seq 1; problems are known at the end of the pass,
+ * so the findings are kept both ways (each list capped as the one list was) and one is chosen at the end.
+ */
+function visitor(): EventVisitor<Outcome> {
+  /** Findings if "never created" counts (a clean log from seq 1), and if it does not. */
+  const withCreation: Finding[] = [];
+  const without: Finding[] = [];
+  /** Per machine kind: entity id → the to_state of its last event. */
+  const lastState = new Map<MachineKind, Map<string, string | null>>();
+  let located = 0;
+  let firstSeq: number | undefined;
+  const add = (file: string, line: number, column: number, message: string, fix: string, onlyWhenCreationCounts = false) => {
+    if (withCreation.length < MAX_FINDINGS) withCreation.push({ requirement: ID, severity: 'error', file, line, column, message, fix });
+    if (!onlyWhenCreationCounts && without.length < MAX_FINDINGS) without.push({ requirement: ID, severity: 'error', file, line, column, message, fix });
+  };
+  return {
+    event(e: OrcEvent, file: string, line: number) {
+      if (firstSeq === undefined) firstSeq = e.seq;
       const check = checkEventSchema(e);
       if (!check.ok && check.version === null) {
         add(file, line, 1, `seq ${e.seq}: schema_version ${JSON.stringify(e.schema_version)} is not a known event schema (${check.known.join(', ')})`, 'events are written by the engine; a changed log format needs a migration (AUDIT-002)');
@@ -95,9 +101,9 @@ export const rule: Rule = {
           add(file, line, column, `seq ${e.seq}: ${err.instancePath || '(event)'} ${err.message ?? 'is invalid'}`, 'events are written by the engine only; restore the line from a backup');
         }
       }
-      if (e.entity_type === 'system') continue;
+      if (e.entity_type === 'system') return;
       const kind = e.entity_type as MachineKind;
-      if (!DEFINITIONS[kind]) continue; // schema error reported above
+      if (!DEFINITIONS[kind]) return; // schema error reported above
       let chain = lastState.get(kind);
       if (!chain) lastState.set(kind, (chain = new Map()));
       const key = `${e.entity_id}`;
@@ -111,13 +117,24 @@ export const rule: Rule = {
       if (chain.has(key)) {
         const prev = chain.get(key) ?? null;
         if (e.from_state !== prev) add(file, line, 1, `seq ${e.seq}: ${kind} ${e.entity_id} moves from ${e.from_state ?? 'null'} but its previous event left it ${prev ?? 'null'}`, 'the per-entity chain is broken: events are missing or were edited; restore the log from a backup');
-      } else if (e.from_state !== null && log.problems.length === 0 && !isPrunedStart(log.events[0]?.event.seq)) {
-        add(file, line, 1, `seq ${e.seq}: first event of ${kind} ${e.entity_id} moves from ${e.from_state}, but it was never created`, 'the creation event is missing from the log');
+      } else if (e.from_state !== null) {
+        add(file, line, 1, `seq ${e.seq}: first event of ${kind} ${e.entity_id} moves from ${e.from_state}, but it was never created`, 'the creation event is missing from the log', true);
       }
       chain.set(key, e.to_state);
-    }
-    return { findings };
-  },
+    },
+    end(log) {
+      if (log.count === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
+      return { findings: log.problems.length === 0 && !isPrunedStart(firstSeq) ? withCreation : without };
+    },
+  };
+}
+
+export const rule: Rule = {
+  id: ID,
+  level: 'MUST',
+  section: 'state',
+  title: 'Events follow the event schema, severities and per-entity state chains',
+  ...visitorRule(ID, visitor),
 };
 
 /** After `log prune`, entities may have been created in pruned archives. */
