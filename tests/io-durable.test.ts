@@ -11,10 +11,18 @@ import { OrcError } from '../src/errors.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'orc-io-'));
 
+/** Lines read in 7-byte chunks; the streamed and the synchronous reads must give the same batches and torn tail. */
 async function collect(path: string, gzip = false, onTorn?: (t: string, l: number) => void): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of readLineBatches(path, { gzip, chunkBytes: 7, ...(onTorn ? { onTorn } : {}) })) out.push(...b.lines);
-  return out;
+  const read = async (sync: boolean) => {
+    const batches: Array<{ lines: string[]; firstLine: number }> = [];
+    const torn: Array<[string, number]> = [];
+    for await (const b of readLineBatches(path, { gzip, chunkBytes: 7, sync, onTorn: (t, l) => torn.push([t, l]) })) batches.push(b);
+    return { batches, torn };
+  };
+  const streamed = await read(false);
+  expect(await read(true)).toEqual(streamed);
+  for (const [t, l] of streamed.torn) onTorn?.(t, l);
+  return streamed.batches.flatMap((b) => b.lines);
 }
 
 describe('writeFileDurable', () => {

@@ -104,7 +104,7 @@ async function runPass(root: string, pending: Array<[string, Start]>): Promise<M
   let lastFile = '';
   let lastLine = 0;
   try {
-    for await (const batch of eventBatches(root, { mode: 'collect', withLines: true, onProblem: (p) => problems.push(p) })) {
+    for await (const batch of eventBatches(root, { mode: 'collect', withLines: true, syncReads: true, onProblem: (p) => problems.push(p) })) {
       const { events, file } = batch;
       const lines = batch.lines as number[];
       const n = events.length;

@@ -71,6 +71,8 @@ export interface ReadOptions {
    * Default: the prune checkpoint's seq when older archives were pruned, else 0.
    */
   baseSeq?: number;
+  /** Read plain log files with synchronous calls (a one-shot reader that would only sit idle awaiting each chunk). */
+  syncReads?: boolean;
 }
 
 /**
@@ -143,7 +145,7 @@ export async function* eventBatches(root: string, opts: ReadOptions = {}): Async
     };
     let lastLine = 0;
     try {
-      for await (const batch of readLineBatches(source.abs, { gzip: source.gzip, onTorn: torn, chunkBytes: CHUNK_BYTES })) {
+      for await (const batch of readLineBatches(source.abs, { gzip: source.gzip, onTorn: torn, chunkBytes: CHUNK_BYTES, sync: opts.syncReads === true })) {
         lastLine = batch.firstLine + batch.lines.length - 1;
         let events: OrcEvent[] = [];
         let lines: number[] | undefined = opts.withLines ? [] : undefined;

@@ -5,7 +5,7 @@
  * Public API:
  *   - appendDurable(path, text): Promise<void>            (stable) one write loop + fdatasync; dir fsync on create
  *   - appendDurableSync(path, text): void                  (stable)
- *   - readLineBatches(path, opts): AsyncGenerator<LineBatch> (stable) complete lines in batches, 1-based numbers
+ *   - readLineBatches(path, opts): AsyncGenerator<LineBatch> (stable) complete lines in batches, 1-based numbers (opts.sync: synchronous reads of a plain file)
  *   - inspectTail(path): TailInfo                          (stable) size, torn bytes after the last newline, last complete line
  *   - repairTornTail(path, recoveredDir): Promise<TornRepair | null> (stable) writers only, under the lock
  *   - readTailLines(path, maxBytes): string[]              (stable) the last complete lines within maxBytes
@@ -93,29 +93,67 @@ export interface ReadLinesOptions {
   chunkBytes?: number;
   /** Called with the torn tail (bytes after the last newline), if any. */
   onTorn?: (text: string, line: number) => void;
+  /** Read with synchronous calls (plain files only; gzip archives still stream): see readLineBatchesSync. */
+  sync?: boolean;
+}
+
+/** Cuts decoded chunks into complete lines, numbered from 1; what is left after the last newline waits for the next chunk. */
+class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private rest = '';
+  private lineNo = 1;
+  push(chunk: Buffer): LineBatch | undefined {
+    const parts = (this.rest + this.decoder.write(chunk)).split('\n');
+    this.rest = parts.pop() ?? '';
+    if (parts.length === 0) return undefined;
+    const batch = { lines: parts, firstLine: this.lineNo };
+    this.lineNo += parts.length;
+    return batch;
+  }
+  /** The torn tail (bytes after the last newline), if any, to onTorn. */
+  end(onTorn: ReadLinesOptions['onTorn']): void {
+    this.rest += this.decoder.end();
+    if (this.rest.length) onTorn?.(this.rest, this.lineNo);
+  }
 }
 
 /** Stream complete lines in batches (one batch per chunk): memory stays flat in file size. */
 export async function* readLineBatches(path: string, opts: ReadLinesOptions = {}): AsyncGenerator<LineBatch> {
+  if (opts.sync && !opts.gzip) {
+    yield* readLineBatchesSync(path, opts);
+    return;
+  }
   const raw = createReadStream(path, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
   const source: AsyncIterable<Buffer> = opts.gzip ? raw.pipe(createGunzip()) : raw;
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let lineNo = 1;
+  const lines = new LineSplitter();
   try {
     for await (const chunk of source) {
-      const text = rest + decoder.write(chunk);
-      const parts = text.split('\n');
-      rest = parts.pop() ?? '';
-      if (parts.length) {
-        yield { lines: parts, firstLine: lineNo };
-        lineNo += parts.length;
-      }
+      const batch = lines.push(chunk);
+      if (batch) yield batch;
     }
-    rest += decoder.end();
-    if (rest.length) opts.onTorn?.(rest, lineNo);
+    lines.end(opts.onTorn);
   } finally {
     raw.destroy();
+  }
+}
+
+/**
+ * readLineBatches with synchronous chunk reads, for a one-shot reader with nothing else to do while it waits
+ * (validate --compliance): each awaited read of a stream is time its main thread sits idle (~100 ms over a
+ * 100,000-event log in 64 KiB chunks). Same batches, line numbers and torn tail.
+ */
+function* readLineBatchesSync(path: string, opts: ReadLinesOptions): Generator<LineBatch> {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(opts.chunkBytes ?? 1 << 20);
+  const lines = new LineSplitter();
+  try {
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
+      const batch = lines.push(buf.subarray(0, n));
+      if (batch) yield batch;
+    }
+    lines.end(opts.onTorn);
+  } finally {
+    closeSync(fd);
   }
 }
 
