@@ -29,7 +29,7 @@
  * Integration points: ./loop.ts; the output is written to .state/outputs/ like executeTask.
  * Dependencies: node:fs, node:util, node:path, ../runner/*, ../engine/paths.js, ../model.js.
  */
-import { appendFileSync, createWriteStream, existsSync, realpathSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, realpathSync, type WriteStream } from 'node:fs';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -42,11 +42,25 @@ import { ShellWorker } from '../runner/shell.js';
 import { validateWorkerOutput, workerOutputPath } from '../runner/output.js';
 import type { Worker, WorkerOutput } from '../runner/types.js';
 
-// The callback forms, promisified: about half the CPU of node:fs/promises' (FileHandle) forms per
-// file here (~45 vs ~80 µs for a small writeFile), and an attempt makes three of these calls.
+// An attempt's creates (log directory, log, worker output) run on the threadpool: a create can wait
+// for the journal behind the commit path's fsyncs, and costs up to a millisecond of CPU on a file
+// system that skips recently deleted inodes (ext4 without a journal). What follows a create (small
+// writes to the open file, its close) is synchronous: every threadpool round trip costs CPU and a
+// wake-up (a small fs/promises writeFile here: ~80 µs; the promisified callback form ~45; sync ~10).
 const mkdir = promisify(fs.mkdir);
-const appendFile = promisify(fs.appendFile);
-const writeFile = promisify(fs.writeFile);
+const open = promisify(fs.open);
+
+/** Create (or truncate, or append to) a file off the event loop, then write `text` into it synchronously; the fd stays open. */
+async function openAndWrite(path: string, flags: 'a' | 'w', text: string): Promise<number> {
+  const fd = await open(path, flags);
+  try {
+    if (text) fs.writeFileSync(fd, text);
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
 
 export type AdapterType = 'shell' | 'aider' | 'claude';
 
@@ -149,9 +163,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   // Node. The others stream through onOutput into a write stream, as does anyone watching the output.
   const direct = adapter.logsDirectly === true && !spec.onOutput;
   let log: WriteStream | null = null;
-  // Off the event loop, and not in the spawner, where it would delay every spawn behind it: creating a
-  // directory or a file waits for the journal behind the commit path's fsyncs, and can cost a millisecond
-  // of CPU on a file system that skips recently deleted inodes (ext4 without a journal).
+  // The runner's own descriptor of a direct log: its `# command` and `# <status>` lines (the spawner opens another).
+  let logFd: number | null = null;
+  // Off the event loop (see openAndWrite), and not in the spawner, where it would delay every spawn behind it.
   await mkdir(dirname(logAbs), { recursive: true });
   if (!direct) {
     log = createWriteStream(logAbs, { flags: 'a' });
@@ -161,9 +175,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   }
   const note = (line: string) => {
     if (log) log.write(line);
-    else {
+    else if (logFd !== null) {
       try {
-        appendFileSync(logAbs, line);
+        fs.writeFileSync(logFd, line);
       } catch (error) {
         logError ??= (error as Error).message;
       }
@@ -179,10 +193,10 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
     const header = `# command ${index === 0 ? 'main' : `fallback ${index}`}: ${command}\n`;
     // The group id too: a person (or RECOVERY.md's steps) can `kill -- -<pgid>` an orphan of a dead run.
     const pidLine = '# pid {pid} (process group {pid})\n';
-    if (log) log.write(header);
+    if (log || logFd !== null) note(header);
     else if (!logError) {
       try {
-        await appendFile(logAbs, header); // creates the log (the spawner opens it, it does not create it)
+        logFd = await openAndWrite(logAbs, 'a', header); // creates the log (the spawner opens it, it does not create it)
       } catch (error) {
         logError = (error as Error).message;
       }
@@ -203,7 +217,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
               spec.onOutput?.(chunk);
             },
           }
-        : logError
+        : logFd === null
           ? {}
           : { logFile: { path: logAbs, header: '', pidLine } }),
       onSpawn: (pid) => {
@@ -258,18 +272,27 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
     const stream = log;
     await new Promise<void>((r) => (logError ? r() : stream.end(r)));
   }
+  if (logFd !== null) {
+    try {
+      fs.closeSync(logFd);
+    } catch (error) {
+      logError ??= (error as Error).message;
+    }
+  }
   if (logError) final.metadata.log_error ??= logError;
   const outputFile = workerOutputPath(task.task_id, spec.attempt);
   const check = validateWorkerOutput(final);
   if (check.valid) {
     const text = `${JSON.stringify(final, null, 2)}\n`;
+    let fd: number;
     try {
-      await writeFile(join(root, outputFile), text);
+      fd = await openAndWrite(join(root, outputFile), 'w', text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await mkdir(join(root, dirname(outputFile)), { recursive: true });
-      await writeFile(join(root, outputFile), text);
+      fd = await openAndWrite(join(root, outputFile), 'w', text);
     }
+    fs.closeSync(fd);
   }
   return {
     kind,
