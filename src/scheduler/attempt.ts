@@ -159,8 +159,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   // A log that cannot be written (disk full, directory removed) never stops the attempt; the output says so.
   let logError: string | null = null;
   // An adapter that does not parse the output (shell) gets the log itself as the command's stdout and
-  // stderr (the spawner creates it and writes the `# command` and `# pid` lines): nothing passes through
-  // Node. The others stream through onOutput into a write stream, as does anyone watching the output.
+  // stderr (the runner creates it and writes the `# command` and `# <status>` lines, the spawner the
+  // `# pid` line): nothing passes through Node. The others stream through onOutput into a write stream,
+  // as does anyone watching the output.
   const direct = adapter.logsDirectly === true && !spec.onOutput;
   let log: WriteStream | null = null;
   // The runner's own descriptor of a direct log: its `# command` and `# <status>` lines (the spawner opens another).
