@@ -3,7 +3,9 @@
  * workstreams at -j 8, next to a bare Node script that only spawns the same
  * 1,000 commands 8 at a time (same stdio pipes) and `xargs -P 8`, all measured
  * in the same run; the run's peak RSS against the number of completed tasks;
- * then `run --dry-run` on 10,000 tasks (library call and the whole CLI).
+ * then `run --dry-run` on 10,000 tasks (library call and the whole CLI). CPU (user+sys) of the
+ * run, of its spawn helper and of the bare spawner are printed beside the wall times, and what a
+ * file create costs in the bench directory (the file system's state moves the run's figure).
  *
  * Usage: npm run bench:run -- [tasks] [--jobs N] [--dry-tasks M]
  *   default: 1,000 tasks, -j 8, dry run on 10,000 tasks. Goals: run ≤ 1.5× the bare
@@ -11,7 +13,7 @@
  * Public API: none (script). Dependencies: ../src/scheduler/*, ../src/engine/init.js.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { initStore } from '../src/engine/init.js';
@@ -106,6 +108,26 @@ function xargs(n: number, jobs: number): number {
   return performance.now() - t0;
 }
 
+/** CPU seconds (user+sys) of this process's live child processes that run node (the run's spawn helper), from /proc; 0 elsewhere. */
+function childNodeCpu(): { user: number; sys: number } {
+  const total = { user: 0, sys: 0 };
+  try {
+    const tick = 100; // USER_HZ on Linux
+    for (const tid of readdirSync('/proc/self/task')) {
+      for (const pid of readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean)) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (!stat.includes('(node)')) continue;
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        total.user += Number(f[11]) / tick;
+        total.sys += Number(f[12]) / tick;
+      }
+    }
+  } catch {
+    /* not Linux */
+  }
+  return total;
+}
+
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 
@@ -115,7 +137,17 @@ async function main(): Promise<void> {
   const runDir = join(BASE, 'exec');
   await makeRepo(runDir, TASKS, false);
 
+  // What creating a file costs here right now: an attempt creates three (its log directory and file, its worker
+  // output). Normally tens of µs; on ext4 without a journal, inodes deleted in the last minutes (other runs'
+  // clean-ups, npm ci) are skipped by a scan on every create, and one can cost a millisecond of CPU.
+  const probeDir = join(BASE, 'create-probe');
+  mkdirSync(probeDir, { recursive: true });
+  const p0 = performance.now();
+  for (let i = 0; i < 200; i++) writeFileSync(join(probeDir, `f${i}`), 'x');
+  const createUs = ((performance.now() - p0) * 1000) / 200;
+  const bareCpu0 = process.cpuUsage();
   const bare = await bareSpawner(TASKS, JOBS);
+  const bareCpu = process.cpuUsage(bareCpu0);
   const xa = xargs(TASKS, JOBS);
 
   const samples: Array<{ done: number; rss: number }> = [];
@@ -126,9 +158,13 @@ async function main(): Promise<void> {
     peak = Math.max(peak, rss);
     samples.push({ done: completed, rss });
   }, 20);
+  const cpu0 = process.cpuUsage();
+  const helper0 = childNodeCpu();
   const t0 = performance.now();
   const result = await runPlan({ root: runDir, jobs: JOBS, capabilities: ['shell'], onEvent: (e) => void (e.type === 'task_finished' && completed++) });
   const runMs = performance.now() - t0;
+  const runCpu = process.cpuUsage(cpu0);
+  const helper1 = childNodeCpu();
   clearInterval(sampler);
   const bare2 = await bareSpawner(TASKS, JOBS); // again after, to see drift from machine load
   const bareBest = Math.min(bare, bare2);
@@ -136,6 +172,9 @@ async function main(): Promise<void> {
   console.log(`  orc-state run (library)     ${s(runMs)}  ${ok ? 'all completed' : `ONLY ${result.summary.counts.completed} completed`}, ${result.summary.commits} commits (${(TASKS / (runMs / 1000)).toFixed(0)} tasks/s)`);
   console.log(`  bare Node spawner, -j ${JOBS}     ${s(bare)} before, ${s(bare2)} after  → run / bare = ${(runMs / bareBest).toFixed(2)}× (goal ≤ 1.5×)`);
   console.log(`  xargs -P ${JOBS}                 ${s(xa)}`);
+  console.log(`  file create in the bench directory: ${createUs.toFixed(0)} µs each before the run (an attempt creates 3)`);
+  const cpu = (c: { user: number; system: number }) => `user ${(c.user / 1e6).toFixed(2)} s + sys ${(c.system / 1e6).toFixed(2)} s`;
+  console.log(`  CPU: run ${cpu(runCpu)} (spawn helper user ${(helper1.user - helper0.user).toFixed(2)} s + sys ${(helper1.sys - helper0.sys).toFixed(2)} s); bare spawner (before) ${cpu(bareCpu)}`);
   const at = (f: number) => {
     const target = Math.floor(TASKS * f);
     const upto = samples.filter((x) => x.done <= target);

@@ -168,6 +168,22 @@ describe('orc-state run: failures', () => {
     expect(await logAgrees(root)).toEqual([]);
   });
 
+  it('a shell command writes straight into its attempt log (no pipe through the runner); the worker output keeps its tail', async () => {
+    const root = await makeRepo([
+      { id: 'direct', command: 'if [ -f /dev/stdout ]; then echo to-file; else echo to-pipe; fi; echo err >&2; exit 1', execution: { fallback_commands: ['echo second'] } },
+    ]);
+    const r = await runPlan({ root, jobs: 1, ...quiet });
+    expect(r.summary.tasks[0]).toMatchObject({ status: 'completed', log: '.state/logs/direct/attempt-1.log' });
+    const log = readFileSync(join(root, '.state/logs/direct/attempt-1.log'), 'utf8');
+    // the pid line is written right after the spawn: ahead of the output unless the command outran it
+    expect(log.match(/^# pid (\d+) \(process group \1\)$/gm)).toHaveLength(2);
+    expect(log.replace(/^# pid .*\n/gm, '')).toMatch(/^# command main: if .*\nto-file\nerr\n# failed: the command exited with status 1\n# command fallback 1: echo second\nsecond\n# success\n$/);
+    const output = JSON.parse(readFileSync(join(root, '.state/outputs/direct.attempt-1.worker-output.json'), 'utf8')) as { metadata: { output_tail: string; log_error?: string } };
+    expect(output.metadata.output_tail).toBe('second\n');
+    expect(output.metadata.log_error).toBeUndefined();
+    expect(await logAgrees(root)).toEqual([]);
+  });
+
   it('reports unassignable tasks and blocked dependents, and still ends', async () => {
     const root = await makeRepo([
       { id: 'gpu-train', command: 'true', capabilities: ['gpu'] },

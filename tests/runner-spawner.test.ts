@@ -79,4 +79,37 @@ describe('spawn helper', () => {
     for (let i = 0; i < 200 && alive(h.parent); i++) await new Promise((r) => setTimeout(r, 25));
     expect(alive(h.parent)).toBe(false);
   });
+
+  for (const mode of ['helper', 'direct'] as const) {
+    it(`with a log file (${mode}), the command writes straight into it; the tail is read back, the pid line left out`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'orc-spawner-log-'));
+      const saved = process.env.ORC_STATE_SPAWN;
+      if (mode === 'direct') process.env.ORC_STATE_SPAWN = 'direct';
+      try {
+        const path = join(dir, 'logs', 't', 'attempt-1.log');
+        let leader = 0;
+        const r = await runProcess({
+          // stdout is the log file itself, not a pipe
+          shell: 'if [ -f /dev/stdout ]; then echo to-file; else echo to-pipe; fi; echo err >&2; exit 3',
+          cwd: dir,
+          timeoutMs: 30_000,
+          logFile: { dir: join(dir, 'logs', 't'), path, header: '# command main: x\n', pidLine: '# pid {pid} (process group {pid})\n' },
+          onSpawn: (pid) => (leader = pid),
+        });
+        expect(r).toMatchObject({ exitCode: 3, stdout: 'to-file\nerr\n', stderr: '', spawnError: null });
+        expect(r.logError).toBeUndefined();
+        const log = readFileSync(path, 'utf8');
+        expect(log.startsWith('# command main: x\n')).toBe(true);
+        expect(log).toContain(`# pid ${leader} (process group ${leader})\n`);
+        expect(log.replace(`# pid ${leader} (process group ${leader})\n`, '')).toBe('# command main: x\nto-file\nerr\n');
+        // a log that cannot be opened: the command still runs, through pipes, and says why
+        const bad = await runProcess({ shell: 'echo out', cwd: dir, timeoutMs: 30_000, logFile: { dir: join(path, 'x'), path: join(path, 'x', 'a.log'), header: '', pidLine: '' } });
+        expect(bad).toMatchObject({ exitCode: 0, stdout: 'out\n' });
+        expect(bad.logError).toMatch(/ENOTDIR|EEXIST/);
+      } finally {
+        if (saved === undefined) delete process.env.ORC_STATE_SPAWN;
+        else process.env.ORC_STATE_SPAWN = saved;
+      }
+    });
+  }
 });

@@ -10,7 +10,8 @@
  *   - runProcess(spec): Promise<ProcessResult>                               (stable)
  *       spawns `{ file, args }` (no shell) or `{ shell: command }` as the leader
  *       of a new process group; on timeout/abort sends SIGTERM to the group,
- *       then SIGKILL after `killGraceMs`.
+ *       then SIGKILL after `killGraceMs`; with `logFile` the output goes straight
+ *       to that file (no pipe through Node) and its tail is read back at the exit.
  *   - captureChanges(root) / changesSince(root, before): files_modified and a
  *     diff summary from git when the repo is a git work tree, else from a scan
  *     of sizes and mtimes                                                     (internal)
@@ -21,22 +22,23 @@
  *   - finishOutput(...) assembles a WorkerOutput                             (internal)
  *   - beginAttempt(worker, task, ctx), BaseWorker: what every adapter shares (working
  *     directory resolved or an invalid_task output; constructor and canRun)   (internal)
- *   - runTaskProcess(root, task, ctx, command, cwd) → { p, changes }: the process
- *     with the task's timeout and the context's env/kill grace/signal/output hook,
- *     and the repository changes it made                                      (internal)
+ *   - runTaskProcess(root, task, ctx, command, cwd, logFile?) → { p, changes }: the process
+ *     with the task's timeout and the context's env/kill grace/signal/output hook (or its
+ *     output straight into logFile: the shell worker), and the repository changes it made (internal)
  *   - settleOutput(root, base, run, extra): settleError + finishOutput, the end of every process adapter (internal)
  *   - settleError(task, p, validation, error): post-execution validation, and
  *     validation_failed when the run itself did not fail                       (internal)
  * Integration points: ./aider.ts builds on runTaskProcess/settleError/finishOutput; the engine
  * maps output.status to the task machine's triggers (./output.ts triggerFor).
- * Dependencies: node:child_process, node:fs, node:path, ./types.js, ./output.js, ../model.js.
+ * Dependencies: node:child_process, node:fs, node:path, ./spawner.js, ./types.js, ./output.js, ../model.js.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { TaskDefinition } from '../model.js';
-import { helperAvailable, spawnViaHelper } from './spawner.js';
+import { closeLog, helperAvailable, openLog, spawnViaHelper, writePidLine, type LogTarget } from './spawner.js';
 import { RETRYABLE_ERRORS, WORKER_OUTPUT_SCHEMA_URL, WORKER_OUTPUT_SCHEMA_VERSION, type RunContext, type ValidationStatus, type Worker, type WorkerErrorType, type WorkerOutput } from './types.js';
 
 const TAIL_BYTES = 8 * 1024;
@@ -52,6 +54,12 @@ export interface ProcessSpec {
   signal?: AbortSignal;
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
   onSpawn?: (pid: number) => void;
+  /**
+   * stdout and stderr go straight into this file (./spawner.ts LogTarget), not through Node:
+   * onOutput is not called, `stdout` is the tail read back from the file (both streams, as
+   * written) and `stderr` is empty. A log that cannot be opened: pipes as without it, and `logError`.
+   */
+  logFile?: LogTarget;
 }
 
 export interface ProcessResult {
@@ -63,6 +71,8 @@ export interface ProcessResult {
   stdout: string;
   stderr: string;
   durationMs: number;
+  /** Why spec.logFile could not be opened (the output was piped instead). */
+  logError?: string;
 }
 
 /** Keep the last `max` characters of a growing text. */
@@ -73,23 +83,43 @@ function appendTail(current: string, chunk: string, max: number): string {
 
 /** One spawned process as runProcess sees it, whichever way it was spawned (./spawner.ts or here). */
 interface Spawned {
-  on(event: 'spawn', fn: (pid: number) => void): void;
+  on(event: 'spawn', fn: (pid: number, logError: string | null) => void): void;
   on(event: 'data', fn: (stream: 'stdout' | 'stderr', chunk: string) => void): void;
-  on(event: 'error', fn: (message: string) => void): void;
-  on(event: 'close', fn: (code: number | null, signal: string | null) => void): void;
+  on(event: 'error', fn: (message: string, logError?: string | null, tail?: string) => void): void;
+  on(event: 'close', fn: (code: number | null, signal: string | null, tail?: string) => void): void;
 }
 
-function spawnDirect(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Spawned {
+function spawnDirect(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, logFile: LogTarget | undefined): Spawned {
   const events = new EventEmitter();
-  const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  // 'spawn' after the caller attached its listeners
-  if (child.pid !== undefined) queueMicrotask(() => events.emit('spawn', child.pid));
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => events.emit('data', 'stdout', chunk));
-  child.stderr.on('data', (chunk: string) => events.emit('data', 'stderr', chunk));
-  child.on('error', (error) => events.emit('error', error.message));
-  child.on('close', (code, sig) => events.emit('close', code, sig));
+  const opened = logFile ? openLog(fs, logFile) : null;
+  const logError = opened && 'error' in opened ? opened.error : null;
+  let log = opened && !('error' in opened) ? opened : null;
+  const end = (pid: number | undefined) => {
+    const tail = log ? closeLog(fs, log, pid) : undefined;
+    log = null;
+    return tail;
+  };
+  let child;
+  try {
+    child = spawn(file, args, { cwd, env, detached: true, stdio: log ? ['ignore', log.fd, log.fd] : ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    end(undefined);
+    throw error;
+  }
+  const pid = child.pid;
+  if (pid !== undefined) {
+    if (log) writePidLine(fs, log, pid);
+    // 'spawn' after the caller attached its listeners
+    queueMicrotask(() => events.emit('spawn', pid, logError));
+  }
+  if (child.stdout && child.stderr) {
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => events.emit('data', 'stdout', chunk));
+    child.stderr.on('data', (chunk: string) => events.emit('data', 'stderr', chunk));
+  }
+  child.on('error', (error) => events.emit('error', error.message, logError, pid === undefined ? end(undefined) : undefined));
+  child.on('close', (code, sig) => events.emit('close', code, sig, end(pid)));
   return events as Spawned;
 }
 
@@ -109,7 +139,8 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     // A stop asked for before the pid is known (the helper answers asynchronously) is sent once it is.
     let pendingSignal: NodeJS.Signals | null = null;
     const env = spec.env ?? process.env;
-    const child = helperAvailable() ? spawnViaHelper(file, args, { cwd: spec.cwd, env }) : spawnDirect(file, args, spec.cwd, env);
+    let logError: string | null = null;
+    const child = helperAvailable() ? spawnViaHelper(file, args, { cwd: spec.cwd, env, ...(spec.logFile ? { log: spec.logFile } : {}) }) : spawnDirect(file, args, spec.cwd, env, spec.logFile);
     const killGroup = (sig: NodeJS.Signals) => {
       if (pid === undefined) {
         pendingSignal = sig;
@@ -121,8 +152,9 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
         /* group already gone */
       }
     };
-    child.on('spawn', (p) => {
+    child.on('spawn', (p, error) => {
       pid = p;
+      logError = error;
       spec.onSpawn?.(p);
       if (pendingSignal) killGroup(pendingSignal);
     });
@@ -149,7 +181,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       spec.onOutput?.(chunk, stream);
     });
     let spawnError: string | null = null;
-    const finish = (result: Partial<ProcessResult>) => {
+    const finish = (result: Partial<ProcessResult>, tail?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -165,17 +197,20 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
         timedOut,
         cancelled,
         spawnError: result.spawnError ?? null,
-        stdout,
-        stderr,
+        // the output went straight to the log: its tail, both streams as they were written
+        stdout: tail ?? stdout,
+        stderr: tail !== undefined ? '' : stderr,
         durationMs: elapsed(),
+        ...(logError !== null ? { logError } : {}),
       });
     };
-    child.on('error', (message) => {
+    child.on('error', (message, error, tail) => {
       spawnError = message;
+      logError ??= error ?? null;
       // a process that never started gets no 'close' from node; one that did, does
-      if (pid === undefined) finish({ spawnError: message });
+      if (pid === undefined) finish({ spawnError: message }, tail);
     });
-    child.on('close', (code, sig) => finish(spawnError !== null && code === null ? { spawnError } : { exitCode: code, signal: sig }));
+    child.on('close', (code, sig, tail) => finish(spawnError !== null && code === null ? { spawnError } : { exitCode: code, signal: sig }, tail));
   });
 }
 
@@ -185,6 +220,7 @@ export function resolveWorkingDirectory(root: string, task: TaskDefinition): { d
   if (isAbsolute(wd)) return { error: `working_directory ${wd} must be relative to the repository root` };
   const abs = resolve(root, wd);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) return { error: `working_directory ${wd} does not exist` };
+  if (abs === resolve(root)) return { dir: abs }; // the repository itself (the usual case): nothing to resolve
   const rel = relative(realpathSync(root), realpathSync(abs));
   if (rel.startsWith('..') || isAbsolute(rel)) return { error: `working_directory ${wd} is outside the repository` };
   return { dir: abs };
@@ -415,6 +451,7 @@ export function finishOutput(input: FinishInput): WorkerOutput {
       ...(input.context ? { context: input.context } : {}),
       validation: input.validation,
       ...(p ? { output_tail: tail(p.stdout + (p.stderr ? `\n${p.stderr}` : '')) } : {}),
+      ...(p?.logError ? { log_error: p.logError } : {}),
     },
   };
 }
@@ -426,6 +463,7 @@ export async function runTaskProcess(
   ctx: RunContext,
   command: { file: string; args: string[] } | { shell: string },
   cwd: string,
+  logFile?: LogTarget,
 ): Promise<{ p: ProcessResult; changes: ReturnType<typeof changesSince> }> {
   const baseline = ctx.trackChanges === false ? null : captureChanges(root);
   const p = await runProcess({
@@ -437,6 +475,7 @@ export async function runTaskProcess(
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
     ...(ctx.onSpawn ? { onSpawn: ctx.onSpawn } : {}),
+    ...(logFile ? { logFile } : {}),
   });
   return { p, changes: baseline ? changesSince(root, baseline) : { files: [], insertions: null, deletions: null, commits: [] } };
 }
@@ -520,6 +559,8 @@ export abstract class BaseWorker implements Worker {
 
 export class ShellWorker implements Worker {
   readonly type: string = 'shell';
+  /** It never reads the output: the command writes straight into ctx.logFile. */
+  readonly logsDirectly: boolean = true;
   constructor(
     readonly id: string,
     readonly capabilities: readonly string[] = ['shell'],
@@ -544,7 +585,7 @@ export class ShellWorker implements Worker {
         validation,
       });
     }
-    const { p, changes } = await runTaskProcess(root, task, ctx, { shell: task.execution.command }, wd.dir);
+    const { p, changes } = await runTaskProcess(root, task, ctx, { shell: task.execution.command }, wd.dir, ctx.logFile);
     return settleOutput(root, base, { p, changes, validation, error: processError(p, task), command: ['/bin/sh', '-c', task.execution.command], dir: wd.dir });
   }
 }

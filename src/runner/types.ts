@@ -11,9 +11,10 @@
  * the output says what happened and whether a retry may help.
  * Integration points: ./shell.ts and ./aider.ts implement Worker; rule
  * AIDER-INT-003 checks WORKER_OUTPUT_FIELDS against the schema.
- * Dependencies: ../model.js.
+ * Dependencies: ../model.js, ./spawner.js (types).
  */
 import type { TaskDefinition } from '../model.js';
+import type { LogTarget } from './spawner.js';
 import { WORKER_OUTPUT_VERSION } from '../core/versions.js';
 
 export const WORKER_OUTPUT_SCHEMA_VERSION = WORKER_OUTPUT_VERSION;
@@ -95,6 +96,12 @@ export interface RunContext {
   killGraceMs?: number;
   /** Live output (e.g. to a log); the output contract keeps only a tail. */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * The attempt's log as the command's stdout and stderr (runner/spawner.ts LogTarget), for a
+   * worker whose `logsDirectly` is true: the output goes straight to the file, not through Node
+   * (onOutput is not called) and the tail is read back from it. Other workers ignore it.
+   */
+  logFile?: LogTarget;
   /** Called with the pid of the process-group leader once it is spawned (the scheduler probes it for heartbeats). */
   onSpawn?: (pid: number) => void;
   /** Record files_modified from git/a tree scan around the run (default true; `orc-state run` limits it to git work trees). */
@@ -109,6 +116,8 @@ export interface Worker {
   /** Adapter kind (shell, aider, ...). */
   readonly type: string;
   readonly capabilities: readonly string[];
+  /** True when run() honours RunContext.logFile (the shell worker: it does not parse the output). */
+  readonly logsDirectly?: boolean;
   /** True when the worker has every capability the task requires. */
   canRun(task: TaskDefinition): boolean;
   run(task: TaskDefinition, ctx: RunContext): Promise<WorkerOutput>;

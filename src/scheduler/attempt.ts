@@ -14,8 +14,12 @@
  * Behaviour:
  *   - every command runs in its own process group (runner/shell.ts runProcess), in the
  *     task's working_directory (refused when it leaves the repo), with execution.env
- *     added to the environment; stdout and stderr stream to the log file (each line of
- *     a command is preceded by a `# command <i>: ...` header); the worker output keeps a tail
+ *     added to the environment; stdout and stderr stream to the log file (each command is
+ *     preceded by a `# command <i>: ...` line, then `# pid N (process group N)`, and followed
+ *     by `# <status>`); the worker output keeps a tail. For the shell adapter (it does not parse
+ *     the output) the log file itself is the command's stdout and stderr: nothing passes through
+ *     Node, and the tail is read back from the file; adapters that parse their output (claude's
+ *     stream-json, aider), and any spec.onOutput, get it through a pipe and the runner writes it
  *   - fallback_commands are tried in order after a failed command (not after a timeout or
  *     a cancel: those end the attempt); the first success wins
  *   - when a command succeeded: a missing `outputs` entry, `exit_code_zero` on a nonzero
@@ -23,10 +27,11 @@
  *   - cost: the adapter's (Claude's total_cost_usd, summed over the commands run), else
  *     execution.cost_estimate_usd, else null
  * Integration points: ./loop.ts; the output is written to .state/outputs/ like executeTask.
- * Dependencies: node:fs, node:path, ../runner/*, ../engine/paths.js, ../model.js.
+ * Dependencies: node:fs, node:util, node:path, ../runner/*, ../engine/paths.js, ../model.js.
  */
-import { createWriteStream, existsSync, realpathSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync, realpathSync, type WriteStream } from 'node:fs';
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { TaskDefinition } from '../model.js';
@@ -36,6 +41,26 @@ import { ClaudeWorker } from '../runner/claude.js';
 import { ShellWorker } from '../runner/shell.js';
 import { validateWorkerOutput, workerOutputPath } from '../runner/output.js';
 import type { Worker, WorkerOutput } from '../runner/types.js';
+
+// An attempt's creates (log directory, log, worker output) run on the threadpool: a create can wait
+// for the journal behind the commit path's fsyncs, and costs up to a millisecond of CPU on a file
+// system that skips recently deleted inodes (ext4 without a journal). What follows a create (small
+// writes to the open file, its close) is synchronous: every threadpool round trip costs CPU and a
+// wake-up (a small fs/promises writeFile here: ~80 µs; the promisified callback form ~45; sync ~10).
+const mkdir = promisify(fs.mkdir);
+const open = promisify(fs.open);
+
+/** Create (or truncate, or append to) a file off the event loop, then write `text` into it synchronously; the fd stays open. */
+async function openAndWrite(path: string, flags: 'a' | 'w', text: string): Promise<number> {
+  const fd = await open(path, flags);
+  try {
+    if (text) fs.writeFileSync(fd, text);
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
 
 export type AdapterType = 'shell' | 'aider' | 'claude';
 
@@ -58,7 +83,7 @@ export function logPath(paths: StatePaths, taskId: string, attempt: number): str
 
 export function checkOutputs(root: string, task: TaskDefinition): string[] {
   const missing: string[] = [];
-  const realRoot = realpathSync(root);
+  let realRoot: string | undefined; // resolved once, and only for a task that declares outputs
   for (const out of task.outputs ?? []) {
     if (typeof out !== 'string' || out === '' || isAbsolute(out)) {
       missing.push(`${String(out)} (must be a repo-relative path)`);
@@ -69,6 +94,7 @@ export function checkOutputs(root: string, task: TaskDefinition): string[] {
       missing.push(out);
       continue;
     }
+    realRoot ??= realpathSync(root);
     const rel = relative(realRoot, realpathSync(abs));
     if (rel.startsWith('..') || isAbsolute(rel)) missing.push(`${out} (outside the repository)`);
   }
@@ -126,18 +152,38 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   const { root, task } = spec;
   const started = Date.now();
   const logAbs = logPath(spec.paths, task.task_id, spec.attempt);
-  // Off the event loop: a directory create waits for the journal behind the commit path's fsyncs.
-  await mkdir(dirname(logAbs), { recursive: true });
-  // Appended to: an attempt interrupted by a drain does not count, and its re-run reuses the number.
-  const log = createWriteStream(logAbs, { flags: 'a' });
-  let logError: string | null = null;
-  // A log that cannot be written (disk full, directory removed) never stops the attempt; the output says so.
-  log.on('error', (error) => {
-    logError = error.message;
-  });
   const env = { ...process.env, ...(task.execution.env ?? {}), ORC_TASK_ID: task.task_id, ORC_ATTEMPT: String(spec.attempt) };
   const commands = [task.execution.command, ...(task.execution.fallback_commands ?? [])];
   const adapter = adapterFor(task, spec.workerId, spec.capabilities, spec.adapter);
+  // Appended to: an attempt interrupted by a drain does not count, and its re-run reuses the number.
+  // A log that cannot be written (disk full, directory removed) never stops the attempt; the output says so.
+  let logError: string | null = null;
+  // An adapter that does not parse the output (shell) gets the log itself as the command's stdout and
+  // stderr (the runner creates it and writes the `# command` and `# <status>` lines, the spawner the
+  // `# pid` line): nothing passes through Node. The others stream through onOutput into a write stream,
+  // as does anyone watching the output.
+  const direct = adapter.logsDirectly === true && !spec.onOutput;
+  let log: WriteStream | null = null;
+  // The runner's own descriptor of a direct log: its `# command` and `# <status>` lines (the spawner opens another).
+  let logFd: number | null = null;
+  // Off the event loop (see openAndWrite), and not in the spawner, where it would delay every spawn behind it.
+  await mkdir(dirname(logAbs), { recursive: true });
+  if (!direct) {
+    log = createWriteStream(logAbs, { flags: 'a' });
+    log.on('error', (error) => {
+      logError = error.message;
+    });
+  }
+  const note = (line: string) => {
+    if (log) log.write(line);
+    else if (logFd !== null) {
+      try {
+        fs.writeFileSync(logFd, line);
+      } catch (error) {
+        logError ??= (error as Error).message;
+      }
+    }
+  };
   const trackChanges = isGitTree(root);
   let output: WorkerOutput | undefined;
   let index = 0;
@@ -145,7 +191,17 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   let anyAdapterCost = false;
   for (; index < commands.length; index++) {
     const command = commands[index] as string;
-    log.write(`# command ${index === 0 ? 'main' : `fallback ${index}`}: ${command}\n`);
+    const header = `# command ${index === 0 ? 'main' : `fallback ${index}`}: ${command}\n`;
+    // The group id too: a person (or RECOVERY.md's steps) can `kill -- -<pgid>` an orphan of a dead run.
+    const pidLine = '# pid {pid} (process group {pid})\n';
+    if (log || logFd !== null) note(header);
+    else if (!logError) {
+      try {
+        logFd = await openAndWrite(logAbs, 'a', header); // creates the log (the spawner opens it, it does not create it)
+      } catch (error) {
+        logError = (error as Error).message;
+      }
+    }
     const variant: TaskDefinition = index === 0 ? task : { ...task, execution: { ...task.execution, command } };
     output = await adapter.run(variant, {
       root,
@@ -155,13 +211,18 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
       killGraceMs: spec.killGraceMs,
       trackChanges,
       ...(spec.budgetUsd !== undefined ? { budgetUsd: spec.budgetUsd } : {}),
-      onOutput: (chunk) => {
-        log.write(chunk);
-        spec.onOutput?.(chunk);
-      },
+      ...(log
+        ? {
+            onOutput: (chunk: string) => {
+              log?.write(chunk);
+              spec.onOutput?.(chunk);
+            },
+          }
+        : logFd === null
+          ? {}
+          : { logFile: { path: logAbs, header: '', pidLine } }),
       onSpawn: (pid) => {
-        // The group id too: a person (or RECOVERY.md's steps) can `kill -- -<pgid>` an orphan of a dead run.
-        log.write(`# pid ${pid} (process group ${pid})\n`);
+        log?.write(pidLine.split('{pid}').join(String(pid)));
         spec.onSpawn?.(pid);
       },
     });
@@ -170,7 +231,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
       adapterCost += cost;
       anyAdapterCost = true;
     }
-    log.write(`# ${output.status}${output.error ? `: ${output.error.message}` : ''}\n`);
+    note(`# ${output.status}${output.error ? `: ${output.error.message}` : ''}\n`);
     if (output.status === 'success' || output.status === 'timeout' || output.error?.error_type === 'cancelled' || spec.signal.aborted) break;
   }
   const final = output as WorkerOutput;
@@ -208,19 +269,31 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptOutcome> {
   if (cost !== null) final.metadata.cost_usd = Math.round(cost * 1e6) / 1e6;
   final.metadata.commands_tried = Math.min(index + 1, commands.length);
   if (commandIndex > 0) final.metadata.fallback_index = commandIndex;
-  await new Promise<void>((r) => (logError ? r() : log.end(r)));
-  if (logError) final.metadata.log_error = logError;
+  if (log) {
+    const stream = log;
+    await new Promise<void>((r) => (logError ? r() : stream.end(r)));
+  }
+  if (logFd !== null) {
+    try {
+      fs.closeSync(logFd);
+    } catch (error) {
+      logError ??= (error as Error).message;
+    }
+  }
+  if (logError) final.metadata.log_error ??= logError;
   const outputFile = workerOutputPath(task.task_id, spec.attempt);
   const check = validateWorkerOutput(final);
   if (check.valid) {
     const text = `${JSON.stringify(final, null, 2)}\n`;
+    let fd: number;
     try {
-      await writeFile(join(root, outputFile), text);
+      fd = await openAndWrite(join(root, outputFile), 'w', text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await mkdir(join(root, dirname(outputFile)), { recursive: true });
-      await writeFile(join(root, outputFile), text);
+      fd = await openAndWrite(join(root, outputFile), 'w', text);
     }
+    fs.closeSync(fd);
   }
   return {
     kind,

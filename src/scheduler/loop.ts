@@ -13,7 +13,8 @@
  * A tick: (1) outcomes of finished attempts (execution_completed + validation_passed /
  * validation_failed, or execution_failed / task_timeout, with the retry delay planned
  * in metadata), (2) retry delays that elapsed on the injected clock (retry_delay_elapsed),
- * (3) worker health (health_check_timeout / health_check_recovered from heartbeats),
+ * (3) worker health (health_check_timeout / health_check_recovered from heartbeats; the running
+ * processes are probed once per heartbeat interval),
  * (4) new assignments (scheduler_assigned + worker_started), queued as ONE batch; the new
  * attempts start at once, while that batch is committed (pipelining: a spawn never waits for
  * a commit). While attempts run, a commit waits for a round of steps (8 requests per worker)
@@ -134,6 +135,8 @@ interface Running {
   renewAt: number;
   /** Its worker_started was dropped under the lock (the task moved meanwhile): stopped, its outcome never committed. */
   discard: boolean;
+  /** What the last heartbeat probe of its process said (alive until probed). */
+  alive: boolean;
 }
 
 /**
@@ -482,7 +485,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
     const launch = (id: string, workerId: string, attempt: number): Running => {
       const def = defs.get(id) as TaskDefinition;
       const controller = new AbortController();
-      const run: Running = { taskId: id, workerId, attempt, controller, pid: null, startedAt: clock.now(), claims: claims.get(id) ?? [], token: null, renewAt: clock.now() + (leaseSec * 1000) / 3, discard: false };
+      const run: Running = { taskId: id, workerId, attempt, controller, pid: null, startedAt: clock.now(), claims: claims.get(id) ?? [], token: null, renewAt: clock.now() + (leaseSec * 1000) / 3, discard: false, alive: true };
       running.set(id, run);
       const rec = record(id);
       rec.attempts = Math.max(rec.attempts, attempt);
@@ -651,13 +654,17 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
       const requests: TransitionRequest[] = [];
       const ts = iso();
       const after: Array<() => void> = [];
-      // (0) heartbeats, before the outcomes, so a worker that finished its task recovers while still holding it
-      if (clock.now() - lastHealth >= heartbeatIntervalMs || finished.length) {
-        lastHealth = clock.now();
+      // (0) heartbeats, before the outcomes, so a worker that finished its task recovers while still holding it.
+      // The running processes are probed (/proc) once per heartbeat interval; a tick between (an attempt
+      // finished) beats them by their last probe, and a finished attempt (its process is gone) without one.
+      const probeDue = clock.now() - lastHealth >= heartbeatIntervalMs;
+      if (probeDue || finished.length) {
+        if (probeDue) lastHealth = clock.now();
         const busy = new Set<string>();
         for (const r of running.values()) {
           busy.add(r.workerId);
-          if (r.pid === null || probeProcess(r.pid) === 'alive' || finished.some((f) => f.run === r)) health.beat(r.workerId);
+          if (probeDue && r.pid !== null && !finished.some((f) => f.run === r)) r.alive = probeProcess(r.pid) === 'alive';
+          if (r.pid === null || r.alive || finished.some((f) => f.run === r)) health.beat(r.workerId);
         }
         for (const id of workerIds) if (!busy.has(id)) health.beat(id);
         for (const change of health.check()) {
