@@ -10,8 +10,10 @@
  *       worker-machine trigger to commit (health_check_timeout,
  *       health_check_recovered, max_timeout_exceeded)
  *   - probeProcess(pid) → 'alive' | 'stopped' | 'gone': the heartbeat source the
- *     pool uses for a busy worker (a process stopped with SIGSTOP, or gone without
- *     being reaped, gives no heartbeat); an idle worker beats at every scheduler tick
+ *     pool uses for a busy worker (a process stopped with SIGSTOP gives no heartbeat; one
+ *     that has exited, gone or a zombie, still beats: it is finishing and its outcome is on
+ *     the way, which on a loaded machine, or on a test's auto-advancing clock, can take
+ *     several heartbeat intervals); an idle worker beats at every scheduler tick
  * Integration points: ./loop.ts feeds beats and commits the changes in its tick batch.
  * Dependencies: node:fs, ./clock.js.
  */

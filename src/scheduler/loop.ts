@@ -663,7 +663,7 @@ export async function runPlan(options: RunOptions): Promise<RunResult> {
         const busy = new Set<string>();
         for (const r of running.values()) {
           busy.add(r.workerId);
-          if (probeDue && r.pid !== null && !finished.some((f) => f.run === r)) r.alive = probeProcess(r.pid) === 'alive';
+          if (probeDue && r.pid !== null && !finished.some((f) => f.run === r)) r.alive = probeProcess(r.pid) !== 'stopped'; // exited (gone or a zombie): finishing, its outcome on the way
           if (r.pid === null || r.alive || finished.some((f) => f.run === r)) health.beat(r.workerId);
         }
         for (const id of workerIds) if (!busy.has(id)) health.beat(id);
