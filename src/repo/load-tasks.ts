@@ -468,14 +468,7 @@ const NO_IDS: readonly string[] = [];
 /** Same elements (both lists are duplicate-free after schema validation); fast when the order matches too. */
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
-  let ordered = true;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      ordered = false;
-      break;
-    }
-  }
-  if (ordered) return true;
+  if (sameList(a, b)) return true;
   const set = new Set(a);
   return b.every((x) => set.has(x));
 }

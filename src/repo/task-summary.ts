@@ -4,7 +4,7 @@
  * it from a loaded task. A module of its own without imports so the registry
  * and graph code can use it without loading the task loader.
  *
- * Public API (stable): TaskSummary, summaryOf(loaded).
+ * Public API (stable): TaskSummary, summaryOf(loaded), someSummary(tasks, test) (stops at the first match).
  * Integration points: src/repo/load-tasks.ts (definitions 'on-demand' keeps only this),
  * src/registry/index.ts, the CAP-REG/CONC-REG rules.
  * Dependencies: ../model.js (types only).
@@ -29,4 +29,10 @@ export interface TaskSummary {
  */
 export function summaryOf(loaded: { task: TaskDefinition; summary?: TaskSummary }): TaskSummary {
   return loaded.summary ?? loaded.task;
+}
+
+/** Whether any loaded task's summary passes `test`, stopping at the first (no copy of the task list). */
+export function someSummary(tasks: Iterable<{ task: TaskDefinition; summary?: TaskSummary }>, test: (s: TaskSummary) => boolean): boolean {
+  for (const t of tasks) if (test(summaryOf(t))) return true;
+  return false;
 }

@@ -8,10 +8,11 @@
  * Public API (stable): rule.
  * Integration points: discovered by the compliance runner; shares loads
  * through ctx.once('tasks') and ctx.once('capabilities').
- * Dependencies: ../../registry/index.js, ../../repo/load-tasks.js, ../types.js.
+ * Dependencies: ../../registry/index.js, ../../repo/load-tasks.js, ../../repo/task-summary.js, ../types.js.
  */
 import { checkTaskCapabilities, loadCapabilities } from '../../registry/index.js';
-import { loadTasks, summaryOf } from '../../repo/load-tasks.js';
+import { loadTasks } from '../../repo/load-tasks.js';
+import { someSummary } from '../../repo/task-summary.js';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -23,13 +24,7 @@ export const rule: Rule = {
   check(ctx) {
     const caps = ctx.once('capabilities', () => loadCapabilities(ctx.root));
     const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
-    let needed = false; // (stops at the first task requiring a capability, without copying the 10,000 tasks into an array)
-    for (const t of set.tasks.values()) {
-      if ((summaryOf(t).worker_requirements?.capabilities ?? []).length > 0) {
-        needed = true;
-        break;
-      }
-    }
+    const needed = someSummary(set.tasks.values(), (s) => (s.worker_requirements?.capabilities?.length ?? 0) > 0);
     if (caps.file === null && !needed) return { skip: 'no capability registry (capabilities/registry.psd1) and no task requires a capability' };
     const taskFindings = ctx.once('capabilities:tasks', () => checkTaskCapabilities(set.tasks.values(), caps));
     return {

@@ -9,10 +9,11 @@
  * Integration points: discovered by the compliance runner; shares loads
  * through ctx.once('tasks') and ctx.once('resources'). Plan-level checks
  * (capacity, deadlock) are CONC-REG-002 (C).
- * Dependencies: ../../registry/index.js, ../../repo/load-tasks.js, ../types.js.
+ * Dependencies: ../../registry/index.js, ../../repo/load-tasks.js, ../../repo/task-summary.js, ../types.js.
  */
 import { checkTaskResources, loadResources } from '../../registry/index.js';
-import { loadTasks, summaryOf, type LoadedTask } from '../../repo/load-tasks.js';
+import { loadTasks } from '../../repo/load-tasks.js';
+import { someSummary, type TaskSummary } from '../../repo/task-summary.js';
 import type { Rule } from '../types.js';
 
 export const rule: Rule = {
@@ -24,16 +25,13 @@ export const rule: Rule = {
   check(ctx) {
     const res = ctx.once('resources', () => loadResources(ctx.root));
     const set = ctx.once('tasks', () => loadTasks(ctx.root, { texts: 'on-demand' }));
-    if (res.file === null && !claimsResource(set.tasks.values())) return { skip: 'no resource registry (capabilities/resources.psd1) and no task claims a resource' };
+    if (res.file === null && !someSummary(set.tasks.values(), claimsResource)) return { skip: 'no resource registry (capabilities/resources.psd1) and no task claims a resource' };
     return { findings: [...res.findings, ...checkTaskResources(set.tasks.values(), res)].filter((f) => f.requirement === 'CONC-REG-001') };
   },
 };
 
-/** Whether any task claims a resource (stops at the first; no copy of the task list, no key arrays). */
-function claimsResource(tasks: Iterable<LoadedTask>): boolean {
-  for (const t of tasks) {
-    const reqs = summaryOf(t).resource_requirements;
-    if (reqs) for (const _ in reqs) return true;
-  }
+/** The task claims at least one resource (no key array built). */
+function claimsResource(s: TaskSummary): boolean {
+  if (s.resource_requirements) for (const _ in s.resource_requirements) return true;
   return false;
 }
