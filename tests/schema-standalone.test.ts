@@ -2,11 +2,13 @@
 // fresh ajv compile of schemas/, on every JSON document and JSON-lines record the fixtures and the repo hold,
 // against every schema; a generated file whose fingerprint is not that of the schemas on disk is not used.
 // The date-time format's remembered last verdict gives the same verdicts and errors on runs of repeated,
-// alternating and invalid timestamps.
+// alternating and invalid timestamps; its character-code check of the engine's form gives ajv-formats' verdict on
+// every date of a leap and a common year (and days 0, 32), every hour, minute and second in and out of range.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateValidatorSources, writeValidators } from '../scripts/build-validators.js';
+import { createRequire } from 'node:module';
+import { DATE_TIME_CHECK, generateValidatorSources, writeValidators } from '../scripts/build-validators.js';
 import { createSchemaAjv, getValidator, loadStandalone, schemaEntries, schemaId, schemasFingerprint, standaloneFile } from '../src/schema/registry.js';
 
 // Inside the package, so the generated code's require('ajv-formats/dist/formats') resolves as it does from dist/.
@@ -113,6 +115,28 @@ describe('standalone validators', () => {
       if (!a) invalid++;
     }
     expect(invalid).toBe(9);
+  });
+
+  it("judge the engine's timestamp form from character codes exactly as ajv-formats does", () => {
+    const library = (createRequire(import.meta.url)('ajv-formats/dist/formats') as { fullFormats: Record<string, { validate(s: string): boolean }> }).fullFormats['date-time']!;
+    // Each check gets a fresh wrapper call sequence; a new wrapper per case keeps the remembered verdict out of it.
+    const wrap = new Function(`return ${DATE_TIME_CHECK}`)() as (f: typeof library) => { validate(s: unknown): boolean };
+    const ours = wrap(library);
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    const cases: string[] = [];
+    for (const year of ['2024', '2026', '1900', '2000', '0000', '9999'])
+      for (let month = 0; month <= 13; month++) for (let day = 0; day <= 32; day++) cases.push(`${year}-${p2(month)}-${p2(day)}T12:00:00.000Z`);
+    for (let h = 0; h <= 25; h++) for (let mi = 0; mi <= 61; mi++) for (const sec of ['00', '30', '59', '60', '61', '99']) for (const ms of ['000', '999']) cases.push(`2026-06-30T${p2(h)}:${p2(mi)}:${sec}.${ms}Z`);
+    // Near the form: other separators, case, offsets, digits, lengths (these go to ajv-formats itself).
+    cases.push('2026-06-30t12:00:00.000Z', '2026-06-30T12:00:00.000z', '2026-06-30 12:00:00.000Z', '2026-06-30T12:00:00.000+01:00', '2026-06-30T12:00:00Z', '2026-06-30T12:00:00.0000Z', '2026-06-3aT12:00:00.000Z', '2026-06-30T12:0a:00.000Z', '+2026-06-30T12:00:00.00Z', '2026/06/30T12:00:00.000Z', '2026-06-30T12:00:00,000Z', '2026-06-30T23:59:60.999Z', '2026-06-30T23:59:61.000Z', '');
+    let accepted = 0;
+    for (const c of cases) {
+      expect(ours.validate(c), c).toBe(library.validate(c));
+      expect(wrap(library).validate(c), c).toBe(library.validate(c)); // without a remembered verdict
+      if (library.validate(c)) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(1000); // the grid holds both verdicts in number
+    expect(cases.length - accepted).toBeGreaterThan(1000);
   });
 
   it('getValidator keeps the schema document readable on the validator', () => {

@@ -5,7 +5,8 @@
  * Public API (stable): STATE_DIR, CURRENT_FILE, LOG_FILE, ARCHIVE_DIR, RECOVERED_DIR, OUTPUTS_DIR,
  * ARCHIVE_PATTERN, CHECKPOINT_PATTERN, statePaths(root) → StatePaths, stateDirOf(root),
  * stateRel(name) → `.state/<name>` (repo-relative, '/' separators), archiveName(first, last), rel(root, abs),
- * attemptLogPath(root, taskId, attempt); BACKUPS_DIR, LOGS_DIR, RUNS_DIR, RUN_LOCK_FILE.
+ * attemptLogPath(root, taskId, attempt); BACKUPS_DIR, LOGS_DIR, RUNS_DIR, RUN_LOCK_FILE;
+ * MIN_RETENTION_DAYS (how long archived events are kept at least: AUDIT-002, `log prune`).
  * (src/engine/paths.ts re-exports this module for existing importers.)
  * Integration points: every module of src/engine, src/derive, src/graph, the compliance rules, the CLI.
  * Stability: stable.
@@ -25,6 +26,8 @@ export const RUN_LOCK_FILE = 'run.lock';
 /** Worker outputs kept per task (src/runner/output.ts). */
 export const OUTPUTS_DIR = `${STATE_DIR}/outputs`;
 /** `.state/archive/transitions.<first>-<last>.jsonl.gz` (AUDIT-002, Decision 9). */
+/** Archived events are kept at least this many days (AUDIT-002; `log prune` refuses younger archives). */
+export const MIN_RETENTION_DAYS = 90;
 export const ARCHIVE_PATTERN = /^transitions\.(\d+)-(\d+)\.jsonl\.gz$/;
 /** `.state/archive/checkpoint.<seq>.json`: the state at `seq`, written before archives up to it are pruned. */
 export const CHECKPOINT_PATTERN = /^checkpoint\.(\d+)\.json$/;

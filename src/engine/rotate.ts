@@ -36,11 +36,11 @@ import { applyEvent, toSnapshot } from '../machines/index.js';
 import { defaultActor, internalStore, type CommitOptions } from './commit.js';
 import { listLogSources } from './log.js';
 import { loadTasks } from '../repo/load-tasks.js';
-import { archiveName, CHECKPOINT_PATTERN, rel, statePaths } from './paths.js';
+import { archiveName, CHECKPOINT_PATTERN, MIN_RETENTION_DAYS, rel, statePaths } from './paths.js';
 import { replay } from './replay.js';
 import { EVENT_VERSION, serializeSnapshot } from './snapshot.js';
 
-export const MIN_RETENTION_DAYS = 90;
+export { MIN_RETENTION_DAYS };
 
 export interface RotateResult {
   rotated: boolean;

@@ -31,7 +31,6 @@ import { loadConfig } from '../config.js';
 import { parsedDerivedFiles, snapshotOf, tasksOf } from '../engine/rule-loaders.js';
 import { eventPass, wantEvents, type EventVisitor } from '../engine/event-pass.js';
 import { locateInText, parseJsonText } from '../io/located-json.js';
-import { withLock } from '../io/lock.js';
 import { loadResources, type ResourceRegistry } from '../registry/index.js';
 import type { TaskSet } from '../repo/load-tasks.js';
 import { validate } from '../schema/registry.js';
@@ -243,6 +242,7 @@ export function checkDagFreshness(inputs: GraphRuleInputs): { findings: Finding[
 
 /** Regenerate every DAG and plan file (DAG-VIEW-001 --fix), under the .state lock. */
 export async function regenerate(inputs: GraphRuleInputs): Promise<Finding[]> {
+  const { withLock } = await import('../io/lock.js'); // only under --fix: a read-only gate takes no lock
   const result = await withLock(inputs.stateDir, {}, () =>
     writeGraphFiles(inputs.root, inputs.taskSet, inputs.snapshot, { resources: inputs.registry.resources, history: inputs.history }),
   );

@@ -12,6 +12,7 @@
  */
 import type { Command } from 'commander';
 import { OrcError } from '../../errors.js';
+import { MIN_RETENTION_DAYS } from '../../core/state-paths.js';
 import type { pruneArchives, rotateLog } from '../../engine/rotate.js';
 import { engineOptions, intFlag, lockTimeoutOf, rootOf, type EngineFlags } from '../support.js';
 import type { Output } from '../output.js';
@@ -20,9 +21,7 @@ interface PruneFlags extends EngineFlags {
   olderThanDays?: string;
 }
 
-/** Same as MIN_RETENTION_DAYS in engine/rotate.ts (kept here so registering the command loads nothing heavy). */
-export const MIN_RETENTION_DAYS = 90;
-const engine = (): Promise<{ rotateLog: typeof rotateLog; pruneArchives: typeof pruneArchives; MIN_RETENTION_DAYS: number }> => import('../../engine/rotate.js');
+const engine = (): Promise<{ rotateLog: typeof rotateLog; pruneArchives: typeof pruneArchives }> => import('../../engine/rotate.js');
 
 export function register(program: Command, output: Output): void {
   const log = program.command('log').description('event log maintenance: rotate, prune');

@@ -29,6 +29,7 @@ import { join, relative, sep } from 'node:path';
 import type { Finding } from '../../model.js';
 import { knownVersions, schemaId, validate } from '../../schema/registry.js';
 import { applyJsonEdits, locateValue } from '../../migrate/json-edit.js';
+import { listTaskFiles } from '../../repo/task-files.js';
 import { writeFileDurableSync } from '../../io/atomic-write.js';
 
 export interface TaskFileForFix {
@@ -41,28 +42,7 @@ export interface TaskFileForFix {
   value: Record<string, unknown>;
 }
 
-/** Every tasks/**.json regular file (symlinks and tasks/.backups/ skipped: never written through). */
-export function listTaskFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const name = entry.name;
-      if (name.startsWith('.')) continue;
-      const abs = join(dir, name);
-      if (entry.isSymbolicLink()) continue;
-      if (entry.isDirectory()) walk(abs);
-      else if (entry.isFile() && name.endsWith('.json')) out.push(abs);
-    }
-  };
-  walk(join(root, 'tasks'));
-  return out;
-}
+export { listTaskFiles };
 
 function readForFix(root: string, abs: string): TaskFileForFix | undefined {
   let raw: string;

@@ -14,13 +14,14 @@
  * Public API (stable): rule, isAiderCapability(id, registry).
  * Integration points: discovered by the compliance runner; shares
  * ctx.once('tasks') and ctx.once('capabilities').
- * Dependencies: ../../repo/load-tasks.js, ../../registry/index.js, ../../runner/index.js, ../types.js.
+ * Dependencies: ../../repo/load-tasks.js, ../../registry/index.js, ../../runner/aider.js, ../types.js.
  */
 import { basename } from 'node:path';
 import type { Finding } from '../../model.js';
 import { loadCapabilities, type CapabilityRegistry } from '../../registry/index.js';
 import { loadTasks } from '../../repo/load-tasks.js';
-import { AiderWorker, splitCommandLine, type Worker } from '../../runner/index.js';
+import { AiderWorker, splitCommandLine } from '../../runner/aider.js';
+import type { Worker } from '../../runner/types.js';
 import type { Rule } from '../types.js';
 
 const RID = 'AIDER-INT-001';

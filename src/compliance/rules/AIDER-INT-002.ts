@@ -12,14 +12,14 @@
  *
  * Public API (stable): rule.
  * Integration points: discovered by the compliance runner; shares ctx.once('tasks').
- * Dependencies: node:fs, node:path, ../../repo/load-tasks.js, ../../runner/index.js, ../../runner/context.js (fileFacts), ../types.js.
+ * Dependencies: node:fs, node:path, ../../repo/load-tasks.js, ../../runner/aider.js, ../../runner/context.js, ../types.js.
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Finding } from '../../model.js';
 import { loadTasks } from '../../repo/load-tasks.js';
-import { buildAiderCommand, selectContext } from '../../runner/index.js';
-import { fileFacts } from '../../runner/context.js';
+import { buildAiderCommand } from '../../runner/aider.js';
+import { fileFacts, selectContext } from '../../runner/context.js';
 import type { Rule } from '../types.js';
 
 const RID = 'AIDER-INT-002';

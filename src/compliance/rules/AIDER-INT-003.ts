@@ -13,14 +13,15 @@
  * Public API (stable): rule.
  * Integration points: discovered by the compliance runner.
  * Dependencies: node:fs, node:path, ../../schema/registry.js, ../../io/located-json.js,
- * ../../runner/index.js, ../../runner/shell.js, ../types.js.
+ * ../../runner/types.js, ../../runner/output.js, ../../runner/shell.js, ../types.js.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding, TaskDefinition } from '../../model.js';
 import { readJsonFile } from '../../io/located-json.js';
 import { getValidator, schemaFile } from '../../schema/registry.js';
-import { WORKER_OUTPUT_FIELDS, WORKER_OUTPUT_SCHEMA_VERSION, validateWorkerOutput } from '../../runner/index.js';
+import { WORKER_OUTPUT_FIELDS, WORKER_OUTPUT_SCHEMA_VERSION } from '../../runner/types.js';
+import { validateWorkerOutput } from '../../runner/output.js';
 import { finishOutput } from '../../runner/shell.js';
 import type { Rule } from '../types.js';
 import { STATE_DIR, stateDirOf } from '../../core/state-paths.js';

@@ -17,7 +17,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding, OrcEvent } from '../../model.js';
-import { MIN_RETENTION_DAYS } from '../../engine/rotate.js';
+import { MIN_RETENTION_DAYS } from '../../core/state-paths.js';
 import { startingCheckpoint } from '../../engine/replay.js';
 import { eventPass, wantEvents, type EventVisitor, type LogSummary } from '../../engine/event-pass.js';
 import { scanMarkdown } from '../markdown.js';

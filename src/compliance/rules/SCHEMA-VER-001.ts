@@ -23,7 +23,7 @@ import { loadSnapshotFile } from '../../engine/snapshot.js';
 import { eventPass, wantEvents, type EventVisitor } from '../../engine/event-pass.js';
 import { knownVersions, schemaId } from '../../schema/registry.js';
 import { locateInText } from '../../io/located-json.js';
-import { listTaskFiles } from '../fix/index.js';
+import { listTaskFiles } from '../../repo/task-files.js';
 import { parsedDerivedFiles } from '../../engine/rule-loaders.js';
 import type { Rule } from '../types.js';
 import { stateDirOf, stateRel } from '../../core/state-paths.js';

@@ -19,7 +19,6 @@
 import { existsSync } from 'node:fs';
 import type { Finding, TaskState } from '../../model.js';
 import type { TaskSet } from '../../repo/load-tasks.js';
-import { syncDefinitions } from '../../engine/commit.js';
 import { statePaths } from '../../engine/paths.js';
 import { locator, snapshotOf, tasksOf } from '../../engine/rule-loaders.js';
 import { eventPass, wantEvents, type EventVisitor } from '../../engine/event-pass.js';
@@ -55,7 +54,7 @@ export const rule: Rule = {
       if (tasks.tasks.size === 0 && !hasLog) return { skip: 'no task definitions and no .state/ to inspect' };
       if (tasks.tasks.size === 0 && snap.placeholder) return { skip: "current.json is the guide's Quick Start placeholder (an empty store) and there are no task definitions yet" };
       if (ctx.fix && tasks.tasks.size > 0) {
-        const r = await syncDefinitions(ctx.root);
+        const r = await syncUnderFix(ctx.root);
         return { findings: [{ requirement: ID, severity: 'notice', file: snap.file, line: 1, column: 1, message: `created current.json by registering ${r.createdTasks.length} task(s) (seq ${r.snapshot.last_seq})`, fix: 'none needed' }] };
       }
       return {
@@ -86,7 +85,7 @@ export const rule: Rule = {
     }
     findings.push(...(await statusDisagreements(ctx, s.tasks, tasks)));
     if (ctx.fix && (missing.length || orphans) && snap.findings.length === 0) {
-      const r = await syncDefinitions(ctx.root);
+      const r = await syncUnderFix(ctx.root);
       return {
         findings: [
           { requirement: ID, severity: 'notice', file: snap.file, line: 1, column: 1, message: `orc-state sync: registered ${r.createdTasks.length} task(s), marked ${r.orphaned.length} orphaned (seq ${r.snapshot.last_seq})`, fix: 'none needed' },
@@ -129,4 +128,10 @@ async function statusDisagreements(ctx: Parameters<Rule['check']>[0], stateTasks
     });
   }
   return findings;
+}
+
+/** The commit path is imported only under --fix: a read-only gate run does not load the engine's writers. */
+async function syncUnderFix(root: string) {
+  const { syncDefinitions } = await import('../../engine/commit.js');
+  return syncDefinitions(root);
 }

@@ -16,7 +16,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../../model.js';
 import { isTempFileName } from '../../io/atomic-write.js';
-import { doctor } from '../../engine/doctor.js';
 import { rel, statePaths } from '../../engine/paths.js';
 import { snapshotOf } from '../../engine/rule-loaders.js';
 import { logSummary, wantLogSummary } from '../../engine/event-pass.js';
@@ -71,6 +70,8 @@ export const rule: Rule = {
       return { skip: 'no snapshot and no events' };
     }
     if (ctx.fix && findings.some((f) => f.severity !== 'notice')) {
+      // doctor (and the commit path behind it) is imported only under --fix.
+      const { doctor } = await import('../../engine/doctor.js');
       const report = await doctor(ctx.root, { repair: true });
       const notices: Finding[] = report.repaired.map((m) => ({ requirement: ID, severity: 'notice', file: STATE_DIR, line: 1, column: 1, message: `repaired: ${m}`, fix: 'none needed' }));
       const left: Finding[] = report.remaining
