@@ -3,7 +3,8 @@
 // lines, for a known edge, a wrong severity, a wrong event name, an unknown edge (also one whose from_state
 // holds a NUL), a broken chain, an entity never created, and ids that only agree once turned into strings.
 // AUDIT-001's "caused_by names an earlier event" (remembering only the ids named as causes) reports exactly
-// what remembering every id reported: an earlier cause, a later one, the event itself, an unknown id.
+// what remembering every id reported: an earlier cause, a later one, the event itself, an unknown id; and the
+// same near and far: a cause among the last 64 events is settled at once, one further back at the end.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,5 +107,22 @@ describe('AUDIT-001 causes', () => {
       { ...ev('task', 't2', 'pending', 'queued', 'scheduler_assigned', 'task_queued'), caused_by: id(2) }, // 7 ok
     ];
     expect(await findingsFor(log, audit001)).toEqual(EXPECTED_CAUSES);
+  });
+
+  it('settle a cause among the latest events and one further back alike (the ring of recent ids and the end scan)', async () => {
+    seq = 0;
+    const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+    const log: Array<Record<string, unknown>> = [ev('task', 't1', null, 'pending', 'task_created', 'task_created')]; // 1
+    for (let w = 0; w < 100; w++) log.push(ev('worker', `w${w}`, null, 'initializing', 'worker_registered', 'worker_registered')); // 2..101
+    log.push({ ...ev('task', 't1', 'pending', 'queued', 'scheduler_assigned', 'task_queued'), caused_by: id(1) }); // 102 ok: 101 events back
+    log.push({ ...ev('worker', 'w0', 'initializing', 'idle', 'registration_complete', 'worker_ready'), caused_by: id(102) }); // 103 ok: the one before
+    log.push({ ...ev('worker', 'w1', 'initializing', 'idle', 'registration_complete', 'worker_ready'), caused_by: id(40) }); // 104 ok: 64 back
+    log.push({ ...ev('worker', 'w2', 'initializing', 'idle', 'registration_complete', 'worker_ready'), caused_by: id(106) }); // 105 a later event
+    log.push({ ...ev('worker', 'w3', 'initializing', 'idle', 'registration_complete', 'worker_ready'), caused_by: id(106) }); // 106 itself
+    log.push({ ...ev('worker', 'w4', 'initializing', 'idle', 'registration_complete', 'worker_ready'), caused_by: id(39) }); // 107 ok: 68 back
+    expect(await findingsFor(log, audit001)).toEqual([
+      { line: 105, column: 1, message: `seq 105: caused_by ${id(106)} names no earlier event in the log` },
+      { line: 106, column: 1, message: `seq 106: caused_by ${id(106)} names no earlier event in the log` },
+    ]);
   });
 });

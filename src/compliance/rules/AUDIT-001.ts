@@ -18,6 +18,8 @@ import type { Rule } from '../types.js';
 
 const ID = 'AUDIT-001';
 const MAX_FINDINGS = 200;
+/** How many of the latest event ids a caused_by is compared with before it waits for the end of the pass. */
+const RECENT = 64;
 
 type Outcome = { findings: Finding[] } | { skip: string };
 
@@ -25,10 +27,12 @@ type Located = { at: number; finding: Finding };
 
 /**
  * The checks, event by event in one pass over the log (src/engine/event-pass.ts). "caused_by names an
- * earlier event" is decided at the end: the pass keeps every id in log order and the events that name a
- * cause, then (as the two loops over the log in memory did) remembers only the ids named as causes. The
- * findings of both kinds carry their event's index and are merged back into log order (the cause first
- * within an event), capped as the one list was.
+ * earlier event": the engine sets caused_by on the follow-ups of one commit, so the cause is nearly always
+ * among the last few events; the pass compares it with the ids of the last RECENT events and settles it
+ * there. Any other reference is decided at the end against every id in log order (kept for that), as the
+ * two loops over the log in memory did: only the ids named as causes are remembered. The findings of both
+ * kinds carry their event's index and are merged back into log order (the cause first within an event),
+ * capped as the one list was.
  */
 function visitor(): EventVisitor<Outcome> {
   const other: Located[] = [];
@@ -38,6 +42,9 @@ function visitor(): EventVisitor<Outcome> {
   let index = 0;
   let pruned = false;
   const ids: unknown[] = [];
+  /** The ids of the last RECENT events, a ring indexed by event index. */
+  const recent: unknown[] = new Array(RECENT).fill(undefined);
+  /** References not settled among the recent ids. */
   const refs: Array<{ at: number; cause: unknown; seq: number; file: string; line: number }> = [];
   const errorsByTask = new Map<string, number>();
   return {
@@ -45,8 +52,10 @@ function visitor(): EventVisitor<Outcome> {
       const at = index++;
       if (at === 0) pruned = e.seq > 1;
       if (!pruned) {
+        const cause = e.caused_by;
+        if (cause && !inRecent(recent, at, cause)) refs.push({ at, cause, seq: e.seq, file, line });
         ids.push(e.event_id);
-        if (e.caused_by) refs.push({ at, cause: e.caused_by, seq: e.seq, file, line });
+        recent[at % RECENT] = e.event_id;
       }
       const hasActor = typeof e.actor === 'string' && e.actor.length > 0;
       const hasWorker = typeof e.metadata?.worker_id === 'string' && e.metadata.worker_id.length > 0;
@@ -65,7 +74,7 @@ function visitor(): EventVisitor<Outcome> {
       if (log.count === 0) return { skip: 'no events in .state/transitions.jsonl or its archives' };
       const causeFindings: Located[] = [];
       if (refs.length > 0) {
-        // The first index of each id some event names as its cause (the 100,001-event history: 22,818 causes).
+        // The first index of each id some unsettled reference names (a caused_by given by hand, a forward or dangling one).
         const causes = new Set<unknown>();
         for (const r of refs) causes.add(r.cause);
         const firstAt = new Map<unknown, number>();
@@ -100,6 +109,13 @@ function visitor(): EventVisitor<Outcome> {
       return { findings };
     },
   };
+}
+
+/** An event among the RECENT before index `at` (the ring holds no later one) has id `cause`. */
+function inRecent(recent: unknown[], at: number, cause: unknown): boolean {
+  const n = Math.min(at, RECENT);
+  for (let k = 1; k <= n; k++) if (recent[(at - k) % RECENT] === cause) return true;
+  return false;
 }
 
 export const rule: Rule = {
