@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { DATE_TIME_CHECK, generateValidatorSources, writeValidators } from '../scripts/build-validators.js';
+import { DATE_TIME_CHECK, UUID_CHECK, generateValidatorSources, writeValidators } from '../scripts/build-validators.js';
 import { createSchemaAjv, getValidator, loadStandalone, schemaEntries, schemaId, schemasFingerprint, standaloneFile } from '../src/schema/registry.js';
 
 // Inside the package, so the generated code's require('ajv-formats/dist/formats') resolves as it does from dist/.
@@ -49,8 +49,20 @@ describe('standalone validators', () => {
   it('match a fresh ajv compile, verdict and errors, on every fixture document against every schema', () => {
     expect(written).toBe(schemaEntries().length);
     const ajv = createSchemaAjv();
-    const docs = [...documents('tests/fixtures'), ...documents('tasks'), ...documents('.state'), ...documents('capabilities')];
-    expect(docs.length).toBeGreaterThan(100);
+    const base = [...documents('tests/fixtures'), ...documents('tasks'), ...documents('.state'), ...documents('capabilities')];
+    expect(base.length).toBeGreaterThan(100);
+    // Every object also with keys a closed schema does not list, some of them Object.prototype's own names:
+    // the inlined key comparisons (inlineKnownProperties) must refuse exactly what hasOwnProperty refused.
+    const extraKeys = ['x-extra', 'constructor', 'toString', 'hasOwnProperty', '__proto__', ''];
+    const withExtra = (v: unknown, depth = 0): unknown => {
+      if (depth > 3 || v === null || typeof v !== 'object') return v;
+      if (Array.isArray(v)) return v.slice(0, 3).map((x) => withExtra(x, depth + 1));
+      const out: Record<string, unknown> = JSON.parse('{"__proto__": 1}') as Record<string, unknown>; // an own __proto__ key, as JSON.parse makes it
+      for (const [k, x] of Object.entries(v)) out[k] = withExtra(x, depth + 1);
+      out[extraKeys[depth % extraKeys.length]!] = 1;
+      return out;
+    };
+    const docs = [...base, ...base.slice(0, 400).map((d) => withExtra(d))];
     const differ: string[] = [];
     let valid = 0;
     for (const { kind, version } of schemaEntries()) {
@@ -137,6 +149,22 @@ describe('standalone validators', () => {
     }
     expect(accepted).toBeGreaterThan(1000); // the grid holds both verdicts in number
     expect(cases.length - accepted).toBeGreaterThan(1000);
+  });
+
+  it("accept the common uuid form from a table exactly where ajv-formats' regexp does", () => {
+    const library = (createRequire(import.meta.url)('ajv-formats/dist/formats') as { fullFormats: { uuid: RegExp } }).fullFormats.uuid;
+    const ours = (new Function(`return ${UUID_CHECK}`)() as (re: RegExp) => { test(s: unknown): boolean })(library);
+    const good = '1c83f5d5-0e2d-4da7-ae87-84f7764b7c5f';
+    const cases: string[] = [good, good.toUpperCase(), `urn:uuid:${good}`, `URN:UUID:${good}`, good.slice(1), `${good}0`, '', '-'.repeat(36)];
+    // Every position replaced by every character that matters: hex digits of both cases, their neighbours, dashes, non-ASCII.
+    for (let i = 0; i < 36; i++) for (const c of ['0', '9', 'a', 'f', 'A', 'F', 'g', 'G', '/', ':', '@', '`', '-', ' ', 'é', '\u0130', '\u212a']) cases.push(good.slice(0, i) + c + good.slice(i + 1));
+    let accepted = 0;
+    for (const c of cases) {
+      expect(ours.test(c), c).toBe(library.test(c));
+      if (library.test(c)) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(100);
+    expect(cases.length - accepted).toBeGreaterThan(100);
   });
 
   it('getValidator keeps the schema document readable on the validator', () => {
