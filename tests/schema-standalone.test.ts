@@ -167,6 +167,22 @@ describe('standalone validators', () => {
     expect(cases.length - accepted).toBeGreaterThan(100);
   });
 
+  it('count string lengths in code points as ajv does, walking a string only when its UTF-16 length cannot decide', () => {
+    const ajv = createSchemaAjv();
+    const fresh = ajv.getSchema(schemaId('event', '2.0.0'))!;
+    const built = loadStandalone(dir, 'event', '2.0.0')!;
+    expect(readFileSync(join(dir, standaloneFile('event', '2.0.0')), 'utf8')).toContain('.length > 256 && func1(');
+    const astral = '\u{1F600}'; // two UTF-16 units, one code point
+    // entity_id: minLength 1, maxLength 256; actor: minLength 1.
+    const ids = ['', 'a', astral, 'a'.repeat(256), 'a'.repeat(257), astral.repeat(256), astral.repeat(257), astral.repeat(128) + 'a'.repeat(128), astral.repeat(129) + 'a'.repeat(128), '\ud800', '\ud800'.repeat(257)];
+    for (const entity_id of ids)
+      for (const actor of ['', 'x', astral]) {
+        const event = { schema_version: '2.0.0', seq: 1, event_id: '1c83f5d5-0e2d-4da7-ae87-84f7764b7c5f', timestamp: '2026-01-31T12:00:00.000Z', event: 'workstream_created', trigger: 'workstream_created', entity_type: 'workstream', entity_id, workstream_id: null, from_state: null, to_state: 'planned', severity: 'info', caused_by: null, metadata: {}, actor };
+        expect(built(event), `${entity_id.length} units / ${actor}`).toBe(fresh(event));
+        expect(JSON.stringify(built.errors ?? null)).toBe(JSON.stringify(fresh.errors ?? null));
+      }
+  });
+
   it('getValidator keeps the schema document readable on the validator', () => {
     const v = getValidator('worker-output', '1.0.0')!;
     expect((v.schema as { $id?: string }).$id).toBe(schemaId('worker-output', '1.0.0'));
