@@ -62,7 +62,15 @@ describe('standalone validators', () => {
       out[extraKeys[depth % extraKeys.length]!] = 1;
       return out;
     };
-    const docs = [...base, ...base.slice(0, 400).map((d) => withExtra(d))];
+    // Every array of strings with an item repeated, or with two "__proto__" / "constructor" items: the Map form of
+    // uniqueItems (uniqueStringsInMaps) must report exactly the repeats ajv's object form reports.
+    const withRepeats = (v: unknown, extra: (a: string[]) => string[], depth = 0): unknown => {
+      if (depth > 4 || v === null || typeof v !== 'object') return v;
+      if (Array.isArray(v)) return v.length > 0 && v.every((x) => typeof x === 'string') ? extra(v as string[]) : v.map((x) => withRepeats(x, extra, depth + 1));
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withRepeats(x, extra, depth + 1)]));
+    };
+    const repeats = [(a: string[]) => [...a, a[0]!], (a: string[]) => [...a, '__proto__', '__proto__'], (a: string[]) => ['constructor', ...a, 'constructor'], (a: string[]) => [...a, 'toString']];
+    const docs = [...base, ...base.slice(0, 400).map((d) => withExtra(d)), ...repeats.flatMap((r) => base.slice(0, 300).map((d) => withRepeats(d, r)))];
     const differ: string[] = [];
     let valid = 0;
     for (const { kind, version } of schemaEntries()) {
