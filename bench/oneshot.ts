@@ -9,7 +9,7 @@
  *   - "fresh": bench/validate-tasks' generateRepo + syncDefinitions (10,000 pending tasks, derived files written);
  *   - "findings": the same task files with one schema error each (10,000 findings);
  *   - "history": bench/compliance's writeState (10,000 tasks driven through their lifecycle, EVENTS events).
- * Figures (median of N fresh `node` processes each; a process per run so start-up is included):
+ * Figures (median of N fresh `node` processes each, each run alternating with a run of its floor; a process per run so start-up is included):
  *   - transition: `orc-state task <id> scheduler_assigned --json` (a different ready task each run) against the
  *     floor: read + JSON.parse current.json, write it back durably (tmp + fsync + rename + dir fsync) and one
  *     fsynced append, in a fresh `node -e`;  goal ≤ 2×
@@ -189,8 +189,17 @@ async function main(): Promise<void> {
     figures.push({ name: 'status --json', ms: median(statusRuns.map((r) => r.ms)), floorName, floorMs: floor, goal: 2, rssMb: Math.max(...statusRuns.map((r) => r.rssMb)) });
 
     // --- validate (clean), with findings, ajv-cli
-    const tasksFloor = median(Array.from({ length: runs }, () => run(process.execPath, ['-e', TASKS_FLOOR_SRC, fresh]).ms));
-    const validateRuns = Array.from({ length: runs }, () => cli(['validate', '--json', '--root', fresh]));
+    // Each command's runs alternate with its floor's (and the clean validate with the one with findings): a
+    // machine whose speed drifts during the bench moves both sides of a ratio alike.
+    const tasksFloorRuns: number[] = [];
+    const validateRuns: Run[] = [];
+    const findingRuns: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      tasksFloorRuns.push(run(process.execPath, ['-e', TASKS_FLOOR_SRC, fresh]).ms);
+      validateRuns.push(cli(['validate', '--json', '--root', fresh]));
+      findingRuns.push(cli(['validate', '--json', '--root', findings]));
+    }
+    const tasksFloor = median(tasksFloorRuns);
     validateRuns.forEach((r) => expectStatus(r, [0], 'validate (clean)'));
     const validateMs = median(validateRuns.map((r) => r.ms));
     const kw = join(dir, 'ajv-keywords.cjs');
@@ -200,7 +209,6 @@ async function main(): Promise<void> {
     const ajvRuns = Array.from({ length: Math.min(runs, 3) }, () => run(join(pkg, 'node_modules/.bin/ajv'), ajvArgs, pkg));
     const ajvMs = median(ajvRuns.map((r) => r.ms));
     figures.push({ name: 'validate --json (clean)', ms: validateMs, floorName: 'node -e read+parse every task file', floorMs: tasksFloor, goal: 2, rssMb: Math.max(...validateRuns.map((r) => r.rssMb)), note: `ajv-cli ${ajvMs.toFixed(0)} ms (exit ${ajvRuns[0]!.status}): ours ${validateMs < ajvMs ? 'faster' : 'SLOWER'} (${(ajvMs / validateMs).toFixed(2)}x)` });
-    const findingRuns = Array.from({ length: runs }, () => cli(['validate', '--json', '--root', findings]));
     findingRuns.forEach((r) => expectStatus(r, [1], 'validate (findings)'));
     let found = 0;
     try {
@@ -213,15 +221,26 @@ async function main(): Promise<void> {
     figures.push({ name: `validate --json (${found} findings)`, ms: median(findingRuns.map((r) => r.ms)), floorName: 'validate --json (clean)', floorMs: validateMs, goal: 2, rssMb: findingRss, note: `peak RSS ${findingRss.toFixed(0)} MB (goal ≤ 200 MB): ${findingRss <= 200 ? 'ok' : 'OVER'}` });
 
     // --- validate --compliance on the history repo
-    const complianceFloor = median(Array.from({ length: Math.min(runs, 3) }, () => run(process.execPath, ['-e', COMPLIANCE_FLOOR_SRC, history]).ms));
-    const complianceRuns = Array.from({ length: Math.min(runs, 3) }, () => cli(['validate', '--compliance', '--format', 'json', '--root', history]));
+    const complianceFloorRuns: number[] = [];
+    const complianceRuns: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      complianceFloorRuns.push(run(process.execPath, ['-e', COMPLIANCE_FLOOR_SRC, history]).ms);
+      complianceRuns.push(cli(['validate', '--compliance', '--format', 'json', '--root', history]));
+    }
+    const complianceFloor = median(complianceFloorRuns);
     complianceRuns.forEach((r) => expectStatus(r, [0, 1], 'validate --compliance'));
     figures.push({ name: `validate --compliance (${tasks} tasks, ${historyEvents} events)`, ms: median(complianceRuns.map((r) => r.ms)), floorName: 'node -e read+parse every input', floorMs: complianceFloor, goal: 2.5, rssMb: Math.max(...complianceRuns.map((r) => r.rssMb)), note: `exit ${complianceRuns[0]!.status}` });
 
     // --- start-up
     const startRuns = 2 * runs + 1;
-    const nodeFloor = median(Array.from({ length: startRuns }, () => run(process.execPath, ['-e', '0']).ms));
-    const version = median(Array.from({ length: startRuns }, () => run(process.execPath, [CLI, '--version']).ms));
+    const nodeFloorRuns: number[] = [];
+    const versionRuns: number[] = [];
+    for (let i = 0; i < startRuns; i++) {
+      nodeFloorRuns.push(run(process.execPath, ['-e', '0']).ms);
+      versionRuns.push(run(process.execPath, [CLI, '--version']).ms);
+    }
+    const nodeFloor = median(nodeFloorRuns);
+    const version = median(versionRuns);
     figures.push({ name: '--version', ms: version, floorName: 'node -e 0', floorMs: nodeFloor, goal: 1.5 });
 
     console.log('');

@@ -1,6 +1,6 @@
 // DAG-VIEW-001..003 and CONC-REG-002 on the example repo: clean passes, each breaker fails exactly its rule,
 // --fix regenerates, cycles are located with their full path.
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,26 @@ describe('graph rules', () => {
       for (const other of IDS) if (other !== id) expect(broken[other], `${other} after breaking ${id}`).toBe(clean[other]);
     });
   }
+
+  it('DAG-VIEW-003 finds a critical path that is not a longest one in every workstream of the repo', async () => {
+    const dir = copyRepo();
+    const shortened: string[] = [];
+    for (const ws of readdirSync(join(dir, 'tasks')).sort()) {
+      const file = join(dir, '.state', `execution_plan_${ws}.json`);
+      const plan = JSON.parse(readFileSync(file, 'utf8')) as { critical_path_tasks: string[]; critical_path_duration: number; tasks: Record<string, { estimated_duration_seconds: number }> };
+      if (plan.critical_path_tasks.length < 2) continue;
+      // Keep only the path's last task: still a path, its duration summed right, but shorter than the longest.
+      const last = plan.critical_path_tasks[plan.critical_path_tasks.length - 1]!;
+      plan.critical_path_tasks = [last];
+      plan.critical_path_duration = plan.tasks[last]!.estimated_duration_seconds;
+      writeFileSync(file, JSON.stringify(plan, null, 2));
+      shortened.push(ws);
+    }
+    expect(shortened.length).toBeGreaterThan(1);
+    const report = await runCompliance({ root: dir, requirements: ['DAG-VIEW-003'] });
+    const longest = report.requirements[0]!.findings.filter((f) => /is not a longest path/.test(f.message)).map((f) => /execution_plan_(.+)\.json$/.exec(f.file)![1]);
+    expect(longest.sort()).toEqual(shortened);
+  });
 
   it('--fix regenerates a missing and a stale DAG file', async () => {
     const dir = copyRepo();

@@ -317,6 +317,7 @@ export function checkPlanFiles(inputs: GraphRuleInputs): { findings: Finding[]; 
   const { analysis } = inputs;
   const { graph } = analysis;
   const findings: Finding[] = [];
+  let buffers: LongestBuffers | undefined;
   let checked = 0;
   const wsIdx = workstreamIndex(inputs);
   const now = new Date().toISOString();
@@ -421,10 +422,11 @@ export function checkPlanFiles(inputs: GraphRuleInputs): { findings: Finding[]; 
       if (Math.abs(sum - plan.critical_path_duration) > EPS) {
         findings.push(F('DAG-VIEW-003', 'error', file, at(['critical_path_duration']), `critical_path_duration ${plan.critical_path_duration} differs from the summed estimates of critical_path_tasks (${sum})`, REGEN));
       }
-      // Longest path by the plan's estimates over the current graph.
-      const est = new Float64Array(graph.n);
-      for (const v of members) est[v] = estOf(graph.ids[v] as string) ?? 0;
-      const longest = longestInWorkstream(analysis, k, est);
+      // Longest path by the plan's estimates over the current graph (graph-sized buffers made once per call:
+      // each workstream writes its members' entries before it reads them).
+      buffers ??= { est: new Float64Array(graph.n), indeg: new Int32Array(graph.n), finish: new Float64Array(graph.n) };
+      for (const v of members) buffers.est[v] = estOf(graph.ids[v] as string) ?? 0;
+      const longest = longestInWorkstream(analysis, k, buffers);
       if (longest !== null && longest - sum > EPS) {
         findings.push(F('DAG-VIEW-003', 'error', file, at(['critical_path_tasks']), `critical path (${sum}s) is not a longest path: a path of ${longest}s exists by the plan's own estimates`, REGEN));
       }
@@ -442,12 +444,20 @@ export function checkPlanFiles(inputs: GraphRuleInputs): { findings: Finding[]; 
   return { findings, checked };
 }
 
-function longestInWorkstream(analysis: Analysis, k: number, est: Float64Array): number | null {
+interface LongestBuffers {
+  /** Per task: the plan's estimate (members of the workstream asked about). */
+  est: Float64Array;
+  indeg: Int32Array;
+  finish: Float64Array;
+}
+
+function longestInWorkstream(analysis: Analysis, k: number, buffers: LongestBuffers): number | null {
   const { graph } = analysis;
   const members = graph.members[k] as Int32Array;
   for (const v of members) if (graph.cyclic[v]) return null;
-  // Kahn inside the workstream (in-degrees in a graph-sized array, as finish times).
-  const indeg = new Int32Array(graph.n);
+  // Kahn inside the workstream (in-degrees and finish times in graph-sized arrays; only members' entries are
+  // written, each before it is read).
+  const { est, indeg, finish } = buffers;
   const queue: number[] = [];
   for (const v of members) {
     let d = 0;
@@ -455,7 +465,6 @@ function longestInWorkstream(analysis: Analysis, k: number, est: Float64Array): 
     indeg[v] = d;
     if (d === 0) queue.push(v);
   }
-  const finish = new Float64Array(graph.n);
   let best = 0;
   for (let h = 0; h < queue.length; h++) {
     const v = queue[h] as number;
