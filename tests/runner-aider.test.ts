@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TaskDefinition } from '../src/model.js';
 import { AiderWorker, buildAiderCommand, parseAiderOutput, splitCommandLine } from '../src/runner/aider.js';
+import { rng } from '../src/util/random.js';
 import { ShellWorker } from '../src/runner/shell.js';
 import { triggerFor, validateWorkerOutput, writeWorkerOutput } from '../src/runner/output.js';
 import { WORKER_OUTPUT_FIELDS } from '../src/runner/types.js';
@@ -194,6 +195,50 @@ describe('ShellWorker', () => {
 });
 
 describe('command line and output parsing', () => {
+  it('splits every command line exactly as the character-by-character reading of the shell rules does', () => {
+    // The reference: one character at a time (what splitCommandLine did before it sliced runs).
+    const reference = (command: string): string[] => {
+      const words: string[] = [];
+      let current = '';
+      let inWord = false;
+      let quote: '"' | "'" | null = null;
+      for (let i = 0; i < command.length; i++) {
+        const c = command[i] as string;
+        if (quote === "'") {
+          if (c === "'") quote = null;
+          else current += c;
+        } else if (quote === '"') {
+          if (c === '"') quote = null;
+          else if (c === '\\' && i + 1 < command.length && '"\\$`'.includes(command[i + 1] as string)) current += command[++i];
+          else current += c;
+        } else if (c === "'" || c === '"') {
+          quote = c;
+          inWord = true;
+        } else if (c === '\\' && i + 1 < command.length) {
+          current += command[++i];
+          inWord = true;
+        } else if (/\s/.test(c)) {
+          if (inWord) words.push(current);
+          current = '';
+          inWord = false;
+        } else {
+          current += c;
+          inWord = true;
+        }
+      }
+      if (inWord) words.push(current);
+      return words;
+    };
+    const alphabet = ['a', 'b', 'Z', '-', '=', ' ', '  ', '\t', '\n', '\u00a0', '\u2003', '\u3000', '\ufeff', "'", '"', '\\', '$', '`', 'é', '\ud83d\ude00'];
+    const random = rng(7);
+    for (let k = 0; k < 20_000; k++) {
+      let line = '';
+      const len = Math.floor(random() * 24);
+      for (let j = 0; j < len; j++) line += alphabet[Math.floor(random() * alphabet.length)];
+      expect(splitCommandLine(line), JSON.stringify(line)).toEqual(reference(line));
+    }
+  });
+
   it('splits like a shell and appends message and files', () => {
     expect(splitCommandLine(`aider --model "gpt 4" --edit-format='diff' a\\ b`)).toEqual(['aider', '--model', 'gpt 4', '--edit-format=diff', 'a b']);
     expect(buildAiderCommand(task(), ['x.py'])).toEqual({ file: 'aider', args: ['--model', 'fake', '--yes', '--message', 'Add x to app.py', 'x.py'] });

@@ -191,6 +191,25 @@ describe('standalone validators', () => {
       }
   });
 
+  it('skip a nullable anyOf for null only, with the verdicts and errors of a fresh compile for every other value', () => {
+    const ajv = createSchemaAjv();
+    const fresh = ajv.getSchema(schemaId('event', '2.0.0'))!;
+    const built = loadStandalone(dir, 'event', '2.0.0')!;
+    expect(readFileSync(join(dir, standaloneFile('event', '2.0.0')), 'utf8')).toMatch(/if\(data\d+ !== null\)\{const _errs\d+ = errors;let valid\d+ = false;/);
+    let invalid = 0;
+    for (const caused_by of [null, '1c83f5d5-0e2d-4da7-ae87-84f7764b7c5f', 'not-a-uuid', '', 5, 0, false, true, {}, [], [null], 'null']) {
+      const event = { schema_version: '2.0.0', seq: 2, event_id: '2c83f5d5-0e2d-4da7-ae87-84f7764b7c5f', timestamp: '2026-01-31T12:00:00.000Z', event: 'workstream_created', trigger: 'workstream_created', entity_type: 'workstream', entity_id: 'ws', workstream_id: null, from_state: null, to_state: 'planned', severity: 'info', caused_by, metadata: {}, actor: 'test' };
+      // A previous record's errors must survive a skipped block too: validate an invalid event first.
+      built({ ...event, seq: 0 });
+      fresh({ ...event, seq: 0 });
+      const a = fresh(event) as boolean;
+      expect(built(event), JSON.stringify(caused_by)).toBe(a);
+      expect(JSON.stringify(built.errors ?? null), JSON.stringify(caused_by)).toBe(JSON.stringify(fresh.errors ?? null));
+      if (!a) invalid++;
+    }
+    expect(invalid).toBe(10);
+  });
+
   it('getValidator keeps the schema document readable on the validator', () => {
     const v = getValidator('worker-output', '1.0.0')!;
     expect((v.schema as { $id?: string }).$id).toBe(schemaId('worker-output', '1.0.0'));

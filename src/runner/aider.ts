@@ -36,38 +36,67 @@ import type { RunContext, Worker, WorkerOutput } from './types.js';
 
 const FORBIDDEN_OPTIONS = new Set(['--file', '--read']);
 
-/** Split a command line into words the way a POSIX shell would (no expansion). */
+/** Characters JavaScript's \s matches (what splits words outside quotes). */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+/**
+ * Split a command line into words the way a POSIX shell would (no expansion): single quotes keep
+ * everything, double quotes let a backslash escape " \ $ and `, an unquoted backslash escapes any
+ * character, whitespace outside quotes separates words. Runs of ordinary characters are sliced, not
+ * appended one by one (the gate splits every aider task's command).
+ */
 export function splitCommandLine(command: string): string[] {
   const words: string[] = [];
+  const n = command.length;
   let current = '';
   let inWord = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < command.length; i++) {
-    const c = command[i] as string;
-    if (quote === "'") {
-      if (c === "'") quote = null;
-      else current += c;
-      continue;
-    }
-    if (quote === '"') {
-      if (c === '"') quote = null;
-      else if (c === '\\' && i + 1 < command.length && '"\\$`'.includes(command[i + 1] as string)) current += command[++i];
-      else current += c;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      quote = c;
+  let i = 0;
+  while (i < n) {
+    const c = command.charCodeAt(i);
+    if (c === 39 /* ' */) {
+      const close = command.indexOf("'", i + 1);
+      const stop = close < 0 ? n : close;
+      current += command.slice(i + 1, stop);
       inWord = true;
-    } else if (c === '\\' && i + 1 < command.length) {
-      current += command[++i];
+      i = stop + 1;
+    } else if (c === 34 /* " */) {
+      i++;
+      let from = i;
+      while (i < n) {
+        const d = command.charCodeAt(i);
+        if (d === 34) break;
+        if (d === 92 /* \ */ && i + 1 < n && '"\\$`'.includes(command[i + 1] as string)) {
+          current += command.slice(from, i) + command[i + 1];
+          i += 2;
+          from = i;
+        } else i++;
+      }
+      current += command.slice(from, i);
       inWord = true;
-    } else if (/\s/.test(c)) {
+      i++; // the closing quote (past the end when unterminated)
+    } else if (c === 92 && i + 1 < n) {
+      current += command[i + 1];
+      inWord = true;
+      i += 2;
+    } else if (isSpace(c)) {
       if (inWord) words.push(current);
       current = '';
       inWord = false;
+      i++;
     } else {
-      current += c;
+      let j = i + 1;
+      while (j < n) {
+        const d = command.charCodeAt(j);
+        if (d === 39 || d === 34 || d === 92 || isSpace(d)) break;
+        j++;
+      }
+      current += command.slice(i, j);
       inWord = true;
+      i = j;
     }
   }
   if (inWord) words.push(current);
