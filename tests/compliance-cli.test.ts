@@ -54,7 +54,7 @@ beforeAll(async () => {
 afterAll(() => removeDirs(dirs));
 
 describe('orc-state validate (process)', () => {
-  it('a read-only gate run loads none of the writers: no commit path, doctor, fixers or runner pool', () => {
+  it('a read-only gate run loads none of the writers (commit path, doctor, fixers, runner pool) and no YAML parser', () => {
     const log = join(mkdtempSync(join(tmpdir(), 'orc-modlog-')), 'modules.txt');
     dirs.push(join(log, '..'));
     const r = run('node', ['--import', join(PROJECT, 'tests/fixtures/compliance/module-log-hook.mjs'), BIN, 'validate', '--compliance', '--json', '--root', clean], { ORC_TEST_MODULE_LOG: log });
@@ -63,6 +63,8 @@ describe('orc-state validate (process)', () => {
     expect(loaded.some((u) => u.endsWith('/compliance/rules/STATE-OBS-003.js'))).toBe(true); // the hook saw the rules
     const writers = ['/engine/commit.js', '/engine/doctor.js', '/engine/rotate.js', '/compliance/fix/index.js', '/runner/index.js', '/scheduler/loop.js', '/migrate/json-edit.js'];
     expect(loaded.filter((u) => writers.some((w) => u.endsWith(w)))).toEqual([]);
+    // The runtime profile reads no YAML (machine definitions come from the cache): yaml is not even imported.
+    expect(loaded.filter((u) => u.includes('/node_modules/yaml/'))).toEqual([]);
   });
 
   it('exit 1 with located findings in text; --json has the pinned shape', () => {

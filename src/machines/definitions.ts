@@ -20,16 +20,15 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
 import { packageRoot } from '../paths.js';
 import { userCacheDir, writeCacheFile } from '../core/user-cache.js';
+import { yamlLib } from '../core/yaml-lib.js';
 import type { Severity } from '../model.js';
 
 // yaml is loaded only when a definition is parsed (a cached one needs no parser: start-up stays small).
-let yamlLib: typeof import('yaml') | undefined;
-const Y = (): typeof import('yaml') => (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+const Y = yamlLib;
 
 export const MACHINE_KINDS = ['task', 'workstream', 'worker'] as const;
 export type MachineKind = (typeof MACHINE_KINDS)[number];

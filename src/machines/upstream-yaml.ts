@@ -21,9 +21,10 @@
  *   isUpstreamLayout(text) → boolean, parseUpstreamMachineYaml(text, file),
  *   upstreamDriftFindings(parsed, engine, requirement, severity), GUARD_ALIASES.
  * Integration points: src/machines/conformance.ts (checkMachineRepo).
- * Dependencies: yaml, ./definitions.js (types), ../model.js.
+ * Dependencies: yaml (loaded when a file is parsed: ../core/yaml-lib.js), ./definitions.js (types), ../model.js.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import { yamlLib } from '../core/yaml-lib.js';
 import type { Finding } from '../model.js';
 import type { MachineDefinition, MachineKind, MachineYamlProblem } from './definitions.js';
 
@@ -92,6 +93,7 @@ export interface UpstreamMachine {
 
 /** A root mapping with a `transitions:` list is the upstream layout (ours has `states.<s>.on`). */
 export function isUpstreamLayout(text: string): boolean {
+  const { isMap, isSeq, parseDocument } = yamlLib();
   const doc = parseDocument(text);
   if (doc.errors.length > 0) return false;
   const root = doc.contents;
@@ -99,6 +101,7 @@ export function isUpstreamLayout(text: string): boolean {
 }
 
 export function parseUpstreamMachineYaml(text: string, file: string): { machine?: UpstreamMachine; problems: MachineYamlProblem[] } {
+  const { LineCounter, isMap, isScalar, isSeq, parseDocument } = yamlLib();
   const problems: MachineYamlProblem[] = [];
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });

@@ -30,7 +30,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import type { Node as YamlNode } from 'yaml';
 import type { Finding } from '../model.js';
 import { parseJsonText } from '../io/located-json.js';
@@ -40,6 +39,7 @@ import type { LoadedTask } from '../repo/load-tasks.js';
 import { summaryOf } from '../repo/task-summary.js';
 import { parsePsd1 } from './psd1.js';
 import { normalizeRegistry } from './normalize.js';
+import { yamlLib } from '../core/yaml-lib.js';
 
 export interface Capability {
   CapabilityId: string;
@@ -147,12 +147,8 @@ function readRegistryFile(root: string, candidates: readonly string[], requireme
   return { ...y, findings: [...ignored, ...y.findings] };
 }
 
-// yaml is loaded only when a registry is written in YAML.
-let yamlLib: typeof import('yaml') | undefined;
-
 function parseYaml(text: string, file: string, requirement: string): Parsed {
-  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
-  const { isMap, isSeq, LineCounter, parseDocument } = yamlLib;
+  const { isMap, isSeq, LineCounter, parseDocument } = yamlLib(); // loaded only when a registry is written in YAML
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
   const pos = (offset: number) => {
