@@ -25,9 +25,9 @@ export const RUNS_DIR = 'runs';
 export const RUN_LOCK_FILE = 'run.lock';
 /** Worker outputs kept per task (src/runner/output.ts). */
 export const OUTPUTS_DIR = `${STATE_DIR}/outputs`;
-/** `.state/archive/transitions.<first>-<last>.jsonl.gz` (AUDIT-002, Decision 9). */
 /** Archived events are kept at least this many days (AUDIT-002; `log prune` refuses younger archives). */
 export const MIN_RETENTION_DAYS = 90;
+/** `.state/archive/transitions.<first>-<last>.jsonl.gz` (AUDIT-002, Decision 9). */
 export const ARCHIVE_PATTERN = /^transitions\.(\d+)-(\d+)\.jsonl\.gz$/;
 /** `.state/archive/checkpoint.<seq>.json`: the state at `seq`, written before archives up to it are pruned. */
 export const CHECKPOINT_PATTERN = /^checkpoint\.(\d+)\.json$/;

@@ -16,16 +16,16 @@
  * fsync) with their permission bits kept.
  *
  * Public API (stable): runGenericFixes(root, selectedIds) → Map<requirement id, repairs>,
- * fixBlocksInverse(files), fixSchemaFields(file), TaskFileForFix, listTaskFiles(root).
+ * fixBlocksInverse(files), fixSchemaFields(file), TaskFileForFix.
  * Integration points: the runner calls runGenericFixes before the rules when
  * `--fix` is given; repairs are Findings with severity 'notice'.
  * Rule-specific repairs (stale indices, DAG and plan files) are done by the
- * owning rules under ctx.fix. SCHEMA-VER-001 uses listTaskFiles.
+ * owning rules under ctx.fix. The task files are listed by ../../repo/task-files.js.
  * Dependencies: node:fs, node:path, ../../migrate/json-edit.js, ../../io/atomic-write.js,
  * ../../schema/registry.js, ../../model.js.
  */
-import { readdirSync, readFileSync, type Dirent } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative, sep } from 'node:path';
 import type { Finding } from '../../model.js';
 import { knownVersions, schemaId, validate } from '../../schema/registry.js';
 import { applyJsonEdits, locateValue } from '../../migrate/json-edit.js';
@@ -41,8 +41,6 @@ export interface TaskFileForFix {
   /** Its parsed content (always a JSON object). */
   value: Record<string, unknown>;
 }
-
-export { listTaskFiles };
 
 function readForFix(root: string, abs: string): TaskFileForFix | undefined {
   let raw: string;
